@@ -1,0 +1,26 @@
+#include "runtime/log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <cstdlib>
+
+namespace kstreams {
+namespace internal {
+
+spdlog::logger& log() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = std::make_shared<spdlog::logger>("kstreams",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    l->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%t] %v");
+    const char* level = std::getenv("KSTREAMS_LOG_LEVEL");
+    l->set_level(level ? spdlog::level::from_str(level) : spdlog::level::info);
+    return l;
+  }();
+  return *logger;
+}
+
+}  // namespace internal
+
+void setLogLevel(spdlog::level::level_enum level) { internal::log().set_level(level); }
+
+}  // namespace kstreams

@@ -1,0 +1,192 @@
+#include "runtime/streams_config.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+#include <set>
+
+namespace kstreams {
+namespace {
+
+constexpr const char* kClientPrefixes[] = {"consumer.", "producer.", "admin."};
+
+// Client settings kstreams owns: letting a user change them would break its guarantees.
+const std::set<std::string>& ownedClientKeys() {
+  static const std::set<std::string> keys = {
+      "group.id",           "enable.auto.commit",  "enable.auto.offset.store",
+      "isolation.level",    "transactional.id",    "enable.partition.eof",
+      "group.protocol.type", "partition.assignment.strategy"};
+  return keys;
+}
+
+[[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& why) {
+  throw ConfigException("configuration key '" + key + "' has the bad value '" + value + "': " +
+                        why);
+}
+
+int64_t toInt(const std::string& key, const std::string& value, int64_t min, int64_t max) {
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || end != value.data() + value.size())
+    bad(key, value, "expected a whole number");
+  if (out < min || out > max)
+    bad(key, value, "expected a number from " + std::to_string(min) + " to " + std::to_string(max));
+  return out;
+}
+
+// Whether librdkafka knows the property and accepts the value. Returns its complaint, or "".
+std::string librdkafkaCheck(const std::string& key, const std::string& value) {
+  std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)> conf(rd_kafka_conf_new(),
+                                                                         rd_kafka_conf_destroy);
+  char err[512] = {0};
+  rd_kafka_conf_res_t res = rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err, sizeof(err));
+  if (res == RD_KAFKA_CONF_OK) return "";
+  if (res == RD_KAFKA_CONF_UNKNOWN) return "unknown";
+  return err;
+}
+
+}  // namespace
+
+const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
+  static const std::vector<KeyInfo> info = {
+      {kApplicationId, "(required)",
+       "Names the application: the consumer group, the prefix of internal topics and the "
+       "state directory. Letters, digits, '.', '_' and '-'."},
+      {kBootstrapServers, "(required)", "host:port list of Kafka brokers."},
+      {kNumStreamThreads, "1", "Stream threads in this instance; each has its own consumer and producer."},
+      {kProcessingGuarantee, "at_least_once",
+       "at_least_once or exactly_once_v2 (transactions; consumers read_committed)."},
+      {kCommitIntervalMs, "30000 (100 under exactly_once_v2)",
+       "How often a thread commits its progress."},
+      {kStateDir, "/tmp/kstreams", "Where state stores live: <state.dir>/<application.id>/<task>/<store>."},
+      {kMaxTaskIdleMs, "0",
+       "How long a task with several input partitions waits for an empty one before processing "
+       "the others out of timestamp order; 0 waits only for data already on the broker, -1 never waits."},
+      {kBufferedRecordsPerPartition, "1000",
+       "Records buffered per input partition before the partition is paused."},
+      {kPollMs, "100", "How long a thread blocks polling when it has nothing to process."},
+      {kDefaultKeySerde, "",
+       "Built-in serde for keys without one (String, Long, Integer, Double, Bytes, ... or the Java "
+       "class name); used where it fits the key type."},
+      {kDefaultValueSerde, "", "The same for values."},
+      {kDeserializationHandler, "LogAndFail",
+       "LogAndFail: stop in ERROR at a record that does not deserialize. LogAndContinue: log it, "
+       "count it in skipped-records, go on."},
+      {kProductionHandler, "Fail",
+       "Fail: stop in ERROR when a record cannot be written. Continue: log it and go on."},
+      {kReplicationFactor, "-1", "Replication factor of internal topics; -1 takes the broker's default."},
+      {kClientId, "<application.id>", "Prefix of the client.id of every client."},
+      {kDefaultApiTimeoutMs, "60000",
+       "How long start-up waits for the brokers (metadata, topic creation) before failing."},
+      {kStatestoreCacheMaxBytes, "10485760",
+       "Bytes of record cache shared by all stores of an instance; 0 disables caching."},
+      {kRocksdbBlockCacheBytes, "67108864",
+       "Block cache shared by every RocksDB store of the process."},
+      {kRocksdbWriteBufferBytes, "67108864",
+       "Memtable budget shared by every RocksDB store of the process."},
+      {kApplicationServer, "", "host:port where this instance serves interactive queries, if it does."},
+  };
+  return info;
+}
+
+StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
+    : originals_(std::move(properties)) {
+  bool commitIntervalSet = false;
+  for (const auto& [key, value] : originals_) {
+    if (key == kApplicationId) {
+      if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+          }))
+        bad(key, value, "use letters, digits, '.', '_' and '-' only");
+      applicationId_ = value;
+    } else if (key == kBootstrapServers) {
+      if (value.empty()) bad(key, value, "give host:port of at least one broker");
+      bootstrapServers_ = value;
+    } else if (key == kNumStreamThreads) {
+      numStreamThreads_ = static_cast<int>(toInt(key, value, 1, 1024));
+    } else if (key == kProcessingGuarantee) {
+      if (value == "at_least_once") guarantee_ = ProcessingGuarantee::kAtLeastOnce;
+      else if (value == "exactly_once_v2") guarantee_ = ProcessingGuarantee::kExactlyOnceV2;
+      else bad(key, value, "expected at_least_once or exactly_once_v2");
+    } else if (key == kCommitIntervalMs) {
+      commitInterval_ = std::chrono::milliseconds(toInt(key, value, 0, INT32_MAX));
+      commitIntervalSet = true;
+    } else if (key == kStateDir) {
+      if (value.empty()) bad(key, value, "give a directory");
+      stateDir_ = value;
+    } else if (key == kMaxTaskIdleMs) {
+      maxTaskIdleMs_ = toInt(key, value, -1, INT64_MAX);
+    } else if (key == kBufferedRecordsPerPartition) {
+      bufferedRecordsPerPartition_ = static_cast<int32_t>(toInt(key, value, 1, INT32_MAX));
+    } else if (key == kPollMs) {
+      pollTime_ = std::chrono::milliseconds(toInt(key, value, 0, INT32_MAX));
+    } else if (key == kDefaultKeySerde || key == kDefaultValueSerde) {
+      if (Serdes::detail::builtInType(value) == nullptr)
+        bad(key, value, "not a built-in serde (String, Short, Integer, Long, Float, Double, Bytes); "
+                        "for other types use StreamsConfig::setDefaultSerde");
+      (key == kDefaultKeySerde ? serdeDefaults_.keySerdeName : serdeDefaults_.valueSerdeName) = value;
+    } else if (key == kDeserializationHandler) {
+      if (value == "LogAndFail" || value.ends_with(".LogAndFailExceptionHandler"))
+        deserialization_ = DeserializationHandling::kLogAndFail;
+      else if (value == "LogAndContinue" || value.ends_with(".LogAndContinueExceptionHandler"))
+        deserialization_ = DeserializationHandling::kLogAndContinue;
+      else bad(key, value, "expected LogAndFail or LogAndContinue");
+    } else if (key == kProductionHandler) {
+      if (value == "Fail" || value.ends_with(".DefaultProductionExceptionHandler"))
+        production_ = ProductionHandling::kFail;
+      else if (value == "Continue") production_ = ProductionHandling::kContinue;
+      else bad(key, value, "expected Fail or Continue");
+    } else if (key == kReplicationFactor) {
+      replicationFactor_ = static_cast<int16_t>(toInt(key, value, -1, 32767));
+      if (replicationFactor_ == 0) bad(key, value, "expected -1 or at least 1");
+    } else if (key == kClientId) {
+      clientId_ = value;
+    } else if (key == kDefaultApiTimeoutMs) {
+      apiTimeout_ = std::chrono::milliseconds(toInt(key, value, 1, INT32_MAX));
+    } else if (key == kStatestoreCacheMaxBytes) {
+      cacheMaxBytes_ = toInt(key, value, 0, INT64_MAX);
+    } else if (key == kRocksdbBlockCacheBytes) {
+      blockCacheBytes_ = toInt(key, value, 0, INT64_MAX);
+    } else if (key == kRocksdbWriteBufferBytes) {
+      writeBufferBytes_ = toInt(key, value, 1024 * 1024, INT64_MAX);
+    } else if (key == kApplicationServer) {
+      if (value.find(':') == std::string::npos) bad(key, value, "expected host:port");
+      applicationServer_ = value;
+    } else {
+      // A client property: unprefixed for all clients, or prefixed for one.
+      std::string property = key;
+      for (const char* prefix : kClientPrefixes)
+        if (key.starts_with(prefix)) property = key.substr(std::string_view(prefix).size());
+      if (ownedClientKeys().count(property))
+        throw ConfigException("configuration key '" + key +
+                              "' is set by kstreams itself and cannot be changed" +
+                              (property == "group.id" ? " (the group is application.id)" : ""));
+      std::string problem = librdkafkaCheck(property, value);
+      if (problem == "unknown")
+        throw ConfigException("unknown configuration key '" + key +
+                              "': neither a kstreams key (see docs/configuration.md) nor a "
+                              "librdkafka client property");
+      if (!problem.empty()) bad(key, value, problem);
+      passthrough_[key] = value;
+    }
+  }
+  if (!commitIntervalSet && exactlyOnce()) commitInterval_ = std::chrono::milliseconds(100);
+  if (clientId_.empty()) clientId_ = applicationId_;
+}
+
+std::map<std::string, std::string> StreamsConfig::clientProperties(const std::string& client) const {
+  std::map<std::string, std::string> out;
+  const std::string prefix = client + ".";
+  for (const auto& [key, value] : passthrough_) {
+    bool prefixed = false;
+    for (const char* p : kClientPrefixes) prefixed = prefixed || key.starts_with(p);
+    if (!prefixed) out[key] = value;
+  }
+  for (const auto& [key, value] : passthrough_)
+    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = value;
+  return out;
+}
+
+}  // namespace kstreams

@@ -1,0 +1,223 @@
+#include "runtime/task.h"
+
+#include <algorithm>
+
+#include "runtime/log.h"
+#include "streams/internal/source_sink_nodes.h"
+
+namespace kstreams::internal {
+
+Task::Task(TaskId id, const TopologyGraph& graph, const Subtopology& subtopology,
+           const TaskServices& services, std::vector<InputPartition> inputs)
+    : id_(id), services_(services), inputs_(std::move(inputs)), queues_(inputs_.size()) {
+  // Instantiate the sub-topology's nodes and wire each to its children.
+  std::vector<NodeInstance*> byGraphIndex(graph.nodes().size(), nullptr);
+  for (size_t index : subtopology.nodes) {
+    nodes_.push_back(graph.node(index).factory(*services_.serdes));
+    byGraphIndex[index] = nodes_.back().get();
+  }
+  for (size_t index : subtopology.nodes)
+    for (size_t child : graph.node(index).children)
+      byGraphIndex[index]->addChild(*byGraphIndex[child], graph.node(child).name);
+
+  const std::string internalPrefix = services_.applicationId + "-";
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const std::string& topic = inputs_[i].topic;
+    std::optional<size_t> source = graph.sourceOf(topic);
+    if (!source && topic.starts_with(internalPrefix))
+      source = graph.sourceOf(topic.substr(internalPrefix.size()));
+    if (!source || !byGraphIndex[*source])
+      throw StreamsException("task " + id_.toString() + " was given partition " +
+                             std::to_string(inputs_[i].partition) + " of topic " + topic +
+                             ", which its sub-topology does not read");
+    queues_[i].source = static_cast<SourceInstance*>(byGraphIndex[*source]);
+  }
+  for (auto& node : nodes_) node->init(*this);
+}
+
+Task::~Task() { close(); }
+
+void Task::close() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& node : nodes_) node->close();
+  clearBuffers();
+}
+
+size_t Task::buffered() const {
+  size_t n = 0;
+  for (const auto& q : queues_) n += q.records.size();
+  return n;
+}
+
+void Task::addRecord(size_t input, const RawRecord& raw, RecordOwner owner) {
+  Queue& queue = queues_[input];
+  Buffered& record = queue.records.emplace_back();
+  record.raw = raw;
+  record.owner = std::move(owner);
+  try {
+    record.timestamp = queue.source->timestampOf(raw);
+    if (record.timestamp < 0)
+      record.error = "invalid timestamp " + std::to_string(record.timestamp) +
+                     " (producers must set a non-negative timestamp, or the source needs a "
+                     "timestamp extractor)";
+  } catch (const std::exception& e) {
+    record.error = e.what();
+  }
+}
+
+std::string Task::where(const Buffered& record) const {
+  return "topic " + std::string(record.raw.topic) + " partition " +
+         std::to_string(record.raw.partition) + " offset " + std::to_string(record.raw.offset);
+}
+
+bool Task::mayProcessWithEmptyInputs() {
+  if (services_.maxTaskIdleMs < 0) return true;
+  const int64_t now = services_.maxTaskIdleMs > 0 ? services_.wallClock() : 0;
+  bool ready = true;
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    Queue& q = queues_[i];
+    if (!q.records.empty()) continue;
+    if (services_.maxTaskIdleMs == 0) {
+      // Wait only for records the broker already has.
+      if (services_.hasUnfetched && services_.hasUnfetched(inputs_[i].topic, inputs_[i].partition))
+        ready = false;
+    } else {
+      if (q.emptySince < 0) q.emptySince = now;
+      if (now - q.emptySince < services_.maxTaskIdleMs) ready = false;
+    }
+  }
+  return ready;
+}
+
+bool Task::process() {
+  Queue* best = nullptr;
+  bool anyEmpty = false;
+  for (Queue& q : queues_) {
+    if (q.records.empty()) {
+      anyEmpty = true;
+      continue;
+    }
+    q.emptySince = -1;
+    const Buffered& head = q.records.front();
+    if (!head.error.empty()) {  // unreadable records have no timestamp: deal with them first
+      best = &q;
+      break;
+    }
+    if (best == nullptr || head.timestamp < best->records.front().timestamp) best = &q;
+  }
+  if (best == nullptr) return false;
+  if (anyEmpty && best->records.front().error.empty() && !mayProcessWithEmptyInputs())
+    return false;
+
+  Buffered record = std::move(best->records.front());
+  best->records.pop_front();
+  current_ = RecordMetadata{record.raw.topic, record.raw.partition, record.raw.offset};
+
+  if (!record.error.empty()) {
+    skipOrFail(*best, record, record.error);
+  } else {
+    if (record.timestamp > streamTime_) streamTime_ = record.timestamp;
+    try {
+      best->source->process(record.raw, record.timestamp);
+    } catch (const DeserializationError& e) {
+      skipOrFail(*best, record, e.what());
+    } catch (const std::exception& e) {
+      throw StreamsException("task " + id_.toString() + " failed to process the record at " +
+                             where(record) + ": " + e.what());
+    }
+  }
+  best->nextOffset = record.raw.offset + 1;
+  current_ = RecordMetadata{};
+  if (!schedules_.empty()) punctuateStreamTime();
+  return true;
+}
+
+void Task::skipOrFail(const Queue&, const Buffered& record, const std::string& reason) {
+  if (services_.deserialization == DeserializationHandling::kLogAndFail)
+    throw StreamsException(
+        "cannot read the record at " + where(record) + " (task " + id_.toString() + "): " +
+        reason + ". Fix the producer, or set default.deserialization.exception.handler="
+        "LogAndContinue to skip such records");
+  log().warn("skipping the unreadable record at {} (task {}): {}", where(record),
+             id_.toString(), reason);
+  if (services_.skippedRecords) services_.skippedRecords->fetch_add(1, std::memory_order_relaxed);
+}
+
+void Task::recordDropped(std::string_view node, std::string_view reason) {
+  log().debug("task {} node {} dropped a record: {}", id_.toString(), node, reason);
+  if (services_.droppedRecords) services_.droppedRecords->fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<CommitOffset> Task::offsetsToCommit() const {
+  std::vector<CommitOffset> out;
+  for (size_t i = 0; i < queues_.size(); ++i)
+    if (queues_[i].nextOffset > queues_[i].committedOffset)
+      out.push_back({inputs_[i].topic, inputs_[i].partition, queues_[i].nextOffset});
+  return out;
+}
+
+void Task::markCommitted() {
+  for (Queue& q : queues_) q.committedOffset = q.nextOffset;
+  commitRequested_ = false;
+}
+
+void Task::clearBuffers() {
+  for (Queue& q : queues_) q.records.clear();
+}
+
+StateStore* Task::stateStore(std::string_view) { return nullptr; }
+
+Cancellable Task::schedule(std::chrono::milliseconds interval, PunctuationType type,
+                           Punctuator punctuator) {
+  if (interval.count() < 1)
+    throw StreamsException("a punctuation interval must be at least 1 ms");
+  auto cancelled = std::make_shared<bool>(false);
+  // Stream-time punctuations fire first with the first record; wall-clock ones one interval
+  // from now. Both then fire at multiples of the interval.
+  int64_t next = type == PunctuationType::STREAM_TIME ? 0 : services_.wallClock() + interval.count();
+  schedules_.push_back({interval.count(), type, next, std::move(punctuator), cancelled});
+  return Cancellable(cancelled);
+}
+
+void Task::punctuate(size_t index, int64_t now) {
+  // The punctuator may schedule more punctuations, which may move schedules_.
+  Punctuator punctuator = schedules_[index].punctuator;
+  const int64_t interval = schedules_[index].interval;
+  // The next multiple of the interval after now, skipping any missed ones.
+  schedules_[index].next = now - (now % interval) + interval;
+  RecordMetadata saved = current_;
+  current_ = RecordMetadata{};
+  try {
+    punctuator(now);
+  } catch (const std::exception& e) {
+    throw StreamsException("task " + id_.toString() + " failed in a punctuation: " + e.what());
+  }
+  current_ = saved;
+}
+
+void Task::punctuateStreamTime() {
+  for (size_t i = 0; i < schedules_.size(); ++i) {
+    const Schedule& s = schedules_[i];
+    if (s.type == PunctuationType::STREAM_TIME && !*s.cancelled && streamTime_ >= s.next)
+      punctuate(i, streamTime_);
+  }
+  std::erase_if(schedules_, [](const Schedule& s) { return *s.cancelled; });
+}
+
+bool Task::punctuateWallClock() {
+  if (schedules_.empty()) return false;
+  const int64_t now = services_.wallClock();
+  bool any = false;
+  for (size_t i = 0; i < schedules_.size(); ++i) {
+    const Schedule& s = schedules_[i];
+    if (s.type == PunctuationType::WALL_CLOCK_TIME && !*s.cancelled && now >= s.next) {
+      punctuate(i, now);
+      any = true;
+    }
+  }
+  std::erase_if(schedules_, [](const Schedule& s) { return *s.cancelled; });
+  return any;
+}
+
+}  // namespace kstreams::internal

@@ -1,0 +1,140 @@
+// Task: one sub-topology times one partition number. It owns that partition of every topic
+// the sub-topology reads, buffers their records, and always processes the buffered record
+// with the lowest timestamp next. It knows nothing of librdkafka: the stream thread feeds it
+// consumed records and the TopologyTestDriver feeds it piped ones, and both run the same code.
+//
+// A task is used by one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/streams_config.h"
+#include "streams/internal/topology_graph.h"
+
+namespace kstreams::internal {
+
+class StoreRegistry;
+
+// Keeps a consumed record's bytes alive; frees them when the record is done.
+using RecordOwner = std::unique_ptr<void, void (*)(void*)>;
+
+// What a thread lends its tasks.
+struct TaskServices {
+  std::string applicationId;
+  RecordCollector* collector = nullptr;
+  const SerdeDefaults* serdes = nullptr;
+  DeserializationHandling deserialization = DeserializationHandling::kLogAndFail;
+  int64_t maxTaskIdleMs = 0;
+  // Milliseconds since the epoch; the test driver's clock is one it advances by hand.
+  std::function<int64_t()> wallClock;
+  // Whether the broker holds records of this input partition that the consumer has not
+  // fetched yet. Unset: it never does.
+  std::function<bool(const std::string& topic, int32_t partition)> hasUnfetched;
+  // Counts records skipped because they could not be read, and records dropped on purpose.
+  std::atomic<int64_t>* skippedRecords = nullptr;
+  std::atomic<int64_t>* droppedRecords = nullptr;
+};
+
+// An input partition's next offset to commit.
+struct CommitOffset {
+  std::string topic;
+  int32_t partition;
+  int64_t offset;
+};
+
+class Task final : public TaskContext {
+ public:
+  struct InputPartition {
+    std::string topic;  // the real topic name (internal topics with the application id)
+    int32_t partition;
+  };
+
+  Task(TaskId id, const TopologyGraph& graph, const Subtopology& subtopology,
+       const TaskServices& services, std::vector<InputPartition> inputs);
+  ~Task() override;
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+
+  const std::vector<InputPartition>& inputs() const { return inputs_; }
+  // Buffers a record of inputs()[input]. The record's views stay valid while owner lives.
+  void addRecord(size_t input, const RawRecord& raw, RecordOwner owner);
+  size_t buffered(size_t input) const { return queues_[input].records.size(); }
+  size_t buffered() const;
+
+  // Processes the next record if one is ready. Returns whether it processed one.
+  // Throws StreamsException when processing fails (with topic, partition and offset).
+  bool process();
+  // Runs the wall-clock punctuations that are due. Returns whether any ran.
+  bool punctuateWallClock();
+
+  // Input partitions whose position moved since the last markCommitted().
+  std::vector<CommitOffset> offsetsToCommit() const;
+  void markCommitted();
+  bool commitRequested() const { return commitRequested_; }
+  // Drops the buffered records (e.g. when the task is closed without commit).
+  void clearBuffers();
+  void close();
+
+  // TaskContext
+  const TaskId& taskId() const override { return id_; }
+  const std::string& applicationId() const override { return services_.applicationId; }
+  const RecordMetadata& recordMetadata() const override { return current_; }
+  int64_t streamTime() const override { return streamTime_; }
+  int64_t wallClockTime() const override { return services_.wallClock(); }
+  RecordCollector& collector() override { return *services_.collector; }
+  StateStore* stateStore(std::string_view name) override;
+  Cancellable schedule(std::chrono::milliseconds interval, PunctuationType type,
+                       Punctuator punctuator) override;
+  void requestCommit() override { commitRequested_ = true; }
+  std::string internalTopicName(std::string_view name) const override {
+    return services_.applicationId + "-" + std::string(name);
+  }
+  void recordDropped(std::string_view node, std::string_view reason) override;
+
+ private:
+  struct Buffered {
+    RawRecord raw;
+    RecordOwner owner{nullptr, nullptr};
+    int64_t timestamp = 0;
+    std::string error;  // not empty: the record cannot be read, for this reason
+  };
+  struct Queue {
+    std::deque<Buffered> records;
+    SourceInstance* source = nullptr;
+    int64_t nextOffset = -1;       // after the last record processed; -1 before the first
+    int64_t committedOffset = -1;  // nextOffset at the last commit
+    int64_t emptySince = -1;       // wall clock when the queue ran dry, for max.task.idle.ms
+  };
+  struct Schedule {
+    int64_t interval;
+    PunctuationType type;
+    int64_t next;
+    Punctuator punctuator;
+    std::shared_ptr<bool> cancelled;
+  };
+
+  bool mayProcessWithEmptyInputs();
+  void skipOrFail(const Queue& queue, const Buffered& record, const std::string& reason);
+  void punctuate(size_t schedule, int64_t now);
+  void punctuateStreamTime();
+  std::string where(const Buffered& record) const;
+
+  TaskId id_;
+  TaskServices services_;
+  std::vector<InputPartition> inputs_;
+  std::vector<Queue> queues_;
+  std::vector<std::unique_ptr<NodeInstance>> nodes_;
+  std::vector<Schedule> schedules_;
+  RecordMetadata current_;
+  int64_t streamTime_ = -1;
+  bool commitRequested_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace kstreams::internal

@@ -1,0 +1,123 @@
+#include "runtime/topology_test_driver.h"
+
+#include "runtime/task.h"
+
+namespace kstreams {
+namespace {
+
+// A piped record's bytes, kept alive while its task buffers it.
+struct OwnedRecord {
+  std::string topic;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  Headers headers;
+};
+
+}  // namespace
+
+// Records the topology writes: kept for the test to read, and fed back into the tasks that
+// read their topic.
+class TopologyTestDriver::Collector final : public internal::RecordCollector {
+ public:
+  explicit Collector(TopologyTestDriver& driver) : driver_(driver) {}
+  void send(std::string_view topic, int32_t, std::optional<std::string_view> key,
+            std::optional<std::string_view> value, int64_t timestamp,
+            const Headers& headers) override {
+    std::string name(topic);
+    auto own = [](std::optional<std::string_view> v) {
+      return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+    };
+    driver_.produced_.insert(name);
+    driver_.outputs_[name].push_back({own(key), own(value), timestamp, headers});
+    if (driver_.readers_.count(name)) driver_.enqueue(name, own(key), own(value), timestamp, headers);
+  }
+  int32_t partitionCount(std::string_view) override { return 1; }
+
+ private:
+  TopologyTestDriver& driver_;
+};
+
+TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig config,
+                                       int64_t initialWallClockMs)
+    : topology_(topology),
+      config_(std::move(config)),
+      applicationId_(config_.applicationId().empty() ? "topology-test-driver"
+                                                     : config_.applicationId()),
+      wallClockMs_(initialWallClockMs),
+      collector_(std::make_unique<Collector>(*this)) {
+  internal::TaskServices services;
+  services.applicationId = applicationId_;
+  services.collector = collector_.get();
+  services.serdes = &config_.serdeDefaults();
+  services.deserialization = config_.deserializationHandling();
+  services.maxTaskIdleMs = -1;  // every piped record is already buffered
+  services.wallClock = [this] { return wallClockMs_; };
+  services.skippedRecords = &skipped_;
+  services.droppedRecords = &dropped_;
+
+  const internal::TopologyGraph& graph = topology_.graph();
+  for (const internal::Subtopology& st : graph.subtopologies()) {
+    std::vector<internal::Task::InputPartition> inputs;
+    for (const auto& t : st.sourceTopics) inputs.push_back({t, 0});
+    for (const auto& t : st.repartitionSourceTopics)
+      inputs.push_back({applicationId_ + "-" + t, 0});
+    auto task = std::make_unique<internal::Task>(TaskId{st.id, 0}, graph, st, services, inputs);
+    for (size_t i = 0; i < inputs.size(); ++i) readers_[inputs[i].topic] = {task.get(), i};
+    tasks_.push_back(std::move(task));
+  }
+}
+
+TopologyTestDriver::~TopologyTestDriver() {
+  for (auto& task : tasks_) task->close();
+}
+
+void TopologyTestDriver::checkInputTopic(const std::string& topic) const {
+  if (!readers_.count(topic))
+    throw StreamsException("the topology does not read topic " + topic +
+                           "; create input topics only for topics it reads");
+}
+
+void TopologyTestDriver::enqueue(const std::string& topic, std::optional<std::string> key,
+                                 std::optional<std::string> value, int64_t timestamp,
+                                 Headers headers) {
+  auto [task, input] = readers_.at(topic);
+  auto* owned = new OwnedRecord{topic, std::move(key), std::move(value), std::move(headers)};
+  internal::RecordOwner owner(owned, [](void* p) { delete static_cast<OwnedRecord*>(p); });
+  internal::RawRecord raw;
+  raw.topic = owned->topic;
+  raw.partition = 0;
+  raw.offset = nextOffset_[topic]++;
+  raw.timestamp = timestamp;
+  if (owned->key) raw.key = *owned->key;
+  if (owned->value) raw.value = *owned->value;
+  raw.headers = owned->headers.empty() ? nullptr : &owned->headers;
+  task->addRecord(input, raw, std::move(owner));
+}
+
+void TopologyTestDriver::pipeRaw(const std::string& topic, std::optional<std::string> key,
+                                 std::optional<std::string> value, int64_t timestamp,
+                                 Headers headers) {
+  checkInputTopic(topic);
+  enqueue(topic, std::move(key), std::move(value), timestamp, std::move(headers));
+  runUntilIdle();
+}
+
+void TopologyTestDriver::runUntilIdle() {
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (auto& task : tasks_)
+      while (task->process()) progress = true;
+  }
+  for (auto& task : tasks_) task->markCommitted();
+}
+
+void TopologyTestDriver::advanceWallClockTime(std::chrono::milliseconds by) {
+  wallClockMs_ += by.count();
+  for (auto& task : tasks_) task->punctuateWallClock();
+  runUntilIdle();
+}
+
+std::set<std::string> TopologyTestDriver::producedTopicNames() const { return produced_; }
+
+}  // namespace kstreams

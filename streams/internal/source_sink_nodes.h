@@ -1,0 +1,144 @@
+// The nodes at the edges of a sub-topology: a source deserializes each input record once,
+// a sink serializes once and hands the bytes to the task's RecordCollector. Internal.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "streams/internal/node.h"
+
+namespace kstreams {
+
+// Chooses the timestamp a record is processed at from its key, value and the timestamp the
+// producer gave it. The default uses the producer's timestamp.
+template <class K, class V>
+using TimestampExtractor = std::function<int64_t(const K&, const V&, int64_t recordTimestamp)>;
+
+// Chooses the topic of each record a sink writes.
+template <class K, class V>
+using TopicNameExtractor =
+    std::function<std::string(const K&, const V&, const RecordMetadata& inputRecord)>;
+
+// Chooses the partition of each record a sink writes, given the topic's partition count;
+// nullopt falls back to the default (murmur2 of the serialized key).
+template <class K, class V>
+using StreamPartitioner = std::function<std::optional<int32_t>(
+    std::string_view topic, const K& key, const V& value, int32_t numPartitions)>;
+
+namespace internal {
+
+// A record's bytes could not be deserialized at a source. The task hands this, and only
+// this, to the deserialization exception handler.
+class DeserializationError : public SerializationException {
+ public:
+  DeserializationError(const char* part, const std::string& reason)
+      : SerializationException(std::string(part) + ": " + reason), part_(part) {}
+  const char* part() const { return part_; }
+
+ private:
+  const char* part_;
+};
+
+template <class K, class V>
+class SourceNode final : public SourceInstance {
+ public:
+  SourceNode(SerdeFor<K> keySerde, SerdeFor<V> valueSerde, TimestampExtractor<K, V> extractor)
+      : keySerde_(std::move(keySerde)),
+        valueSerde_(std::move(valueSerde)),
+        extractor_(std::move(extractor)) {}
+
+  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
+
+  int64_t timestampOf(const RawRecord& raw) override {
+    if (!extractor_) return raw.timestamp;
+    K key = decode<K>(*keySerde_, raw.key, "key");
+    V value = decode<V>(*valueSerde_, raw.value, "value");
+    return extractor_(key, value, raw.timestamp);
+  }
+
+  void process(const RawRecord& raw, int64_t timestamp) override {
+    Record<K, V> record{decode<K>(*keySerde_, raw.key, "key"),
+                        decode<V>(*valueSerde_, raw.value, "value"), timestamp,
+                        raw.headers ? *raw.headers : Headers{}};
+    out_.forward(std::move(record));
+  }
+
+ private:
+  template <class T, class S>
+  static T decode(const S& serde, std::optional<std::string_view> bytes, const char* part) {
+    try {
+      return internal::decode<T>(serde, bytes, part);
+    } catch (const SerializationException& e) {
+      throw DeserializationError(part, e.what());
+    } catch (const std::exception& e) {
+      throw DeserializationError(part, e.what());
+    }
+  }
+
+  SerdeFor<K> keySerde_;
+  SerdeFor<V> valueSerde_;
+  TimestampExtractor<K, V> extractor_;
+  Downstream<K, V> out_;
+};
+
+template <class K, class V>
+class SinkNode final : public RecordInput<K, V> {
+ public:
+  SinkNode(std::string name, std::string topic, bool internalTopic,
+           TopicNameExtractor<K, V> topicExtractor, SerdeFor<K> keySerde,
+           SerdeFor<V> valueSerde, StreamPartitioner<K, V> partitioner)
+      : name_(std::move(name)),
+        topic_(std::move(topic)),
+        internalTopic_(internalTopic),
+        topicExtractor_(std::move(topicExtractor)),
+        keySerde_(std::move(keySerde)),
+        valueSerde_(std::move(valueSerde)),
+        partitioner_(std::move(partitioner)) {}
+
+  void init(TaskContext& context) override {
+    NodeInstance::init(context);
+    if (internalTopic_) topic_ = context.internalTopicName(topic_);
+  }
+
+  void process(Record<K, V>&& record) override {
+    TaskContext& ctx = *this->context_;
+    std::string chosen;
+    if (topicExtractor_) chosen = topicExtractor_(record.key, record.value, ctx.recordMetadata());
+    const std::string& topic = topicExtractor_ ? chosen : topic_;
+
+    keyBytes_.clear();
+    valueBytes_.clear();
+    bool hasKey, hasValue;
+    try {
+      hasKey = encode<K>(*keySerde_, record.key, keyBytes_);
+      hasValue = encode<V>(*valueSerde_, record.value, valueBytes_);
+    } catch (const std::exception& e) {
+      throw StreamsException("sink " + name_ + " cannot serialize a record for topic " + topic +
+                             ": " + e.what() + "; check the serdes given to Produced");
+    }
+    int32_t partition = -1;
+    if (partitioner_) {
+      auto p = partitioner_(topic, record.key, record.value, ctx.collector().partitionCount(topic));
+      if (p) partition = *p;
+    }
+    ctx.collector().send(topic, partition,
+                         hasKey ? std::optional<std::string_view>(keyBytes_) : std::nullopt,
+                         hasValue ? std::optional<std::string_view>(valueBytes_) : std::nullopt,
+                         record.timestamp, record.headers);
+  }
+
+ private:
+  std::string name_;
+  std::string topic_;
+  bool internalTopic_;
+  TopicNameExtractor<K, V> topicExtractor_;
+  SerdeFor<K> keySerde_;
+  SerdeFor<V> valueSerde_;
+  StreamPartitioner<K, V> partitioner_;
+  // Reused for every record, so serializing allocates only when a record outgrows them.
+  std::string keyBytes_;
+  std::string valueBytes_;
+};
+
+}  // namespace internal
+}  // namespace kstreams

@@ -1,0 +1,109 @@
+// The logical graph a StreamsBuilder or the Processor API builds: named source, processor
+// and sink nodes, the stores they use, and the internal topics between sub-topologies.
+// Immutable once handed to KafkaStreams or TopologyTestDriver, which instantiate its nodes
+// once per task. Internal.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include "streams/internal/node.h"
+
+namespace kstreams::internal {
+
+using NodeFactory = std::function<std::unique_ptr<NodeInstance>(const SerdeDefaults&)>;
+
+struct GraphNode {
+  enum class Kind { kSource, kProcessor, kSink };
+
+  Kind kind = Kind::kProcessor;
+  std::string name;
+  // Source: the topics it reads. Sink: the topic it writes (empty when a function chooses
+  // the topic per record).
+  std::vector<std::string> topics;
+  // The topics are internal (repartition) topics: "<application.id>-" is put before them at
+  // run time.
+  bool internalTopics = false;
+  std::vector<size_t> parents;
+  std::vector<size_t> children;
+  std::vector<std::string> stores;
+  // The record types this node receives and forwards; nullptr where it does not.
+  const std::type_info* inKey = nullptr;
+  const std::type_info* inValue = nullptr;
+  const std::type_info* outKey = nullptr;
+  const std::type_info* outValue = nullptr;
+  // A path of operator kinds from the sources, from which generated names of stores and
+  // internal topics are derived, so that they do not shift when operators are added
+  // elsewhere in the topology.
+  std::string lineage;
+  NodeFactory factory;
+};
+
+// An internal topic that carries records from one sub-topology to another.
+struct RepartitionTopic {
+  std::string name;                   // without the application id, e.g. "foo-repartition"
+  std::optional<int32_t> partitions;  // unset: as many as the sub-topology that writes it reads
+};
+
+struct Subtopology {
+  int32_t id = 0;
+  std::vector<size_t> nodes;               // in creation order
+  std::vector<std::string> sourceTopics;   // user topics it reads
+  std::vector<std::string> repartitionSourceTopics;  // internal topics it reads
+  std::vector<std::string> repartitionSinkTopics;    // internal topics it writes
+  std::vector<std::string> stores;
+};
+
+class TopologyGraph {
+ public:
+  // Adds a node below `parents` and returns its index. Throws TopologyException for a
+  // duplicate name, or when a parent forwards types the node does not accept.
+  size_t addNode(GraphNode node, const std::vector<size_t>& parents);
+  size_t addNode(GraphNode node, const std::vector<std::string>& parentNames);
+
+  // A fresh generated node name: prefix followed by a 10-digit sequence number, as Kafka
+  // Streams names its processors ("KSTREAM-FILTER-0000000001").
+  std::string newName(std::string_view prefix);
+  // The lineage of a new child of `parent` of the given operator kind; with `ordinal` the
+  // number of earlier children of the same kind, so siblings of other kinds do not shift it.
+  std::string childLineage(size_t parent, std::string_view kind) const;
+  // A generated internal name that depends only on the lineage: prefix + 10 hex digits.
+  static std::string stableName(std::string_view prefix, std::string_view lineage);
+
+  void addRepartitionTopic(RepartitionTopic topic);
+  void connectStore(const std::string& store, size_t node);
+
+  const std::vector<GraphNode>& nodes() const { return nodes_; }
+  const GraphNode& node(size_t i) const { return nodes_.at(i); }
+  GraphNode& node(size_t i) { return nodes_.at(i); }
+  std::optional<size_t> find(const std::string& name) const;
+  const std::map<std::string, RepartitionTopic>& repartitionTopics() const {
+    return repartitionTopics_;
+  }
+  // The source node reading `topic` (internal topics by their short name).
+  std::optional<size_t> sourceOf(const std::string& topic) const;
+
+  // The connected components of the graph, where nodes sharing a store count as connected.
+  // Numbered by their first node, so adding a sub-topology keeps earlier ids.
+  std::vector<Subtopology> subtopologies() const;
+
+  // Kafka Streams' TopologyDescription text, line for line.
+  std::string describe() const;
+
+ private:
+  std::vector<GraphNode> nodes_;
+  std::map<std::string, size_t> byName_;
+  std::map<std::string, size_t> topicToSource_;
+  std::map<std::string, RepartitionTopic> repartitionTopics_;
+  std::map<std::string, std::vector<size_t>> storeUsers_;
+  int64_t nextIndex_ = 0;
+};
+
+}  // namespace kstreams::internal

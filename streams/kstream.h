@@ -1,0 +1,495 @@
+// KStream<K, V>: an unbounded stream of records, transformed by chaining operators.
+//
+// Every operator returns a new KStream (or ends the chain) and adds a node to the topology;
+// nothing runs until the topology is given to KafkaStreams or TopologyTestDriver. User
+// functions are copied into each task, so a function with state has one copy per task and
+// is only ever called from that task's thread.
+//
+// Operators that take a function accept lambdas of these shapes:
+//   filter, filterNot     bool(const K&, const V&)
+//   map                   KeyValue<K2, V2>(const K&, const V&)   (or std::pair<K2, V2>)
+//   mapValues             V2(const V&)  or  V2(const K&, const V&)
+//   flatMap               a range of KeyValue<K2, V2> (or std::pair), from (const K&, const V&)
+//   flatMapValues         a range of V2, from (const V&) or (const K&, const V&)
+//   selectKey             K2(const K&, const V&)
+//   peek, foreach         void(const K&, const V&)
+// Records keep their timestamp and headers through every operator.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "streams/branched.h"
+#include "streams/internal/processor_node.h"
+#include "streams/internal/source_sink_nodes.h"
+#include "streams/internal/stateless_node.h"
+#include "streams/internal/topology_graph.h"
+#include "streams/named.h"
+#include "streams/produced.h"
+#include "streams/repartitioned.h"
+
+namespace kstreams {
+
+template <class K, class V>
+class BranchedKStream;
+class StreamsBuilder;
+
+template <class K, class V>
+class KStream {
+ public:
+  using KeyType = K;
+  using ValueType = V;
+
+  template <class Predicate>
+  KStream filter(Predicate predicate, const Named& named = {}) const;
+  template <class Predicate>
+  KStream filterNot(Predicate predicate, const Named& named = {}) const;
+  template <class Mapper>
+  auto map(Mapper mapper, const Named& named = {}) const;
+  template <class Mapper>
+  auto mapValues(Mapper mapper, const Named& named = {}) const;
+  template <class Mapper>
+  auto flatMap(Mapper mapper, const Named& named = {}) const;
+  template <class Mapper>
+  auto flatMapValues(Mapper mapper, const Named& named = {}) const;
+  template <class Mapper>
+  auto selectKey(Mapper mapper, const Named& named = {}) const;
+  template <class Action>
+  KStream peek(Action action, const Named& named = {}) const;
+  template <class Action>
+  void foreach(Action action, const Named& named = {}) const;
+
+  // Routes each record to the first branch whose predicate it matches (see BranchedKStream).
+  BranchedKStream<K, V> split(const Named& named = {}) const;
+  // The records of both streams, each in its own order.
+  KStream merge(const KStream& other, const Named& named = {}) const;
+
+  // Writes the stream to a topic, or to the topic a function chooses per record.
+  void to(const std::string& topic, const Produced<K, V>& produced = {}) const;
+  void to(TopicNameExtractor<K, V> topicExtractor, const Produced<K, V>& produced = {}) const;
+
+  // Writes the stream through the internal topic "<application.id>-<name>-repartition" and
+  // reads it back, so that each record lands on the partition (and the task) of its key.
+  // Starts a new sub-topology.
+  KStream repartition(const Repartitioned<K, V>& repartitioned = {}) const;
+
+  // Runs a user Processor (see processor.h) on every record. `stores` names the state stores
+  // it uses, added with StreamsBuilder::addStateStore.
+  template <class Supplier>
+  auto process(Supplier supplier, const std::vector<std::string>& stores = {},
+               const Named& named = {}) const;
+
+  // For the DSL's own classes.
+  KStream(std::shared_ptr<internal::TopologyGraph> graph, size_t node, SerdeFor<K> keySerde,
+          SerdeFor<V> valueSerde, bool repartitionRequired)
+      : graph_(std::move(graph)),
+        node_(node),
+        keySerde_(std::move(keySerde)),
+        valueSerde_(std::move(valueSerde)),
+        repartitionRequired_(repartitionRequired) {}
+  const std::shared_ptr<internal::TopologyGraph>& graph() const { return graph_; }
+  size_t node() const { return node_; }
+  const SerdeFor<K>& keySerde() const { return keySerde_; }
+  const SerdeFor<V>& valueSerde() const { return valueSerde_; }
+  // Whether the key may have changed since the stream was last partitioned by its key.
+  bool repartitionRequired() const { return repartitionRequired_; }
+
+  // Adds a node of kind `kind` (the lineage word; see TopologyGraph::childLineage) below this
+  // stream, running fn(Record<K, V>&&, Downstream<K2, V2>&) per record.
+  template <class K2, class V2, class Fn>
+  KStream<K2, V2> addStatelessNode(std::string_view kind, std::string_view prefix,
+                                   const Named& named, Fn fn, SerdeFor<K2> keySerde,
+                                   SerdeFor<V2> valueSerde, bool repartitionRequired) const;
+
+ private:
+  std::string nameFor(const Named& named, std::string_view prefix) const {
+    return named.name.empty() ? graph_->newName(prefix) : named.name;
+  }
+
+  std::shared_ptr<internal::TopologyGraph> graph_;
+  size_t node_;
+  SerdeFor<K> keySerde_;
+  SerdeFor<V> valueSerde_;
+  bool repartitionRequired_;
+};
+
+// The result of KStream::split(): add branches in order with branch(), then end with
+// defaultBranch() (records matching no predicate go there) or noDefaultBranch() (they are
+// dropped). Returns the branch streams by name: the split's name (Named) followed by each
+// branch's name.
+template <class K, class V>
+class BranchedKStream {
+ public:
+  template <class Predicate>
+  BranchedKStream& branch(Predicate predicate, Branched<K, V> branched = {});
+  std::map<std::string, KStream<K, V>> defaultBranch(Branched<K, V> branched = {});
+  std::map<std::string, KStream<K, V>> noDefaultBranch() { return std::move(result_); }
+
+  BranchedKStream(KStream<K, V> split, std::string prefix,
+                  std::shared_ptr<std::vector<std::function<bool(const K&, const V&)>>> predicates)
+      : split_(std::move(split)), prefix_(std::move(prefix)), predicates_(std::move(predicates)) {}
+
+ private:
+  void addBranch(Branched<K, V> branched, const std::string& defaultName);
+
+  KStream<K, V> split_;
+  std::string prefix_;
+  std::shared_ptr<std::vector<std::function<bool(const K&, const V&)>>> predicates_;
+  std::map<std::string, KStream<K, V>> result_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Implementation.
+
+template <class K, class V>
+template <class K2, class V2, class Fn>
+KStream<K2, V2> KStream<K, V>::addStatelessNode(std::string_view kind, std::string_view prefix,
+                                                const Named& named, Fn fn,
+                                                SerdeFor<K2> keySerde, SerdeFor<V2> valueSerde,
+                                                bool repartitionRequired) const {
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kProcessor;
+  node.name = nameFor(named, prefix);
+  node.inKey = &typeid(K);
+  node.inValue = &typeid(V);
+  if constexpr (!std::is_same_v<K2, Void>) {
+    node.outKey = &typeid(K2);
+    node.outValue = &typeid(V2);
+  }
+  node.lineage = graph_->childLineage(node_, kind);
+  node.factory = [fn](const internal::SerdeDefaults&) {
+    return std::make_unique<internal::StatelessNode<K, V, K2, V2, Fn>>(fn);
+  };
+  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
+  return KStream<K2, V2>(graph_, index, std::move(keySerde), std::move(valueSerde),
+                         repartitionRequired);
+}
+
+template <class K, class V>
+template <class Predicate>
+KStream<K, V> KStream<K, V>::filter(Predicate predicate, const Named& named) const {
+  static_assert(std::is_invocable_r_v<bool, Predicate&, const K&, const V&>,
+                "filter() takes a predicate bool(const K&, const V&)");
+  return addStatelessNode<K, V>(
+      "filter", "KSTREAM-FILTER-", named,
+      [predicate](Record<K, V>&& r, internal::Downstream<K, V>& out) mutable {
+        if (predicate(std::as_const(r.key), std::as_const(r.value))) out.forward(std::move(r));
+      },
+      keySerde_, valueSerde_, repartitionRequired_);
+}
+
+template <class K, class V>
+template <class Predicate>
+KStream<K, V> KStream<K, V>::filterNot(Predicate predicate, const Named& named) const {
+  static_assert(std::is_invocable_r_v<bool, Predicate&, const K&, const V&>,
+                "filterNot() takes a predicate bool(const K&, const V&)");
+  return addStatelessNode<K, V>(
+      "filter", "KSTREAM-FILTER-", named,
+      [predicate](Record<K, V>&& r, internal::Downstream<K, V>& out) mutable {
+        if (!predicate(std::as_const(r.key), std::as_const(r.value))) out.forward(std::move(r));
+      },
+      keySerde_, valueSerde_, repartitionRequired_);
+}
+
+template <class K, class V>
+template <class Mapper>
+auto KStream<K, V>::map(Mapper mapper, const Named& named) const {
+  static_assert(std::is_invocable_v<Mapper&, const K&, const V&>,
+                "map() takes a function KeyValue<K2, V2>(const K&, const V&)");
+  using Result = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
+  using Traits = internal::KeyValueTraits<Result>;
+  using K2 = typename Traits::Key;
+  using V2 = typename Traits::Value;
+  return addStatelessNode<K2, V2>(
+      "map", "KSTREAM-MAP-", named,
+      [mapper](Record<K, V>&& r, internal::Downstream<K2, V2>& out) mutable {
+        Result kv = mapper(std::as_const(r.key), std::as_const(r.value));
+        out.forward(Record<K2, V2>{Traits::key(kv), Traits::value(kv), r.timestamp,
+                                   std::move(r.headers)});
+      },
+      SerdeFor<K2>{}, SerdeFor<V2>{}, true);
+}
+
+template <class K, class V>
+template <class Mapper>
+auto KStream<K, V>::mapValues(Mapper mapper, const Named& named) const {
+  static_assert(std::is_invocable_v<Mapper&, const V&> ||
+                    std::is_invocable_v<Mapper&, const K&, const V&>,
+                "mapValues() takes a function V2(const V&) or V2(const K&, const V&)");
+  using V2 = internal::ValueMapperResult<Mapper, K, V>;
+  return addStatelessNode<K, V2>(
+      "mapValues", "KSTREAM-MAPVALUES-", named,
+      [mapper](Record<K, V>&& r, internal::Downstream<K, V2>& out) mutable {
+        V2 value = internal::callValueMapper(mapper, std::as_const(r.key), std::as_const(r.value));
+        out.forward(std::move(r).withValue(std::move(value)));
+      },
+      keySerde_, SerdeFor<V2>{}, repartitionRequired_);
+}
+
+template <class K, class V>
+template <class Mapper>
+auto KStream<K, V>::flatMap(Mapper mapper, const Named& named) const {
+  static_assert(std::is_invocable_v<Mapper&, const K&, const V&>,
+                "flatMap() takes a function returning a range of KeyValue<K2, V2>");
+  using Range = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
+  using Element = std::decay_t<std::ranges::range_value_t<Range>>;
+  using Traits = internal::KeyValueTraits<Element>;
+  using K2 = typename Traits::Key;
+  using V2 = typename Traits::Value;
+  return addStatelessNode<K2, V2>(
+      "flatMap", "KSTREAM-FLATMAP-", named,
+      [mapper](Record<K, V>&& r, internal::Downstream<K2, V2>& out) mutable {
+        Range results = mapper(std::as_const(r.key), std::as_const(r.value));
+        for (auto&& kv : results) {
+          Element e = std::move(kv);
+          out.forward(Record<K2, V2>{Traits::key(e), Traits::value(e), r.timestamp, r.headers});
+        }
+      },
+      SerdeFor<K2>{}, SerdeFor<V2>{}, true);
+}
+
+template <class K, class V>
+template <class Mapper>
+auto KStream<K, V>::flatMapValues(Mapper mapper, const Named& named) const {
+  using Range = internal::ValueMapperResult<Mapper, K, V>;
+  using V2 = std::decay_t<std::ranges::range_value_t<Range>>;
+  return addStatelessNode<K, V2>(
+      "flatMapValues", "KSTREAM-FLATMAPVALUES-", named,
+      [mapper](Record<K, V>&& r, internal::Downstream<K, V2>& out) mutable {
+        Range results =
+            internal::callValueMapper(mapper, std::as_const(r.key), std::as_const(r.value));
+        for (auto&& v : results)
+          out.forward(Record<K, V2>{r.key, V2(std::move(v)), r.timestamp, r.headers});
+      },
+      keySerde_, SerdeFor<V2>{}, repartitionRequired_);
+}
+
+template <class K, class V>
+template <class Mapper>
+auto KStream<K, V>::selectKey(Mapper mapper, const Named& named) const {
+  static_assert(std::is_invocable_v<Mapper&, const K&, const V&>,
+                "selectKey() takes a function K2(const K&, const V&)");
+  using K2 = std::decay_t<std::invoke_result_t<Mapper&, const K&, const V&>>;
+  return addStatelessNode<K2, V>(
+      "selectKey", "KSTREAM-KEY-SELECT-", named,
+      [mapper](Record<K, V>&& r, internal::Downstream<K2, V>& out) mutable {
+        K2 key = mapper(std::as_const(r.key), std::as_const(r.value));
+        out.forward(std::move(r).withKey(std::move(key)));
+      },
+      SerdeFor<K2>{}, valueSerde_, true);
+}
+
+template <class K, class V>
+template <class Action>
+KStream<K, V> KStream<K, V>::peek(Action action, const Named& named) const {
+  static_assert(std::is_invocable_v<Action&, const K&, const V&>,
+                "peek() takes a function void(const K&, const V&)");
+  return addStatelessNode<K, V>(
+      "peek", "KSTREAM-PEEK-", named,
+      [action](Record<K, V>&& r, internal::Downstream<K, V>& out) mutable {
+        action(std::as_const(r.key), std::as_const(r.value));
+        out.forward(std::move(r));
+      },
+      keySerde_, valueSerde_, repartitionRequired_);
+}
+
+template <class K, class V>
+template <class Action>
+void KStream<K, V>::foreach(Action action, const Named& named) const {
+  static_assert(std::is_invocable_v<Action&, const K&, const V&>,
+                "foreach() takes a function void(const K&, const V&)");
+  addStatelessNode<Void, Void>(
+      "foreach", "KSTREAM-FOREACH-", named,
+      [action](Record<K, V>&& r, internal::Downstream<Void, Void>&) mutable {
+        action(std::as_const(r.key), std::as_const(r.value));
+      },
+      SerdeFor<Void>{}, SerdeFor<Void>{}, false);
+}
+
+template <class K, class V>
+BranchedKStream<K, V> KStream<K, V>::split(const Named& named) const {
+  auto predicates = std::make_shared<std::vector<std::function<bool(const K&, const V&)>>>();
+  auto fn = [predicates, copied = std::vector<std::function<bool(const K&, const V&)>>(),
+             initialized = false](Record<K, V>&& r, internal::Downstream<K, V>& out) mutable {
+    // Each task takes its own copy of the predicates (all branches are known by then).
+    if (!initialized) {
+      copied = *predicates;
+      initialized = true;
+    }
+    for (size_t i = 0; i < copied.size(); ++i)
+      if (copied[i](std::as_const(r.key), std::as_const(r.value)))
+        return out.forwardTo(i, std::move(r));
+    if (out.size() > copied.size()) out.forwardTo(copied.size(), std::move(r));
+  };
+  KStream<K, V> split = addStatelessNode<K, V>("split", "KSTREAM-BRANCH-", named, std::move(fn),
+                                               keySerde_, valueSerde_, repartitionRequired_);
+  std::string prefix = named.name.empty() ? graph_->node(split.node()).name : named.name;
+  return BranchedKStream<K, V>(std::move(split), std::move(prefix), std::move(predicates));
+}
+
+template <class K, class V>
+template <class Predicate>
+BranchedKStream<K, V>& BranchedKStream<K, V>::branch(Predicate predicate,
+                                                     Branched<K, V> branched) {
+  static_assert(std::is_invocable_r_v<bool, Predicate&, const K&, const V&>,
+                "branch() takes a predicate bool(const K&, const V&)");
+  predicates_->emplace_back(std::move(predicate));
+  addBranch(std::move(branched), std::to_string(predicates_->size()));
+  return *this;
+}
+
+template <class K, class V>
+std::map<std::string, KStream<K, V>> BranchedKStream<K, V>::defaultBranch(
+    Branched<K, V> branched) {
+  addBranch(std::move(branched), "0");
+  return std::move(result_);
+}
+
+template <class K, class V>
+void BranchedKStream<K, V>::addBranch(Branched<K, V> branched, const std::string& defaultName) {
+  const std::string name = prefix_ + (branched.name.empty() ? defaultName : branched.name);
+  KStream<K, V> stream = split_.template addStatelessNode<K, V>(
+      "branch", "", Named::as(name),
+      [](Record<K, V>&& r, internal::Downstream<K, V>& out) { out.forward(std::move(r)); },
+      split_.keySerde(), split_.valueSerde(), split_.repartitionRequired());
+  if (branched.consumer) branched.consumer(stream);
+  else result_.emplace(name, std::move(stream));
+}
+
+template <class K, class V>
+KStream<K, V> KStream<K, V>::merge(const KStream& other, const Named& named) const {
+  if (other.graph_ != graph_)
+    throw TopologyException("merge() needs two streams of the same StreamsBuilder");
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kProcessor;
+  node.name = nameFor(named, "KSTREAM-MERGE-");
+  node.inKey = node.outKey = &typeid(K);
+  node.inValue = node.outValue = &typeid(V);
+  node.lineage = "merge(" + graph_->node(node_).lineage + "," + graph_->node(other.node_).lineage + ")";
+  node.factory = [](const internal::SerdeDefaults&) {
+    auto pass = [](Record<K, V>&& r, internal::Downstream<K, V>& out) { out.forward(std::move(r)); };
+    return std::make_unique<internal::StatelessNode<K, V, K, V, decltype(pass)>>(pass);
+  };
+  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_, other.node_});
+  return KStream(graph_, index, keySerde_ ? keySerde_ : other.keySerde_,
+                 valueSerde_ ? valueSerde_ : other.valueSerde_,
+                 repartitionRequired_ || other.repartitionRequired_);
+}
+
+template <class K, class V>
+void KStream<K, V>::to(const std::string& topic, const Produced<K, V>& produced) const {
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kSink;
+  node.name = nameFor(Named{produced.processorName}, "KSTREAM-SINK-");
+  node.topics = {topic};
+  node.inKey = &typeid(K);
+  node.inValue = &typeid(V);
+  node.lineage = graph_->childLineage(node_, "to");
+  SerdeFor<K> ks = produced.keySerde ? produced.keySerde : keySerde_;
+  SerdeFor<V> vs = produced.valueSerde ? produced.valueSerde : valueSerde_;
+  node.factory = [name = node.name, topic, ks, vs,
+                  partitioner = produced.partitioner](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SinkNode<K, V>>(
+        name, topic, false, nullptr, internal::resolveSerde<K>(ks, d, true, name),
+        internal::resolveSerde<V>(vs, d, false, name), partitioner);
+  };
+  graph_->addNode(std::move(node), std::vector<size_t>{node_});
+}
+
+template <class K, class V>
+void KStream<K, V>::to(TopicNameExtractor<K, V> topicExtractor,
+                       const Produced<K, V>& produced) const {
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kSink;
+  node.name = nameFor(Named{produced.processorName}, "KSTREAM-SINK-");
+  node.inKey = &typeid(K);
+  node.inValue = &typeid(V);
+  node.lineage = graph_->childLineage(node_, "to");
+  SerdeFor<K> ks = produced.keySerde ? produced.keySerde : keySerde_;
+  SerdeFor<V> vs = produced.valueSerde ? produced.valueSerde : valueSerde_;
+  node.factory = [name = node.name, topicExtractor, ks, vs,
+                  partitioner = produced.partitioner](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SinkNode<K, V>>(
+        name, std::string(), false, topicExtractor, internal::resolveSerde<K>(ks, d, true, name),
+        internal::resolveSerde<V>(vs, d, false, name), partitioner);
+  };
+  graph_->addNode(std::move(node), std::vector<size_t>{node_});
+}
+
+template <class K, class V>
+KStream<K, V> KStream<K, V>::repartition(const Repartitioned<K, V>& repartitioned) const {
+  const std::string lineage = graph_->childLineage(node_, "repartition");
+  const bool named = !repartitioned.name.empty();
+  const std::string base = named ? repartitioned.name
+                                 : internal::TopologyGraph::stableName("KSTREAM-REPARTITION-", lineage);
+  const std::string topic = base + "-repartition";
+  graph_->addRepartitionTopic({topic, repartitioned.numberOfPartitions});
+  SerdeFor<K> ks = repartitioned.keySerde ? repartitioned.keySerde : keySerde_;
+  SerdeFor<V> vs = repartitioned.valueSerde ? repartitioned.valueSerde : valueSerde_;
+
+  internal::GraphNode sink;
+  sink.kind = internal::GraphNode::Kind::kSink;
+  sink.name = named ? base + "-repartition-sink" : graph_->newName("KSTREAM-SINK-");
+  sink.topics = {topic};
+  sink.internalTopics = true;
+  sink.inKey = &typeid(K);
+  sink.inValue = &typeid(V);
+  sink.lineage = lineage;
+  sink.factory = [name = sink.name, topic, ks, vs,
+                  partitioner = repartitioned.partitioner](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SinkNode<K, V>>(
+        name, topic, true, nullptr, internal::resolveSerde<K>(ks, d, true, name),
+        internal::resolveSerde<V>(vs, d, false, name), partitioner);
+  };
+  graph_->addNode(std::move(sink), std::vector<size_t>{node_});
+
+  internal::GraphNode source;
+  source.kind = internal::GraphNode::Kind::kSource;
+  source.name = named ? base + "-repartition-source" : graph_->newName("KSTREAM-SOURCE-");
+  source.topics = {topic};
+  source.internalTopics = true;
+  source.outKey = &typeid(K);
+  source.outValue = &typeid(V);
+  source.lineage = "repartition:" + topic;
+  source.factory = [name = source.name, ks, vs](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SourceNode<K, V>>(
+        internal::resolveSerde<K>(ks, d, true, name),
+        internal::resolveSerde<V>(vs, d, false, name), nullptr);
+  };
+  size_t index = graph_->addNode(std::move(source), std::vector<size_t>{});
+  return KStream(graph_, index, ks, vs, false);
+}
+
+template <class K, class V>
+template <class Supplier>
+auto KStream<K, V>::process(Supplier supplier, const std::vector<std::string>& stores,
+                            const Named& named) const {
+  using P = typename decltype(supplier())::element_type;
+  using KOut = typename P::KeyOut;
+  using VOut = typename P::ValueOut;
+  static_assert(std::is_same_v<typename P::KeyIn, K> && std::is_same_v<typename P::ValueIn, V>,
+                "the processor's input types must be the stream's key and value types");
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kProcessor;
+  node.name = nameFor(named, "KSTREAM-PROCESSOR-");
+  node.inKey = &typeid(K);
+  node.inValue = &typeid(V);
+  if constexpr (!std::is_same_v<KOut, Void>) {
+    node.outKey = &typeid(KOut);
+    node.outValue = &typeid(VOut);
+  }
+  node.lineage = graph_->childLineage(node_, "process");
+  node.factory = [supplier](const internal::SerdeDefaults&) {
+    std::unique_ptr<Processor<K, V, KOut, VOut>> processor = supplier();
+    return std::make_unique<internal::ProcessorNode<K, V, KOut, VOut>>(std::move(processor));
+  };
+  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
+  for (const auto& store : stores) graph_->connectStore(store, index);
+  return KStream<KOut, VOut>(graph_, index, SerdeFor<KOut>{}, SerdeFor<VOut>{}, true);
+}
+
+}  // namespace kstreams

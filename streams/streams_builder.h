@@ -1,0 +1,72 @@
+// StreamsBuilder: where a topology written with the DSL starts. Read topics with stream(),
+// transform them with KStream's operators, then build() the Topology to run.
+//
+//   StreamsBuilder builder;
+//   builder.stream("orders", Consumed<std::string, Order>::with(Serdes::String(), orderSerde))
+//       .filter([](const std::string&, const Order& o) { return o.amount > 1000; })
+//       .to("large-orders");
+//   KafkaStreams streams(builder.build(), config);
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "streams/consumed.h"
+#include "streams/kstream.h"
+#include "streams/topology.h"
+
+namespace kstreams {
+
+class StreamsBuilder {
+ public:
+  StreamsBuilder() : graph_(std::make_shared<internal::TopologyGraph>()) {}
+
+  // A stream of the records of one or more topics. With several topics, records of one
+  // partition number of all of them are processed by the same task, ordered by timestamp.
+  template <class K, class V>
+  KStream<K, V> stream(const std::string& topic, const Consumed<K, V>& consumed = {}) {
+    return stream<K, V>(std::vector<std::string>{topic}, consumed);
+  }
+  template <class K, class V>
+  KStream<K, V> stream(std::initializer_list<std::string> topics,
+                       const Consumed<K, V>& consumed = {}) {
+    return stream<K, V>(std::vector<std::string>(topics), consumed);
+  }
+  template <class K, class V>
+  KStream<K, V> stream(const std::vector<std::string>& topics, const Consumed<K, V>& consumed = {});
+
+  // The topology built so far. Later DSL calls on this builder change it too.
+  Topology build() const { return Topology(graph_); }
+
+  const std::shared_ptr<internal::TopologyGraph>& graph() const { return graph_; }
+
+ private:
+  std::shared_ptr<internal::TopologyGraph> graph_;
+};
+
+template <class K, class V>
+KStream<K, V> StreamsBuilder::stream(const std::vector<std::string>& topics,
+                                     const Consumed<K, V>& consumed) {
+  if (topics.empty()) throw TopologyException("stream() needs at least one topic");
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kSource;
+  node.name = consumed.processorName.empty() ? graph_->newName("KSTREAM-SOURCE-")
+                                             : consumed.processorName;
+  node.topics = topics;
+  node.outKey = &typeid(K);
+  node.outValue = &typeid(V);
+  node.lineage = "source:";
+  for (const auto& t : topics) node.lineage += t + ",";
+  node.factory = [name = node.name, ks = consumed.keySerde, vs = consumed.valueSerde,
+                  extractor = consumed.timestampExtractor](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SourceNode<K, V>>(
+        internal::resolveSerde<K>(ks, d, true, name), internal::resolveSerde<V>(vs, d, false, name),
+        extractor);
+  };
+  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{});
+  return KStream<K, V>(graph_, index, consumed.keySerde, consumed.valueSerde, false);
+}
+
+}  // namespace kstreams
