@@ -1,0 +1,13 @@
+// Everything a kstreams application includes.
+#pragma once
+
+#include "runtime/kafka_streams.h"
+#include "runtime/shutdown_signal.h"
+#include "runtime/streams_config.h"
+#include "runtime/topology_test_driver.h"
+#include "streams/json_serde.h"
+#include "streams/processor.h"
+#include "streams/serde.h"
+#include "streams/streams_builder.h"
+#include "streams/topology.h"
+#include "runtime/admin.h"

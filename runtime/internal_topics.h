@@ -1,0 +1,53 @@
+// Start-up checks against the cluster: the topics a topology reads and writes must exist,
+// and its internal topics (repartition, changelog) are created with the partition count
+// they need, or checked if they exist. Internal.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/kafka_client.h"
+#include "streams/internal/topology_graph.h"
+
+namespace kstreams::internal {
+
+struct InternalTopicSpec {
+  std::string name;  // the real name, with the application id
+  int32_t partitions = 0;
+  std::map<std::string, std::string> configs;
+};
+
+// Partition counts of every topic the application reads or owns, by real name.
+struct TopicLayout {
+  std::map<std::string, int32_t> partitions;
+  // Number of tasks of each sub-topology: the largest partition count among its inputs.
+  std::map<int32_t, int32_t> tasksPerSubtopology;
+};
+
+class InternalTopicManager {
+ public:
+  explicit InternalTopicManager(const StreamsConfig& config);
+
+  // Checks the cluster and creates what is missing, within default.api.timeout.ms. Throws
+  // MissingSourceTopicException for input or output topics that do not exist, and
+  // StreamsException when the cluster cannot be reached or an internal topic exists with
+  // the wrong partition count.
+  TopicLayout prepare(const TopologyGraph& graph);
+
+  // The repartition topics, with partition counts resolved from `partitions` (which must
+  // hold every source topic). Exposed for tests.
+  static std::vector<InternalTopicSpec> repartitionTopics(
+      const TopologyGraph& graph, const std::string& applicationId,
+      const std::map<std::string, int32_t>& partitions);
+
+ private:
+  std::map<std::string, int32_t> describeCluster(const std::vector<std::string>& topics);
+  void create(const std::vector<InternalTopicSpec>& topics);
+
+  const StreamsConfig& config_;
+  KafkaHandle admin_;
+};
+
+}  // namespace kstreams::internal

@@ -1,0 +1,58 @@
+// Thin RAII over librdkafka's C API, and how kstreams configures its clients. Internal.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "runtime/streams_config.h"
+
+namespace kstreams::internal {
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
+  void operator()(rd_kafka_consumer_group_metadata_t* m) const {
+    rd_kafka_consumer_group_metadata_destroy(m);
+  }
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using KafkaConf = std::unique_ptr<rd_kafka_conf_t, KafkaDeleter>;
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
+using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
+using KafkaError = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
+using KafkaEvent = std::unique_ptr<rd_kafka_event_t, KafkaDeleter>;
+using KafkaMetadata = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
+
+// The properties of one kind of client ("consumer", "producer" or "admin"): kstreams'
+// defaults, then the user's pass-through properties for that client, then the settings
+// kstreams must own (given in `owned`).
+std::map<std::string, std::string> clientProperties(
+    const StreamsConfig& config, const std::string& client, const std::string& clientId,
+    const std::map<std::string, std::string>& defaults,
+    const std::map<std::string, std::string>& owned);
+
+// A configuration object with these properties and kstreams' log relay. Throws
+// ConfigException naming the property librdkafka rejects.
+KafkaConf makeConf(const std::map<std::string, std::string>& properties);
+
+// Creates the client; takes the conf. Throws StreamsException if librdkafka refuses.
+KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf);
+
+// "topic partition N": for messages.
+std::string partitionName(const std::string& topic, int32_t partition);
+
+// Milliseconds since the epoch.
+int64_t nowMs();
+
+}  // namespace kstreams::internal

@@ -1,0 +1,238 @@
+#include "runtime/kafka_streams.h"
+
+#include "runtime/internal_topics.h"
+#include "runtime/log.h"
+#include "runtime/stream_thread.h"
+
+namespace kstreams {
+namespace internal {
+
+// Keeps StreamThread out of the public header.
+class StreamsListenerAdapter final : public StreamThread::Listener {
+ public:
+  explicit StreamsListenerAdapter(KafkaStreams& streams) : streams_(streams) {}
+  void onThreadStateChange(StreamThread&, StreamThread::State) override {
+    streams_.onThreadStateChange();
+  }
+  void onThreadError(StreamThread& thread, const std::string& error) override {
+    streams_.onThreadError(thread, error);
+  }
+
+ private:
+  KafkaStreams& streams_;
+};
+
+}  // namespace internal
+
+const char* KafkaStreams::toString(State state) {
+  switch (state) {
+    case State::CREATED: return "CREATED";
+    case State::REBALANCING: return "REBALANCING";
+    case State::RUNNING: return "RUNNING";
+    case State::PENDING_SHUTDOWN: return "PENDING_SHUTDOWN";
+    case State::NOT_RUNNING: return "NOT_RUNNING";
+    case State::PENDING_ERROR: return "PENDING_ERROR";
+    case State::ERROR: return "ERROR";
+  }
+  return "?";
+}
+
+KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
+    : topology_(topology),
+      config_(std::move(config)),
+      adapter_(std::make_unique<internal::StreamsListenerAdapter>(*this)) {
+  if (config_.applicationId().empty())
+    throw ConfigException("configuration key 'application.id' is required: it names the "
+                          "application's consumer group, internal topics and state");
+  if (config_.bootstrapServers().empty())
+    throw ConfigException("configuration key 'bootstrap.servers' is required (host:port of a broker)");
+  const auto& graph = topology_.graph();
+  bool hasSource = false;
+  for (const auto& node : graph.nodes()) {
+    hasSource = hasSource || node.kind == internal::GraphNode::Kind::kSource;
+    // Instantiating each node once resolves its serdes: a missing one fails here, not later.
+    node.factory(config_.serdeDefaults());
+  }
+  if (!hasSource) throw TopologyException("the topology has no source: read a topic with StreamsBuilder::stream");
+}
+
+KafkaStreams::~KafkaStreams() { close(); }
+
+void KafkaStreams::setStateListener(StateListener listener) {
+  std::lock_guard lock(mutex_);
+  stateListener_ = std::move(listener);
+}
+
+void KafkaStreams::setUncaughtExceptionHandler(UncaughtExceptionHandler handler) {
+  std::lock_guard lock(mutex_);
+  exceptionHandler_ = std::move(handler);
+}
+
+void KafkaStreams::transition(std::unique_lock<std::mutex>& lock, State to) {
+  const State from = state_;
+  if (from == to) return;
+  state_ = to;
+  internal::log().info("kafka-streams {} state: {} -> {}", config_.applicationId(), toString(from), toString(to));
+  changed_.notify_all();
+  StateListener listener = stateListener_;
+  lock.unlock();
+  if (listener) {
+    std::lock_guard guard(listenerMutex_);
+    listener(to, from);
+  }
+  lock.lock();
+}
+
+void KafkaStreams::start() {
+  std::unique_lock lock(mutex_);
+  if (state_ != State::CREATED)
+    throw StreamsException(std::string("start() can be called once, on a CREATED instance; this one is ") +
+                           toString(state_));
+  try {
+    internal::InternalTopicManager topics(config_);
+    layout_ = std::make_unique<internal::TopicLayout>(topics.prepare(topology_.graph()));
+  } catch (const StreamsException& e) {
+    lastError_ = e.what();
+    transition(lock, State::ERROR);
+    throw;
+  }
+  transition(lock, State::REBALANCING);
+  for (int i = 0; i < config_.numStreamThreads(); ++i)
+    threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_,
+                                                                *layout_, *adapter_));
+  for (auto& t : threads_) t->start();
+}
+
+KafkaStreams::State KafkaStreams::stateFromThreads() const {
+  bool allRunning = true;
+  for (const auto& t : threads_) {
+    auto s = t->state();
+    if (s == internal::StreamThread::State::kDead) continue;
+    allRunning = allRunning && s == internal::StreamThread::State::kRunning;
+  }
+  return allRunning ? State::RUNNING : State::REBALANCING;
+}
+
+void KafkaStreams::onThreadStateChange() {
+  std::unique_lock lock(mutex_);
+  changed_.notify_all();  // close() waits for threads to die
+  bool allDead = true;
+  for (const auto& t : threads_) allDead = allDead && t->state() == internal::StreamThread::State::kDead;
+  if (state_ == State::PENDING_ERROR) {
+    if (allDead) transition(lock, State::ERROR);
+    return;
+  }
+  if (state_ == State::REBALANCING || state_ == State::RUNNING) transition(lock, stateFromThreads());
+}
+
+void KafkaStreams::onThreadError(internal::StreamThread& thread, const std::string& error) {
+  UncaughtExceptionHandler handler;
+  {
+    std::lock_guard lock(mutex_);
+    lastError_ = error;
+    handler = exceptionHandler_;
+  }
+  StreamThreadExceptionResponse response = StreamThreadExceptionResponse::SHUTDOWN_CLIENT;
+  if (handler) {
+    try {
+      response = handler(StreamsException(error));
+    } catch (const std::exception& e) {
+      internal::log().error("the uncaught exception handler threw ({}); shutting the instance down", e.what());
+    }
+  }
+  std::unique_lock lock(mutex_);
+  if (state_ == State::PENDING_SHUTDOWN || state_ == State::NOT_RUNNING) return;
+  if (response == StreamThreadExceptionResponse::REPLACE_THREAD &&
+      (state_ == State::RUNNING || state_ == State::REBALANCING)) {
+    internal::log().warn("replacing {} after its failure", thread.name());
+    lastError_.clear();
+    threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_,
+                                                                *layout_, *adapter_));
+    threads_.back()->start();
+    transition(lock, State::REBALANCING);
+    return;
+  }
+  transition(lock, State::PENDING_ERROR);
+  bool allDead = true;
+  for (auto& t : threads_) {
+    t->shutdown();
+    allDead = allDead && t->state() == internal::StreamThread::State::kDead;
+  }
+  if (allDead) transition(lock, State::ERROR);
+}
+
+bool KafkaStreams::close(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (state_ == State::CREATED) {
+    transition(lock, State::NOT_RUNNING);
+    return true;
+  }
+  if (state_ == State::NOT_RUNNING) return true;
+  const bool error = state_ == State::ERROR || state_ == State::PENDING_ERROR;
+  if (!error) transition(lock, State::PENDING_SHUTDOWN);
+  for (auto& t : threads_) t->shutdown();
+  auto allDead = [this] {
+    for (const auto& t : threads_)
+      if (t->state() != internal::StreamThread::State::kDead) return false;
+    return true;
+  };
+  const bool forever = timeout == std::chrono::milliseconds::max();
+  if (forever) changed_.wait(lock, allDead);
+  else if (!changed_.wait_for(lock, timeout, allDead)) return false;
+  // Dead threads only have to return from run(); join outside the lock, which they may want.
+  std::vector<std::unique_ptr<internal::StreamThread>> threads = std::move(threads_);
+  lock.unlock();
+  for (auto& t : threads) t->join();
+  lock.lock();
+  if (!error) transition(lock, State::NOT_RUNNING);
+  return true;
+}
+
+KafkaStreams::State KafkaStreams::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+bool KafkaStreams::waitForState(State state, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] {
+    return state_ == state || state_ == State::ERROR || state_ == State::NOT_RUNNING;
+  });
+  return state_ == state;
+}
+
+std::string KafkaStreams::lastError() const {
+  std::lock_guard lock(mutex_);
+  return lastError_;
+}
+
+KafkaStreams::Metrics KafkaStreams::metrics() const {
+  std::lock_guard lock(mutex_);
+  Metrics m;
+  for (const auto& t : threads_) {
+    const auto& tm = t->metrics();
+    m.processedRecords += tm.processedRecords.load(std::memory_order_relaxed);
+    m.skippedRecords += tm.skippedRecords.load(std::memory_order_relaxed);
+    m.droppedRecords += tm.droppedRecords.load(std::memory_order_relaxed);
+    m.commits += tm.commits.load(std::memory_order_relaxed);
+    m.rebalances += tm.rebalances.load(std::memory_order_relaxed);
+    m.aliveThreads += t->state() != internal::StreamThread::State::kDead;
+  }
+  return m;
+}
+
+}  // namespace kstreams
+
+namespace kstreams {
+
+std::vector<KafkaStreams::ThreadMetadata> KafkaStreams::metadataForLocalThreads() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ThreadMetadata> out;
+  for (const auto& t : threads_) {
+    if (t->state() == internal::StreamThread::State::kDead) continue;
+    out.push_back({t->name(), internal::StreamThread::toString(t->state()), t->activeTasks()});
+  }
+  return out;
+}
+
+}  // namespace kstreams

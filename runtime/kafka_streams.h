@@ -1,0 +1,123 @@
+// KafkaStreams: one instance of a stream processing application. Run as many instances
+// (processes) of one application.id as you like: Kafka's consumer group shares the input
+// partitions, and so the tasks, between all their threads.
+//
+//   KafkaStreams streams(builder.build(), {{"application.id", "fraud"},
+//                                          {"bootstrap.servers", "localhost:9092"}});
+//   streams.start();     // throws if the cluster or a topic is missing
+//   ...
+//   streams.close();     // commits and leaves the group
+//
+// States, as in Kafka Streams:
+//   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
+//   any running state -> PENDING_ERROR -> ERROR, when a thread fails and the uncaught
+//   exception handler says SHUTDOWN_CLIENT (the default).
+// The methods of this class are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/streams_config.h"
+#include "streams/topology.h"
+
+namespace kstreams {
+
+namespace internal {
+class StreamThread;
+struct TopicLayout;
+class StreamsListenerAdapter;
+}  // namespace internal
+
+class KafkaStreams {
+ public:
+  enum class State { CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, PENDING_ERROR, ERROR };
+  using StateListener = std::function<void(State newState, State oldState)>;
+
+  enum class StreamThreadExceptionResponse {
+    REPLACE_THREAD,   // start a new thread in place of the failed one
+    SHUTDOWN_CLIENT,  // stop this instance's other threads too; the instance ends in ERROR
+  };
+  // Told why a thread failed; decides what happens next. Called on the failed thread.
+  using UncaughtExceptionHandler =
+      std::function<StreamThreadExceptionResponse(const StreamsException& error)>;
+
+  // Counters summed over the instance's threads, since start().
+  struct Metrics {
+    int64_t processedRecords = 0;
+    int64_t skippedRecords = 0;   // unreadable input records let go by LogAndContinue
+    int64_t droppedRecords = 0;   // records operators dropped on purpose (e.g. null keys)
+    int64_t commits = 0;
+    int64_t rebalances = 0;
+    int32_t aliveThreads = 0;
+  };
+
+  // A thread of this instance: its name, state and the tasks it runs.
+  struct ThreadMetadata {
+    std::string threadName;
+    std::string threadState;
+    std::vector<TaskId> activeTasks;
+  };
+
+  // Checks the configuration (application.id and bootstrap.servers are required) and the
+  // topology (every node has its serdes). Throws ConfigException or TopologyException.
+  KafkaStreams(const Topology& topology, StreamsConfig config);
+  // Closes the instance if it is still running, waiting as long as it takes.
+  ~KafkaStreams();
+  KafkaStreams(const KafkaStreams&) = delete;
+  KafkaStreams& operator=(const KafkaStreams&) = delete;
+
+  void setStateListener(StateListener listener);
+  void setUncaughtExceptionHandler(UncaughtExceptionHandler handler);
+
+  // Checks the cluster (reachable, input and output topics exist), creates the internal
+  // topics, and starts the stream threads. Throws StreamsException (the instance is then in
+  // ERROR) if it cannot, with what is wrong and what to do. Callable once.
+  void start();
+
+  // Stops the threads: each commits, closes its tasks and leaves the group. Returns whether
+  // they stopped within the timeout; if not, they go on stopping in the background.
+  bool close(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
+
+  State state() const;
+  // Waits until the instance is in `state`, up to timeout. Returns false on timeout, or as
+  // soon as the instance is in ERROR or NOT_RUNNING instead.
+  bool waitForState(State state, std::chrono::milliseconds timeout) const;
+  // Why the instance is in ERROR; empty otherwise.
+  std::string lastError() const;
+  Metrics metrics() const;
+  std::vector<ThreadMetadata> metadataForLocalThreads() const;
+  const StreamsConfig& config() const { return config_; }
+
+  static const char* toString(State state);
+
+ private:
+  friend class internal::StreamsListenerAdapter;
+  void onThreadStateChange();
+  void onThreadError(internal::StreamThread& thread, const std::string& error);
+  // Under mutex_: moves to `state` and returns the transition to report, if any.
+  void transition(std::unique_lock<std::mutex>& lock, State state);
+  State stateFromThreads() const;
+
+  Topology topology_;
+  StreamsConfig config_;
+  std::unique_ptr<internal::TopicLayout> layout_;
+  std::unique_ptr<internal::StreamsListenerAdapter> adapter_;
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::mutex listenerMutex_;  // serializes calls of the user's state listener
+  State state_ = State::CREATED;
+  StateListener stateListener_;
+  UncaughtExceptionHandler exceptionHandler_;
+  std::string lastError_;
+  std::vector<std::unique_ptr<internal::StreamThread>> threads_;
+  int nextThreadIndex_ = 0;
+};
+
+}  // namespace kstreams

@@ -1,0 +1,438 @@
+#include "runtime/stream_thread.h"
+
+#include <algorithm>
+
+#include "runtime/log.h"
+
+namespace kstreams::internal {
+namespace {
+
+// A consumed message and its headers, converted once, kept alive while the task buffers it.
+struct MessageWithHeaders {
+  rd_kafka_message_t* message;
+  Headers headers;
+};
+
+void destroyMessage(void* p) { rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(p)); }
+void destroyMessageWithHeaders(void* p) {
+  auto* m = static_cast<MessageWithHeaders*>(p);
+  rd_kafka_message_destroy(m->message);
+  delete m;
+}
+
+// How long a task with several inputs waits for records of an empty input that the broker
+// has but the consumer has not delivered yet, under max.task.idle.ms=0. A bound, so that a
+// partition whose last offsets hold no records (transaction markers) cannot stall the task.
+constexpr std::chrono::milliseconds kMaxWaitForFetchedData{1000};
+
+}  // namespace
+
+StreamThread::StreamThread(int index, const Topology& topology, const StreamsConfig& config,
+                           const TopicLayout& layout, Listener& listener)
+    : index_(index),
+      name_(config.clientId() + "-StreamThread-" + std::to_string(index + 1)),
+      topology_(topology),
+      config_(config),
+      layout_(layout),
+      listener_(listener),
+      subtopologies_(topology.graph().subtopologies()) {
+  for (const Subtopology& st : subtopologies_) {
+    for (const auto& t : st.sourceTopics) topicToSubtopology_[t] = st.id;
+    for (const auto& t : st.repartitionSourceTopics)
+      topicToSubtopology_[config.applicationId() + "-" + t] = st.id;
+  }
+  for (const auto& [topic, st] : topicToSubtopology_) subscription_.push_back(topic);
+}
+
+StreamThread::~StreamThread() {
+  shutdown();
+  join();
+}
+
+void StreamThread::start() { thread_ = std::thread([this] { run(); }); }
+
+void StreamThread::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<TaskId> StreamThread::activeTasks() const {
+  std::lock_guard lock(activeTasksMutex_);
+  return activeTasks_;
+}
+
+const char* StreamThread::toString(State state) {
+  switch (state) {
+    case State::kCreated: return "CREATED";
+    case State::kStarting: return "STARTING";
+    case State::kPartitionsRevoked: return "PARTITIONS_REVOKED";
+    case State::kPartitionsAssigned: return "PARTITIONS_ASSIGNED";
+    case State::kRunning: return "RUNNING";
+    case State::kPendingShutdown: return "PENDING_SHUTDOWN";
+    case State::kDead: return "DEAD";
+  }
+  return "?";
+}
+
+void StreamThread::setState(State state) {
+  state_ = state;
+  listener_.onThreadStateChange(*this, state);
+}
+
+void StreamThread::createClients() {
+  producer_ = std::make_unique<StreamsProducer>(config_, name_ + "-producer");
+
+  auto props = clientProperties(
+      config_, "consumer", name_ + "-consumer",
+      {
+          // Kafka Streams' consumer defaults.
+          {"auto.offset.reset", "earliest"},
+      },
+      {
+          {"group.id", config_.applicationId()},
+          // The range assignor gives the same partition numbers of equally partitioned
+          // topics to the same member: the co-partitioning tasks need.
+          {"partition.assignment.strategy", "range"},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "false"},
+          {"isolation.level", config_.exactlyOnce() ? "read_committed" : "read_uncommitted"},
+      });
+  KafkaConf conf = makeConf(props);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &StreamThread::onRebalance);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  consumer_ = createClient(RD_KAFKA_CONSUMER, std::move(conf));
+  rd_kafka_poll_set_consumer(consumer_.get());
+
+  services_.applicationId = config_.applicationId();
+  services_.collector = producer_.get();
+  services_.serdes = &config_.serdeDefaults();
+  services_.deserialization = config_.deserializationHandling();
+  services_.maxTaskIdleMs = config_.maxTaskIdleMs();
+  services_.wallClock = nowMs;
+  services_.hasUnfetched = [this](const std::string& topic, int32_t partition) {
+    return hasUnfetched(topic, partition);
+  };
+  services_.skippedRecords = &metrics_.skippedRecords;
+  services_.droppedRecords = &metrics_.droppedRecords;
+
+  PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(subscription_.size())));
+  for (const auto& t : subscription_)
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
+  if (err) throw StreamsException(std::string("cannot subscribe to the input topics: ") + rd_kafka_err2str(err));
+}
+
+void StreamThread::run() {
+  try {
+    setState(State::kStarting);
+    createClients();
+    lastCommit_ = std::chrono::steady_clock::now();
+    log().info("{} started; subscribed to {} topic(s)", name_, subscription_.size());
+    while (!shutdownRequested_) runOnce();
+    shutdownCleanly();
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+}
+
+void StreamThread::runOnce() {
+  bool ready = false;
+  for (const auto& [id, task] : tasks_) ready = ready || task->buffered() > 0;
+  poll(ready ? std::chrono::milliseconds(0) : config_.pollTime());
+  if (state_ == State::kPartitionsAssigned) setState(State::kRunning);
+  metrics_.processedRecords.fetch_add(processRecords(), std::memory_order_relaxed);
+  for (auto& [id, task] : tasks_) task->punctuateWallClock();
+  maybeCommit();
+  pauseOrResume();
+  producer_->poll();
+}
+
+void StreamThread::poll(std::chrono::milliseconds timeout) {
+  constexpr int kMaxPollRecords = 1000;
+  rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count()));
+  for (int n = 0; message != nullptr;) {
+    handleMessage(message);
+    if (++n >= kMaxPollRecords) break;
+    message = rd_kafka_consumer_poll(consumer_.get(), 0);
+  }
+  rethrowCallbackError();
+}
+
+void StreamThread::rethrowCallbackError() {
+  if (!callbackError_) return;
+  std::exception_ptr e = callbackError_;
+  callbackError_ = nullptr;
+  std::rethrow_exception(e);
+}
+
+StreamThread::Route* StreamThread::route(rd_kafka_topic_t* rkt, int32_t partition) {
+  auto it = routesByHandle_.find(rkt);
+  std::vector<Route>* routes = nullptr;
+  if (it != routesByHandle_.end()) {
+    routes = it->second;
+  } else {
+    auto byName = routes_.find(rd_kafka_topic_name(rkt));
+    if (byName == routes_.end()) return nullptr;
+    routes = &byName->second;
+    routesByHandle_.emplace(rkt, routes);
+  }
+  if (partition < 0 || static_cast<size_t>(partition) >= routes->size()) return nullptr;
+  Route& r = (*routes)[partition];
+  return r.task ? &r : nullptr;
+}
+
+void StreamThread::handleMessage(rd_kafka_message_t* m) {
+  if (m->err) {
+    rd_kafka_resp_err_t err = m->err;
+    std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+    std::string text = rd_kafka_message_errstr(m);
+    rd_kafka_message_destroy(m);
+    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+      throw MissingSourceTopicException("input topic " + topic + " cannot be read: " + text +
+                                        " (was it deleted? does the application have access?)");
+    log().warn("{}: consumer error{}: {}", name_, topic.empty() ? "" : " on topic " + topic, text);
+    return;
+  }
+  Route* r = route(m->rkt, m->partition);
+  if (r == nullptr) {  // a record of a partition no longer assigned to this thread
+    rd_kafka_message_destroy(m);
+    return;
+  }
+  RawRecord raw;
+  raw.topic = rd_kafka_topic_name(m->rkt);
+  raw.partition = m->partition;
+  raw.offset = m->offset;
+  raw.timestamp = rd_kafka_message_timestamp(m, nullptr);
+  if (m->key) raw.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) raw.value = std::string_view(static_cast<const char*>(m->payload), m->len);
+  r->nextOffset = m->offset + 1;
+
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    auto* owned = new MessageWithHeaders{m, {}};
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+      owned->headers.add(name, value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
+                                     : std::nullopt);
+    raw.headers = &owned->headers;
+    r->task->addRecord(r->input, raw, RecordOwner(owned, destroyMessageWithHeaders));
+  } else {
+    r->task->addRecord(r->input, raw, RecordOwner(m, destroyMessage));
+  }
+}
+
+int64_t StreamThread::processRecords() {
+  constexpr int kRecordsPerTaskTurn = 100;
+  int64_t total = 0;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto& [id, task] : tasks_) {
+      for (int i = 0; i < kRecordsPerTaskTurn && task->process(); ++i) {
+        ++total;
+        progress = true;
+      }
+    }
+  }
+  return total;
+}
+
+bool StreamThread::hasUnfetched(const std::string& topic, int32_t partition) {
+  auto routes = routes_.find(topic);
+  if (routes == routes_.end() || static_cast<size_t>(partition) >= routes->second.size()) return false;
+  const Route& r = routes->second[partition];
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), partition, &low, &high) ||
+      high < 0 || r.nextOffset < 0 || r.nextOffset >= high)
+    return false;
+  auto key = std::make_pair(topic, partition);
+  auto now = std::chrono::steady_clock::now();
+  auto [it, inserted] = waitingSince_.emplace(key, now);
+  if (now - it->second > kMaxWaitForFetchedData) {
+    waitingSince_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void StreamThread::pauseOrResume() {
+  const size_t limit = static_cast<size_t>(config_.bufferedRecordsPerPartition());
+  PartitionList pause(rd_kafka_topic_partition_list_new(0));
+  PartitionList resume(rd_kafka_topic_partition_list_new(0));
+  for (auto& [topic, routes] : routes_) {
+    for (size_t p = 0; p < routes.size(); ++p) {
+      Route& r = routes[p];
+      if (!r.task) continue;
+      size_t buffered = r.task->buffered(r.input);
+      if (!r.paused && buffered >= limit) {
+        rd_kafka_topic_partition_list_add(pause.get(), topic.c_str(), static_cast<int32_t>(p));
+        r.paused = true;
+      } else if (r.paused && buffered < limit / 2 + 1) {
+        rd_kafka_topic_partition_list_add(resume.get(), topic.c_str(), static_cast<int32_t>(p));
+        r.paused = false;
+      }
+    }
+  }
+  if (pause->cnt) rd_kafka_pause_partitions(consumer_.get(), pause.get());
+  if (resume->cnt) rd_kafka_resume_partitions(consumer_.get(), resume.get());
+}
+
+void StreamThread::maybeCommit() {
+  bool requested = false;
+  for (const auto& [id, task] : tasks_) requested = requested || task->commitRequested();
+  if (requested || std::chrono::steady_clock::now() - lastCommit_ >= config_.commitInterval())
+    commit();
+}
+
+void StreamThread::commit() {
+  lastCommit_ = std::chrono::steady_clock::now();
+  std::vector<CommitOffset> offsets;
+  for (const auto& [id, task] : tasks_) {
+    auto o = task->offsetsToCommit();
+    offsets.insert(offsets.end(), o.begin(), o.end());
+  }
+  // Every output record of the processed input must be acknowledged before its input's
+  // offset is committed.
+  producer_->flush();
+  if (!offsets.empty()) {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& o : offsets)
+      rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+    rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
+    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
+      log().warn("{}: committing offsets failed because the group is rebalancing ({}); records "
+                 "since the last commit will be processed again by their next owner",
+                 name_, rd_kafka_err2str(err));
+      return;
+    }
+    if (err) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
+    metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (auto& [id, task] : tasks_) task->markCommitted();
+}
+
+void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                               rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<StreamThread*>(opaque);
+  // No exception may cross librdkafka's C frames: keep it for after the poll returns.
+  try {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) self->onAssigned(partitions);
+    else self->onRevoked();
+  } catch (...) {
+    if (!self->callbackError_) self->callbackError_ = std::current_exception();
+  }
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !self->callbackError_)
+    rd_kafka_assign(rk, partitions);
+  else
+    rd_kafka_assign(rk, nullptr);
+}
+
+void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions) {
+  metrics_.rebalances.fetch_add(1, std::memory_order_relaxed);
+  std::map<TaskId, std::vector<Task::InputPartition>> inputs;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& tp = partitions->elems[i];
+    auto st = topicToSubtopology_.find(tp.topic);
+    if (st == topicToSubtopology_.end()) continue;
+    inputs[TaskId{st->second, tp.partition}].push_back({tp.topic, tp.partition});
+  }
+  std::string names;
+  for (auto& [id, in] : inputs) {
+    const Subtopology& st = subtopologies_.at(static_cast<size_t>(id.subtopology));
+    size_t expected = 0;
+    for (const auto& t : st.sourceTopics)
+      expected += layout_.partitions.count(t) && layout_.partitions.at(t) > id.partition;
+    for (const auto& t : st.repartitionSourceTopics)
+      expected += layout_.partitions.count(config_.applicationId() + "-" + t) &&
+                  layout_.partitions.at(config_.applicationId() + "-" + t) > id.partition;
+    if (in.size() < expected)
+      log().warn("{}: task {} got {} of its {} input partitions; are the input topics "
+                 "co-partitioned (same partition count)?", name_, id.toString(), in.size(), expected);
+    auto task = std::make_unique<Task>(id, topology_.graph(), st, services_, in);
+    for (size_t i = 0; i < in.size(); ++i) {
+      auto& routes = routes_[in[i].topic];
+      if (routes.size() <= static_cast<size_t>(in[i].partition)) routes.resize(in[i].partition + 1);
+      routes[in[i].partition] = Route{task.get(), i, false, -1};
+    }
+    names += (names.empty() ? "" : ", ") + id.toString();
+    tasks_.emplace(id, std::move(task));
+  }
+  {
+    std::lock_guard lock(activeTasksMutex_);
+    activeTasks_.clear();
+    for (const auto& [id, task] : tasks_) activeTasks_.push_back(id);
+  }
+  log().info("{}: assigned tasks [{}]", name_, names);
+  setState(State::kPartitionsAssigned);
+}
+
+void StreamThread::onRevoked() {
+  if (!failed_ && !tasks_.empty()) {
+    log().info("{}: partitions revoked; committing before handing them over", name_);
+    commit();
+  }
+  closeTasks(!failed_);
+  if (!failed_ && state_ != State::kPendingShutdown) setState(State::kPartitionsRevoked);
+}
+
+void StreamThread::closeTasks(bool clean) {
+  for (auto& [id, task] : tasks_) {
+    try {
+      task->close();
+    } catch (const std::exception& e) {
+      if (clean) throw;
+      log().warn("{}: closing task {} after an error failed too: {}", name_, id.toString(), e.what());
+    }
+  }
+  tasks_.clear();
+  {
+    std::lock_guard lock(activeTasksMutex_);
+    activeTasks_.clear();
+  }
+  routes_.clear();
+  routesByHandle_.clear();
+  waitingSince_.clear();
+}
+
+void StreamThread::shutdownCleanly() {
+  setState(State::kPendingShutdown);
+  commit();
+  // Leaving the group revokes the partitions (onRevoked commits nothing new) and lets the
+  // rest of the group take them over at once.
+  rd_kafka_consumer_close(consumer_.get());
+  rethrowCallbackError();
+  closeTasks(true);
+  consumer_.reset();
+  producer_.reset();
+  log().info("{} stopped", name_);
+  setState(State::kDead);
+}
+
+void StreamThread::fail(const std::string& error) {
+  log().error("{} failed: {}", name_, error);
+  if (!config_.exactlyOnce() && producer_ && consumer_) {
+    // Keep the progress made before the failure: the records processed so far are complete,
+    // and commit() refuses if any of their output was lost.
+    try {
+      commit();
+    } catch (const std::exception& e) {
+      log().warn("{}: nothing committed after the failure: {}", name_, e.what());
+    }
+  }
+  failed_ = true;
+  closeTasks(false);
+  if (consumer_) {
+    rd_kafka_consumer_close(consumer_.get());
+    callbackError_ = nullptr;
+    consumer_.reset();
+  }
+  producer_.reset();
+  state_ = State::kDead;
+  listener_.onThreadError(*this, error);
+}
+
+}  // namespace kstreams::internal

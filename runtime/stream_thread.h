@@ -1,0 +1,135 @@
+// StreamThread: one thread of a KafkaStreams instance. It has its own consumer in the
+// application's group and its own producer; the group gives it partitions, it makes one
+// task per sub-topology and partition number, and loops: poll records into the tasks'
+// buffers, process them, punctuate, commit every commit.interval.ms.
+//
+// At-least-once commit: flush the producer (every record sent so far is acknowledged), then
+// commit the consumed offsets. Also before partitions are revoked, so the next owner starts
+// where this one stopped. Output may repeat after a crash; it is never lost.
+#pragma once
+
+#include <atomic>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/internal_topics.h"
+#include "runtime/streams_producer.h"
+#include "runtime/task.h"
+#include "streams/topology.h"
+
+namespace kstreams::internal {
+
+// Counters a thread keeps; KafkaStreams::metrics() adds them up.
+struct ThreadMetrics {
+  std::atomic<int64_t> processedRecords{0};
+  std::atomic<int64_t> skippedRecords{0};
+  std::atomic<int64_t> droppedRecords{0};
+  std::atomic<int64_t> commits{0};
+  std::atomic<int64_t> rebalances{0};
+};
+
+class StreamThread {
+ public:
+  enum class State {
+    kCreated,
+    kStarting,
+    kPartitionsRevoked,
+    kPartitionsAssigned,
+    kRunning,
+    kPendingShutdown,
+    kDead,
+  };
+
+  // What the thread tells its KafkaStreams. Called from the thread itself.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void onThreadStateChange(StreamThread& thread, State newState) = 0;
+    // The thread stopped because of an error; it is kDead already.
+    virtual void onThreadError(StreamThread& thread, const std::string& error) = 0;
+  };
+
+  StreamThread(int index, const Topology& topology, const StreamsConfig& config,
+               const TopicLayout& layout, Listener& listener);
+  ~StreamThread();
+  StreamThread(const StreamThread&) = delete;
+  StreamThread& operator=(const StreamThread&) = delete;
+
+  void start();
+  // Asks the thread to commit, close its tasks and leave the group. Returns at once.
+  void shutdown() { shutdownRequested_ = true; }
+  void join();
+  State state() const { return state_; }
+  const std::string& name() const { return name_; }
+  const ThreadMetrics& metrics() const { return metrics_; }
+  // The tasks this thread runs now. Safe to call from any thread.
+  std::vector<TaskId> activeTasks() const;
+  static const char* toString(State state);
+
+ private:
+  struct Route {
+    Task* task = nullptr;
+    size_t input = 0;
+    bool paused = false;
+    int64_t nextOffset = -1;  // after the last record received
+  };
+
+  void run();
+  void runOnce();
+  void createClients();
+  void poll(std::chrono::milliseconds timeout);
+  void handleMessage(rd_kafka_message_t* message);
+  int64_t processRecords();
+  void maybeCommit();
+  void commit();
+  void pauseOrResume();
+  bool hasUnfetched(const std::string& topic, int32_t partition);
+  void shutdownCleanly();
+  void fail(const std::string& error);
+  void setState(State state);
+  void rethrowCallbackError();
+
+  static void onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void onAssigned(const rd_kafka_topic_partition_list_t* partitions);
+  void onRevoked();
+  void closeTasks(bool clean);
+  Route* route(rd_kafka_topic_t* rkt, int32_t partition);
+
+  const int index_;
+  const std::string name_;
+  const Topology topology_;
+  const StreamsConfig& config_;
+  const TopicLayout layout_;
+  Listener& listener_;
+  std::vector<Subtopology> subtopologies_;
+  std::map<std::string, int32_t> topicToSubtopology_;  // real topic name -> sub-topology
+  std::vector<std::string> subscription_;
+
+  KafkaHandle consumer_;
+  std::unique_ptr<StreamsProducer> producer_;
+  TaskServices services_;
+  std::map<TaskId, std::unique_ptr<Task>> tasks_;
+  mutable std::mutex activeTasksMutex_;
+  std::vector<TaskId> activeTasks_;  // the keys of tasks_, for other threads to read
+  // Routes by topic name, indexed by partition; and by the consumer's topic handles.
+  std::unordered_map<std::string, std::vector<Route>> routes_;
+  std::unordered_map<rd_kafka_topic_t*, std::vector<Route>*> routesByHandle_;
+
+  std::atomic<bool> shutdownRequested_{false};
+  std::atomic<State> state_{State::kCreated};
+  bool failed_ = false;
+  std::exception_ptr callbackError_;
+  std::chrono::steady_clock::time_point lastCommit_;
+  std::map<std::pair<std::string, int32_t>, std::chrono::steady_clock::time_point> waitingSince_;
+  ThreadMetrics metrics_;
+  std::thread thread_;
+};
+
+}  // namespace kstreams::internal

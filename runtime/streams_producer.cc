@@ -1,0 +1,126 @@
+#include "runtime/streams_producer.h"
+
+#include "runtime/log.h"
+
+namespace kstreams::internal {
+
+StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId)
+    : handling_(config.productionHandling()) {
+  auto props = clientProperties(config, "producer", clientId,
+                                {
+                                    // Java's partitioner, so keys land where Kafka Streams puts them.
+                                    {"partitioner", "murmur2_random"},
+                                    // Kafka Streams' producer defaults.
+                                    {"linger.ms", "100"},
+                                    {"message.timeout.ms", "120000"},
+                                    // Retries never reorder or duplicate a partition's records.
+                                    {"enable.idempotence", "true"},
+                                },
+                                {});
+  KafkaConf conf = makeConf(props);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &StreamsProducer::onDelivery);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  producer_ = createClient(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+StreamsProducer::~StreamsProducer() {
+  for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
+  // Records still queued are dropped: the thread flushed before a clean close, and after a
+  // failure the offsets of their input were not committed, so they are not lost.
+  rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(producer_.get(), 0);
+}
+
+rd_kafka_topic_t* StreamsProducer::topicHandle(std::string_view topic) {
+  auto it = topics_.find(std::string(topic));
+  if (it != topics_.end()) return it->second;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_.get(), std::string(topic).c_str(), nullptr);
+  if (rkt == nullptr)
+    throw StreamsException("cannot write to topic " + std::string(topic) + ": " +
+                           rd_kafka_err2str(rd_kafka_last_error()));
+  topics_.emplace(std::string(topic), rkt);
+  return rkt;
+}
+
+void StreamsProducer::send(std::string_view topic, int32_t partition,
+                           std::optional<std::string_view> key,
+                           std::optional<std::string_view> value, int64_t timestamp,
+                           const Headers& headers) {
+  rd_kafka_topic_t* rkt = topicHandle(topic);
+  // A non-null pointer marks an empty (not null) key or value.
+  static const char kEmpty[1] = {0};
+  const void* keyPtr = key ? (key->empty() ? kEmpty : key->data()) : nullptr;
+  void* valuePtr = value ? const_cast<char*>(value->empty() ? kEmpty : value->data()) : nullptr;
+  const size_t keySize = key ? key->size() : 0;
+  const size_t valueSize = value ? value->size() : 0;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (!headers.empty()) {
+    hdrs = rd_kafka_headers_new(headers.size());
+    for (const Header& h : headers)
+      rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
+                          h.value ? h.value->data() : nullptr,
+                          h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+  }
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_RKT(rkt),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(keyPtr, keySize), RD_KAFKA_V_VALUE(valuePtr, valueSize),
+        RD_KAFKA_V_TIMESTAMP(timestamp),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      // librdkafka's queue is full: wait for deliveries to make room.
+      rd_kafka_poll(producer_.get(), 10);
+      continue;
+    }
+    if (hdrs) rd_kafka_headers_destroy(hdrs);
+    throw StreamsException("cannot write a record to topic " + std::string(topic) + ": " +
+                           rd_kafka_err2str(err));
+  }
+}
+
+void StreamsProducer::onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  auto* self = static_cast<StreamsProducer*>(opaque);
+  std::string what = "writing to " +
+                     partitionName(rd_kafka_topic_name(m->rkt), m->partition) + " failed: " +
+                     rd_kafka_err2str(m->err);
+  if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+    what += " (create the topic before starting the application)";
+  if (self->handling_ == ProductionHandling::kContinue) {
+    ++self->dropped_;
+    log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
+    return;
+  }
+  if (self->firstError_.empty()) self->firstError_ = what;
+}
+
+void StreamsProducer::throwIfFailed() {
+  if (!firstError_.empty()) throw StreamsException(firstError_);
+}
+
+void StreamsProducer::flush() {
+  // Bounded by message.timeout.ms: by then every record is delivered or failed.
+  while (rd_kafka_flush(producer_.get(), 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+  }
+  throwIfFailed();
+}
+
+int32_t StreamsProducer::partitionCount(std::string_view topic) {
+  auto it = partitionCounts_.find(topic);
+  if (it != partitionCounts_.end()) return it->second;
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(producer_.get(), 0, topicHandle(topic), &md, 10000);
+  KafkaMetadata owned(md);
+  if (err || md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0)
+    throw StreamsException("cannot find the partitions of topic " + std::string(topic) + ": " +
+                           rd_kafka_err2str(err ? err : md->topics[0].err) +
+                           "; create the topic before starting the application");
+  int32_t n = md->topics[0].partition_cnt;
+  partitionCounts_.emplace(std::string(topic), n);
+  return n;
+}
+
+}  // namespace kstreams::internal

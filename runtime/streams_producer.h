@@ -1,0 +1,52 @@
+// StreamsProducer: a stream thread's producer, and the RecordCollector its tasks write
+// through (sinks, repartition topics, changelogs). Records are copied into librdkafka's
+// queue on send; failures come back in delivery reports and surface at the next flush().
+//
+// Used by one thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include "runtime/kafka_client.h"
+#include "streams/internal/node.h"
+
+namespace kstreams::internal {
+
+class StreamsProducer final : public RecordCollector {
+ public:
+  StreamsProducer(const StreamsConfig& config, const std::string& clientId);
+  ~StreamsProducer() override;
+
+  void send(std::string_view topic, int32_t partition, std::optional<std::string_view> key,
+            std::optional<std::string_view> value, int64_t timestamp,
+            const Headers& headers) override;
+  int32_t partitionCount(std::string_view topic) override;
+
+  // Serves delivery reports without blocking.
+  void poll() { rd_kafka_poll(producer_.get(), 0); }
+  // Waits until every record sent so far is acknowledged or has failed. Throws
+  // StreamsException naming the first failed record's topic and the broker's error, unless
+  // default.production.exception.handler is Continue. Once a record has failed, every later
+  // flush throws too: nothing may be committed past a lost record.
+  void flush();
+  // Records whose delivery failed and were let go (production handler Continue).
+  int64_t droppedRecords() const { return dropped_; }
+  rd_kafka_t* handle() { return producer_.get(); }
+
+ private:
+  static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+  rd_kafka_topic_t* topicHandle(std::string_view topic);
+  void throwIfFailed();
+
+  KafkaHandle producer_;
+  ProductionHandling handling_;
+  std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+  std::map<std::string, int32_t, std::less<>> partitionCounts_;
+  std::string firstError_;  // the first failure; sticky
+  int64_t dropped_ = 0;
+};
+
+}  // namespace kstreams::internal

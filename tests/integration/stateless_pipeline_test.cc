@@ -1,0 +1,273 @@
+// Stateless pipelines on the real broker: partitions shared between threads, per-key order,
+// repartitioning, restart from committed offsets, bad records, missing topics and brokers.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "kstreams.h"
+#include "runtime/kafka_client.h"
+#include "streams/default_partitioner.h"
+#include "tests/support/kafka_cluster.h"
+
+namespace kstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using test::bootstrap;
+using test::uniqueName;
+
+struct Order {
+  std::string id;
+  double amount = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, id, amount)
+
+StreamsConfig appConfig(const std::string& app, std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> props = {{"application.id", app},
+                                              {"bootstrap.servers", bootstrap()},
+                                              {"commit.interval.ms", "100"},
+                                              {"state.dir", "/tmp/kstreams-it"},
+                                              {"consumer.session.timeout.ms", "6000"},
+                                              {"consumer.heartbeat.interval.ms", "500"}};
+  for (auto& [k, v] : extra) props[k] = v;
+  return StreamsConfig(props);
+}
+
+TEST(StatelessPipeline, TwoThreadsOverFourPartitionsKeepPerKeyOrderAndLoseNothing) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out");
+  admin.createTopic(in, 4);
+  admin.createTopic(out, 4);
+  constexpr int kKeys = 100, kPerKey = 100;
+  // Recent timestamps: the broker's retention deletes records older than a week.
+  const int64_t base = internal::nowMs() - 60000;
+  {
+    test::TestProducer producer;
+    for (int seq = 0; seq < kPerKey; ++seq)
+      for (int k = 0; k < kKeys; ++k)
+        producer.send(in, "k" + std::to_string(k), std::to_string(seq), base + seq, -1,
+                      Headers{{"seq", std::to_string(seq)}});
+    producer.flush();
+  }
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .mapValues([](const std::string& v) { return v + "!"; })
+      .to(out);
+  KafkaStreams streams(builder.build(), appConfig(uniqueName("order-app"), {{"num.stream.threads", "2"}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+
+  auto records = test::consume(out, kKeys * kPerKey, 120s);
+  ASSERT_EQ(records.size(), static_cast<size_t>(kKeys * kPerKey));
+  std::map<std::string, std::vector<int>> perKey;
+  for (const auto& r : records) {
+    ASSERT_TRUE(r.key && r.value);
+    ASSERT_EQ(r.value->back(), '!');
+    int seq = std::stoi(r.value->substr(0, r.value->size() - 1));
+    EXPECT_EQ(r.timestamp, base + seq) << "timestamps flow through";
+    ASSERT_NE(r.headers.lastHeader("seq"), nullptr);
+    EXPECT_EQ(r.headers.lastHeader("seq")->value, std::to_string(seq)) << "headers flow through";
+    EXPECT_EQ(r.partition, defaultPartition(*r.key, 4)) << "same key, same partition as the input";
+    perKey[*r.key].push_back(seq);
+  }
+  ASSERT_EQ(perKey.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, seqs] : perKey) {
+    std::vector<int> expected(kPerKey);
+    for (int i = 0; i < kPerKey; ++i) expected[i] = i;
+    EXPECT_EQ(seqs, expected) << "key " << key << " out of order or incomplete";
+  }
+  // Both threads took part: the group gave each of them tasks.
+  auto threads = streams.metadataForLocalThreads();
+  ASSERT_EQ(threads.size(), 2u);
+  size_t tasks = 0;
+  for (const auto& t : threads) {
+    EXPECT_FALSE(t.activeTasks.empty()) << t.threadName << " has no task";
+    tasks += t.activeTasks.size();
+  }
+  EXPECT_EQ(tasks, 4u);
+  EXPECT_EQ(streams.metrics().processedRecords, kKeys * kPerKey);
+  EXPECT_TRUE(streams.close(60s));
+  EXPECT_EQ(streams.state(), KafkaStreams::State::NOT_RUNNING);
+}
+
+// Emits each record with the repartition topic's partition it was read from as its value.
+class PartitionEcho : public Processor<std::string, std::string, std::string, std::string> {
+ public:
+  void init(ProcessorContext<std::string, std::string>& context) override { context_ = &context; }
+  void process(Record<std::string, std::string> record) override {
+    record.value = std::to_string(context_->recordMetadata()->partition);
+    context_->forward(std::move(record));
+  }
+
+ private:
+  ProcessorContext<std::string, std::string>* context_ = nullptr;
+};
+
+TEST(StatelessPipeline, SelectKeyThenRepartitionPutsEachRecordOnItsNewKeysPartition) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out");
+  const std::string app = uniqueName("repartition-app");
+  admin.createTopic(in, 3);
+  admin.createTopic(out, 1);
+  constexpr int kRecords = 2000;
+  {
+    test::TestProducer producer;
+    for (int i = 0; i < kRecords; ++i)
+      producer.send(in, "old-" + std::to_string(i), "customer-" + std::to_string(i % 97));
+    producer.flush();
+  }
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .selectKey([](const std::string&, const std::string& v) { return v; })
+      .repartition(Repartitioned<std::string, std::string>::as("by-customer").withNumberOfPartitions(4))
+      .process([] { return std::make_unique<PartitionEcho>(); })
+      .to(out);
+  KafkaStreams streams(builder.build(), appConfig(app));
+  streams.start();
+
+  auto records = test::consume(out, kRecords, 120s);
+  ASSERT_EQ(records.size(), static_cast<size_t>(kRecords)) << streams.lastError();
+  for (const auto& r : records)
+    ASSERT_EQ(std::stoi(*r.value), defaultPartition(*r.key, 4)) << "key " << *r.key;
+
+  // The internal topic itself, as Kafka holds it.
+  const std::string internal = app + "-by-customer-repartition";
+  EXPECT_EQ(admin.listTopics().at(internal), 4);
+  auto repartitioned = test::consumeToEnd(internal, 60s);
+  EXPECT_GE(repartitioned.size(), static_cast<size_t>(kRecords));
+  for (const auto& r : repartitioned) ASSERT_EQ(r.partition, defaultPartition(*r.key, 4));
+  EXPECT_TRUE(streams.close(60s));
+}
+
+TEST(StatelessPipeline, ARestartedApplicationResumesFromItsCommittedOffsets) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out");
+  const std::string app = uniqueName("restart-app");
+  admin.createTopic(in, 2);
+  admin.createTopic(out, 2);
+  auto produce = [&](int from, int to) {
+    test::TestProducer producer;
+    for (int i = from; i < to; ++i) producer.send(in, "k" + std::to_string(i % 10), std::to_string(i));
+    producer.flush();
+  };
+  auto topology = [&] {
+    auto builder = std::make_shared<StreamsBuilder>();
+    builder->stream<std::string, std::string>(in).to(out);
+    return builder->build();
+  };
+
+  produce(0, 500);
+  {
+    KafkaStreams first(topology(), appConfig(app));
+    first.start();
+    ASSERT_EQ(test::consume(out, 500, 60s).size(), 500u) << first.lastError();
+    ASSERT_TRUE(first.close(60s));
+  }
+  // close() committed everything it processed.
+  auto committed = admin.committedOffsets(app, in);
+  auto ends = admin.endOffsets(in);
+  EXPECT_EQ(committed, ends);
+
+  produce(500, 1000);
+  KafkaStreams second(topology(), appConfig(app));
+  second.start();
+  ASSERT_EQ(test::consume(out, 1000, 60s).size(), 1000u) << second.lastError();
+  ASSERT_TRUE(second.close(60s));
+
+  auto all = test::consumeToEnd(out, 60s);
+  std::multiset<std::string> values;
+  for (const auto& r : all) values.insert(*r.value);
+  EXPECT_EQ(all.size(), 1000u) << "a clean restart neither loses nor repeats a record";
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(values.count(std::to_string(i)), 1u) << i;
+}
+
+struct MalformedInput {
+  std::string in = uniqueName("orders");
+  std::string out = uniqueName("out");
+  MalformedInput() {
+    Admin admin(bootstrap());
+    admin.createTopic(in, 1);
+    admin.createTopic(out, 1);
+    test::TestProducer producer;
+    producer.send(in, "c1", R"({"id":"o1","amount":10})");
+    producer.send(in, "c2", "{this is not json");
+    producer.send(in, "c3", R"({"id":"o3","amount":30})");
+    producer.flush();
+  }
+  Topology topology() const {
+    auto builder = std::make_shared<StreamsBuilder>();
+    builder->stream(in, Consumed<std::string, Order>::with(Serdes::String(), Serdes::Json<Order>()))
+        .mapValues([](const Order& o) { return o.id; })
+        .to(out);
+    return builder->build();
+  }
+};
+
+TEST(StatelessPipeline, AMalformedRecordUnderLogAndFailStopsTheApplicationAtThatRecord) {
+  MalformedInput input;
+  const std::string app = uniqueName("fail-app");
+  KafkaStreams streams(input.topology(), appConfig(app));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::ERROR, 60s));
+  const std::string error = streams.lastError();
+  EXPECT_NE(error.find("topic " + input.in + " partition 0 offset 1"), std::string::npos) << error;
+  EXPECT_NE(error.find("LogAndContinue"), std::string::npos) << "says what to do: " << error;
+  auto out = test::consumeToEnd(input.out, 30s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].value, "o1");
+  // Progress up to the bad record is committed, nothing past it: once the record is dealt
+  // with, processing resumes exactly there.
+  auto committed = Admin(bootstrap()).committedOffsets(app, input.in);
+  EXPECT_EQ(committed.at(0), 1);
+  streams.close(30s);
+  EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+}
+
+TEST(StatelessPipeline, AMalformedRecordUnderLogAndContinueIsSkippedAndCounted) {
+  MalformedInput input;
+  KafkaStreams streams(input.topology(), appConfig(uniqueName("continue-app"),
+                                                    {{"default.deserialization.exception.handler", "LogAndContinue"}}));
+  streams.start();
+  auto out = test::consume(input.out, 2, 60s);
+  ASSERT_EQ(out.size(), 2u) << streams.lastError();
+  EXPECT_EQ(out[0].value, "o1");
+  EXPECT_EQ(out[1].value, "o3");
+  EXPECT_TRUE(test::eventually([&] { return streams.metrics().skippedRecords == 1; }, 10s));
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR);
+  EXPECT_TRUE(streams.close(30s));
+}
+
+TEST(StatelessPipeline, AMissingSourceTopicFailsAtStartAndNamesTheTopic) {
+  const std::string missing = uniqueName("no-such-topic");
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(missing).to(missing + "-out");
+  KafkaStreams streams(builder.build(), appConfig(uniqueName("missing-app")));
+  try {
+    streams.start();
+    FAIL() << "start() should throw";
+  } catch (const MissingSourceTopicException& e) {
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+}
+
+TEST(StatelessPipeline, AnUnreachableBrokerFailsAtStartWithinTheApiTimeout) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in").to("out");
+  StreamsConfig config({{"application.id", uniqueName("unreachable-app")},
+                        {"bootstrap.servers", "127.0.0.1:1"},
+                        {"default.api.timeout.ms", "2000"}});
+  KafkaStreams streams(builder.build(), config);
+  try {
+    streams.start();
+    FAIL() << "start() should throw";
+  } catch (const StreamsException& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot reach the Kafka cluster at bootstrap.servers=127.0.0.1:1"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+}
+
+}  // namespace
+}  // namespace kstreams
