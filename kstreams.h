@@ -11,3 +11,5 @@
 #include "streams/streams_builder.h"
 #include "streams/topology.h"
 #include "runtime/admin.h"
+#include "runtime/kafka_producer.h"
+#include "runtime/topic_reader.h"

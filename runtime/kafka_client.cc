@@ -48,6 +48,54 @@ KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf) {
   return KafkaHandle(rk);
 }
 
+rd_kafka_resp_err_t produce(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32_t partition,
+                            std::optional<std::string_view> key,
+                            std::optional<std::string_view> value, int64_t timestamp,
+                            const Headers& headers, void* opaque) {
+  // A non-null pointer marks an empty (not null) key or value.
+  static const char kEmpty[1] = {0};
+  const void* keyPtr = key ? (key->empty() ? kEmpty : key->data()) : nullptr;
+  void* valuePtr = value ? const_cast<char*>(value->empty() ? kEmpty : value->data()) : nullptr;
+  const size_t keySize = key ? key->size() : 0;
+  const size_t valueSize = value ? value->size() : 0;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (!headers.empty()) {
+    hdrs = rd_kafka_headers_new(headers.size());
+    for (const Header& h : headers)
+      rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
+                          h.value ? h.value->data() : nullptr,
+                          h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+  }
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer, RD_KAFKA_V_RKT(topic),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(keyPtr, keySize),
+        RD_KAFKA_V_VALUE(valuePtr, valueSize), RD_KAFKA_V_TIMESTAMP(timestamp),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      // librdkafka's queue is full: serve deliveries to make room.
+      rd_kafka_poll(producer, 10);
+      continue;
+    }
+    if (err && hdrs) rd_kafka_headers_destroy(hdrs);
+    return err;
+  }
+}
+
+Headers headersOf(rd_kafka_message_t* message) {
+  Headers out;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(message, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs) return out;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+    out.add(name, value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
+                        : std::nullopt);
+  return out;
+}
+
 std::string partitionName(const std::string& topic, int32_t partition) {
   return "topic " + topic + " partition " + std::to_string(partition);
 }

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/streams_config.h"
 
@@ -48,6 +50,16 @@ KafkaConf makeConf(const std::map<std::string, std::string>& properties);
 
 // Creates the client; takes the conf. Throws StreamsException if librdkafka refuses.
 KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf);
+
+// Enqueues one record (copied) in the producer's queue, waiting for room when it is full.
+// A null key or value is sent as null, an empty one as empty. Returns librdkafka's error.
+rd_kafka_resp_err_t produce(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32_t partition,
+                            std::optional<std::string_view> key,
+                            std::optional<std::string_view> value, int64_t timestamp,
+                            const Headers& headers, void* opaque = nullptr);
+
+// Converts a consumed message's headers.
+Headers headersOf(rd_kafka_message_t* message);
 
 // "topic partition N": for messages.
 std::string partitionName(const std::string& topic, int32_t partition);

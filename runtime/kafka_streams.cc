@@ -180,9 +180,11 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
   if (forever) changed_.wait(lock, allDead);
   else if (!changed_.wait_for(lock, timeout, allDead)) return false;
   // Dead threads only have to return from run(); join outside the lock, which they may want.
-  std::vector<std::unique_ptr<internal::StreamThread>> threads = std::move(threads_);
+  // They stay in threads_, so metrics() still counts what they did.
+  std::vector<internal::StreamThread*> threads;
+  for (auto& t : threads_) threads.push_back(t.get());
   lock.unlock();
-  for (auto& t : threads) t->join();
+  for (auto* t : threads) t->join();
   lock.lock();
   if (!error) transition(lock, State::NOT_RUNNING);
   return true;

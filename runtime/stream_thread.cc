@@ -211,13 +211,7 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
 
   rd_kafka_headers_t* hdrs = nullptr;
   if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
-    auto* owned = new MessageWithHeaders{m, {}};
-    const char* name;
-    const void* value;
-    size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-      owned->headers.add(name, value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
-                                     : std::nullopt);
+    auto* owned = new MessageWithHeaders{m, headersOf(m)};
     raw.headers = &owned->headers;
     r->task->addRecord(r->input, raw, RecordOwner(owned, destroyMessageWithHeaders));
   } else {

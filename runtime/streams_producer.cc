@@ -46,39 +46,11 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            std::optional<std::string_view> key,
                            std::optional<std::string_view> value, int64_t timestamp,
                            const Headers& headers) {
-  rd_kafka_topic_t* rkt = topicHandle(topic);
-  // A non-null pointer marks an empty (not null) key or value.
-  static const char kEmpty[1] = {0};
-  const void* keyPtr = key ? (key->empty() ? kEmpty : key->data()) : nullptr;
-  void* valuePtr = value ? const_cast<char*>(value->empty() ? kEmpty : value->data()) : nullptr;
-  const size_t keySize = key ? key->size() : 0;
-  const size_t valueSize = value ? value->size() : 0;
-  rd_kafka_headers_t* hdrs = nullptr;
-  if (!headers.empty()) {
-    hdrs = rd_kafka_headers_new(headers.size());
-    for (const Header& h : headers)
-      rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
-                          h.value ? h.value->data() : nullptr,
-                          h.value ? static_cast<ssize_t>(h.value->size()) : 0);
-  }
-  for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_RKT(rkt),
-        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(keyPtr, keySize), RD_KAFKA_V_VALUE(valuePtr, valueSize),
-        RD_KAFKA_V_TIMESTAMP(timestamp),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      // librdkafka's queue is full: wait for deliveries to make room.
-      rd_kafka_poll(producer_.get(), 10);
-      continue;
-    }
-    if (hdrs) rd_kafka_headers_destroy(hdrs);
+  rd_kafka_resp_err_t err =
+      produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
+  if (err)
     throw StreamsException("cannot write a record to topic " + std::string(topic) + ": " +
                            rd_kafka_err2str(err));
-  }
 }
 
 void StreamsProducer::onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {

@@ -42,7 +42,7 @@ TEST(StatelessPipeline, TwoThreadsOverFourPartitionsKeepPerKeyOrderAndLoseNothin
   // Recent timestamps: the broker's retention deletes records older than a week.
   const int64_t base = internal::nowMs() - 60000;
   {
-    test::TestProducer producer;
+    KafkaProducer producer(bootstrap());
     for (int seq = 0; seq < kPerKey; ++seq)
       for (int k = 0; k < kKeys; ++k)
         producer.send(in, "k" + std::to_string(k), std::to_string(seq), base + seq, -1,
@@ -111,7 +111,7 @@ TEST(StatelessPipeline, SelectKeyThenRepartitionPutsEachRecordOnItsNewKeysPartit
   admin.createTopic(out, 1);
   constexpr int kRecords = 2000;
   {
-    test::TestProducer producer;
+    KafkaProducer producer(bootstrap());
     for (int i = 0; i < kRecords; ++i)
       producer.send(in, "old-" + std::to_string(i), "customer-" + std::to_string(i % 97));
     producer.flush();
@@ -146,7 +146,7 @@ TEST(StatelessPipeline, ARestartedApplicationResumesFromItsCommittedOffsets) {
   admin.createTopic(in, 2);
   admin.createTopic(out, 2);
   auto produce = [&](int from, int to) {
-    test::TestProducer producer;
+    KafkaProducer producer(bootstrap());
     for (int i = from; i < to; ++i) producer.send(in, "k" + std::to_string(i % 10), std::to_string(i));
     producer.flush();
   };
@@ -188,7 +188,7 @@ struct MalformedInput {
     Admin admin(bootstrap());
     admin.createTopic(in, 1);
     admin.createTopic(out, 1);
-    test::TestProducer producer;
+    KafkaProducer producer(bootstrap());
     producer.send(in, "c1", R"({"id":"o1","amount":10})");
     producer.send(in, "c2", "{this is not json");
     producer.send(in, "c3", R"({"id":"o3","amount":30})");

@@ -1,19 +1,14 @@
 // Helpers for tests that run against the real broker tools/test starts (its address is in
-// KSTREAMS_BOOTSTRAP): producing, consuming and waiting on conditions with a deadline.
+// KSTREAMS_BOOTSTRAP).
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "streams/record.h"
-
-struct rd_kafka_s;
+#include "runtime/kafka_producer.h"
+#include "runtime/topic_reader.h"
 
 namespace kstreams::test {
 
@@ -24,36 +19,18 @@ std::string uniqueName(const std::string& base);
 // Polls `condition` every 20 ms until it holds or `timeout` passes. Returns whether it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
-struct ConsumedRecord {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  int64_t timestamp = 0;
-  Headers headers;
-};
-
-// An idempotent producer that partitions as Java does (murmur2).
-class TestProducer {
- public:
-  explicit TestProducer(const std::map<std::string, std::string>& properties = {});
-  ~TestProducer();
-  void send(const std::string& topic, std::optional<std::string> key, std::optional<std::string> value,
-            int64_t timestamp = 0, int32_t partition = -1, const Headers& headers = {});
-  // Waits for every record; throws if any failed.
-  void flush();
-
- private:
-  std::unique_ptr<rd_kafka_s, void (*)(rd_kafka_s*)> producer_;
-};
-
-// Reads `topic` from the beginning of every partition until `count` records have arrived or
-// `timeout` passed; returns what arrived.
-std::vector<ConsumedRecord> consume(const std::string& topic, size_t count,
-                                    std::chrono::milliseconds timeout, bool readCommitted = false);
-// Reads every record up to the partitions' current end offsets.
-std::vector<ConsumedRecord> consumeToEnd(const std::string& topic, std::chrono::milliseconds timeout,
-                                         bool readCommitted = false);
+// `count` records of `topic` from its beginning (fewer if `timeout` passes first).
+inline std::vector<TopicRecord> consume(const std::string& topic, size_t count,
+                                        std::chrono::milliseconds timeout) {
+  return TopicReader(bootstrap(), topic).read(count, timeout);
+}
+// Every record of `topic` up to its current end.
+inline std::vector<TopicRecord> consumeToEnd(const std::string& topic,
+                                             std::chrono::milliseconds timeout,
+                                             bool readCommitted = false) {
+  TopicReader::Options options;
+  options.readCommitted = readCommitted;
+  return TopicReader(bootstrap(), topic, options).readToEnd(timeout);
+}
 
 }  // namespace kstreams::test
