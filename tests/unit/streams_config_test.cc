@@ -1,0 +1,69 @@
+#include <gtest/gtest.h>
+
+#include "runtime/streams_config.h"
+
+namespace kstreams {
+namespace {
+
+void expectRejected(std::map<std::string, std::string> props, const std::string& mention) {
+  try {
+    StreamsConfig config(props);
+    FAIL() << "expected a ConfigException mentioning " << mention;
+  } catch (const ConfigException& e) {
+    EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+  }
+}
+
+TEST(StreamsConfig, DefaultsAreKafkaStreamsDefaults) {
+  StreamsConfig config{{"application.id", "app"}, {"bootstrap.servers", "b:9092"}};
+  EXPECT_EQ(config.numStreamThreads(), 1);
+  EXPECT_EQ(config.processingGuarantee(), ProcessingGuarantee::kAtLeastOnce);
+  EXPECT_EQ(config.commitInterval(), std::chrono::milliseconds(30000));
+  EXPECT_EQ(config.deserializationHandling(), DeserializationHandling::kLogAndFail);
+  EXPECT_EQ(config.bufferedRecordsPerPartition(), 1000);
+  EXPECT_EQ(config.maxTaskIdleMs(), 0);
+  EXPECT_EQ(config.clientId(), "app");
+}
+
+TEST(StreamsConfig, ExactlyOnceCommitsEvery100MsUnlessTold) {
+  StreamsConfig eos{{"application.id", "a"}, {"processing.guarantee", "exactly_once_v2"}};
+  EXPECT_EQ(eos.commitInterval(), std::chrono::milliseconds(100));
+  StreamsConfig told{{"application.id", "a"}, {"processing.guarantee", "exactly_once_v2"},
+                     {"commit.interval.ms", "500"}};
+  EXPECT_EQ(told.commitInterval(), std::chrono::milliseconds(500));
+}
+
+TEST(StreamsConfig, UnknownKeysAndBadValuesNameTheKey) {
+  expectRejected({{"application.id", "a"}, {"num.stream.thread", "2"}}, "'num.stream.thread'");
+  expectRejected({{"num.stream.threads", "two"}}, "'num.stream.threads'");
+  expectRejected({{"num.stream.threads", "0"}}, "'num.stream.threads'");
+  expectRejected({{"processing.guarantee", "exactly_once"}}, "exactly_once_v2");
+  expectRejected({{"application.id", "has space"}}, "'application.id'");
+  expectRejected({{"default.deserialization.exception.handler", "Ignore"}}, "LogAndContinue");
+  expectRejected({{"default.value.serde", "Avro"}}, "setDefaultSerde");
+  expectRejected({{"consumer.group.id", "x"}}, "application.id");
+  expectRejected({{"producer.linger.ms", "soon"}}, "'producer.linger.ms'");
+  expectRejected({{"consumer.no.such.property", "1"}}, "'consumer.no.such.property'");
+}
+
+TEST(StreamsConfig, ClientPropertiesPassThroughWithPrefixesWinning) {
+  StreamsConfig config{{"application.id", "a"},
+                       {"socket.timeout.ms", "1000"},
+                       {"consumer.socket.timeout.ms", "2000"},
+                       {"producer.linger.ms", "7"}};
+  auto consumer = config.clientProperties("consumer");
+  auto producer = config.clientProperties("producer");
+  EXPECT_EQ(consumer.at("socket.timeout.ms"), "2000");
+  EXPECT_EQ(producer.at("socket.timeout.ms"), "1000");
+  EXPECT_EQ(producer.at("linger.ms"), "7");
+  EXPECT_EQ(consumer.count("linger.ms"), 0u);
+}
+
+TEST(StreamsConfig, JavaHandlerNamesAreAccepted) {
+  StreamsConfig config{{"default.deserialization.exception.handler",
+                        "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler"}};
+  EXPECT_EQ(config.deserializationHandling(), DeserializationHandling::kLogAndContinue);
+}
+
+}  // namespace
+}  // namespace kstreams

@@ -1,0 +1,205 @@
+// What a task does with its records, through the TopologyTestDriver: timestamp order across
+// partitions, bad records under both handlers, punctuation.
+#include <gtest/gtest.h>
+
+#include "runtime/task.h"
+#include "runtime/topology_test_driver.h"
+#include "streams/json_serde.h"
+#include "streams/streams_builder.h"
+
+namespace kstreams {
+namespace {
+
+TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
+  // Two topics of one sub-topology: a task owns partition 0 of both.
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>({"a", "b"}).to("out");
+  internal::TopologyGraph& graph = *builder.graph();
+  ASSERT_EQ(graph.subtopologies().size(), 1u);
+
+  // The test driver processes each record as it is piped; drive a Task directly instead,
+  // buffering records of both inputs before processing.
+  std::vector<std::string> order;
+  struct Collector : internal::RecordCollector {
+    std::vector<std::string>* order;
+    void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view> v,
+              int64_t, const Headers&) override {
+      order->push_back(std::string(*v));
+    }
+    int32_t partitionCount(std::string_view) override { return 1; }
+  } collector;
+  collector.order = &order;
+  internal::SerdeDefaults serdes;
+  internal::TaskServices services;
+  services.applicationId = "app";
+  services.collector = &collector;
+  services.serdes = &serdes;
+  services.maxTaskIdleMs = -1;
+  services.wallClock = [] { return 0; };
+  internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}, {"b", 0}});
+
+  struct Owned {
+    std::string topic, value;
+  };
+  auto add = [&](size_t input, const std::string& topic, int64_t offset, int64_t ts, const std::string& v) {
+    auto* owned = new Owned{topic, v};
+    internal::RawRecord raw;
+    raw.topic = owned->topic;
+    raw.offset = offset;
+    raw.timestamp = ts;
+    raw.key = std::string_view("k");
+    raw.value = std::string_view(owned->value);
+    task.addRecord(input, raw, internal::RecordOwner(owned, [](void* p) { delete static_cast<Owned*>(p); }));
+  };
+  add(0, "a", 0, 10, "a10");
+  add(0, "a", 1, 30, "a30");
+  add(1, "b", 0, 20, "b20");
+  add(1, "b", 1, 25, "b25");
+  while (task.process()) {
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"a10", "b20", "b25", "a30"}));
+  EXPECT_EQ(task.streamTime(), 30);
+  auto offsets = task.offsetsToCommit();
+  ASSERT_EQ(offsets.size(), 2u);
+  EXPECT_EQ(offsets[0].offset, 2);
+  EXPECT_EQ(offsets[1].offset, 2);
+}
+
+TEST(Task, WaitsForAnEmptyInputWhileTheBrokerHasRecordsForIt) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>({"a", "b"}).to("out");
+  internal::TopologyGraph& graph = *builder.graph();
+  struct Null : internal::RecordCollector {
+    void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
+              const Headers&) override {}
+    int32_t partitionCount(std::string_view) override { return 1; }
+  } collector;
+  internal::SerdeDefaults serdes;
+  bool brokerHasMore = true;
+  internal::TaskServices services;
+  services.applicationId = "app";
+  services.collector = &collector;
+  services.serdes = &serdes;
+  services.maxTaskIdleMs = 0;
+  services.wallClock = [] { return 0; };
+  services.hasUnfetched = [&](const std::string&, int32_t) { return brokerHasMore; };
+  internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}, {"b", 0}});
+  static const std::string topic = "a";
+  internal::RawRecord raw;
+  raw.topic = topic;
+  raw.timestamp = 5;
+  raw.key = std::string_view("k");
+  raw.value = std::string_view("v");
+  task.addRecord(0, raw, internal::RecordOwner(nullptr, nullptr));
+  EXPECT_FALSE(task.process()) << "input b is empty but the broker has records for it";
+  brokerHasMore = false;
+  EXPECT_TRUE(task.process());
+}
+
+struct Order {
+  std::string id;
+  double amount = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, id, amount)
+
+Topology orderTopology() {
+  StreamsBuilder builder;
+  builder.stream("orders", Consumed<std::string, Order>::with(Serdes::String(), Serdes::Json<Order>()))
+      .mapValues([](const Order& o) { return o.id; })
+      .to("ids");
+  return builder.build();
+}
+
+TEST(Task, LogAndFailStopsAtABadRecordNamingWhereItIs) {
+  TopologyTestDriver driver(orderTopology());
+  try {
+    driver.pipeRaw("orders", std::string("k"), std::string("not json"), 0, {});
+    FAIL() << "expected the bad record to stop processing";
+  } catch (const StreamsException& e) {
+    EXPECT_NE(std::string(e.what()).find("topic orders partition 0 offset 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("value"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Task, LogAndContinueSkipsAndCountsBadRecords) {
+  TopologyTestDriver driver(orderTopology(), {{"default.deserialization.exception.handler", "LogAndContinue"}});
+  auto out = driver.createOutputTopic<std::string, std::string>("ids");
+  driver.pipeRaw("orders", std::string("k"), std::string("not json"), 0, {});
+  driver.pipeRaw("orders", std::nullopt, std::string(R"({"id":"o","amount":1})"), 0, {});  // null key
+  driver.pipeRaw("orders", std::string("k"), std::string(R"({"id":"o2","amount":1})"), 0, {});
+  EXPECT_EQ(out.readValuesToList(), (std::vector<std::string>{"o2"}));
+  EXPECT_EQ(driver.skippedRecords(), 2);
+}
+
+TEST(Task, NegativeTimestampsAreBadRecords) {
+  TopologyTestDriver driver(orderTopology());
+  EXPECT_THROW(driver.pipeRaw("orders", std::string("k"), std::string(R"({"id":"o","amount":1})"), -5, {}),
+               StreamsException);
+}
+
+TEST(Task, ATimestampExtractorChoosesTheRecordsTime) {
+  StreamsBuilder builder;
+  builder
+      .stream("in", Consumed<std::string, int64_t>::with(Serdes::String(), Serdes::Int64())
+                        .withTimestampExtractor([](const std::string&, const int64_t& v, int64_t) { return v * 10; }))
+      .to("out");
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, int64_t>("in");
+  auto out = driver.createOutputTopic<std::string, int64_t>("out");
+  in.pipeInput("k", 7, 1);
+  EXPECT_EQ(out.readRecord().timestamp, 70);
+}
+
+// Counts records and emits the count on every punctuation.
+class Counter : public Processor<std::string, std::string, std::string, int64_t> {
+ public:
+  explicit Counter(PunctuationType type) : type_(type) {}
+  void init(ProcessorContext<std::string, int64_t>& ctx) override {
+    ctx_ = &ctx;
+    ctx.schedule(std::chrono::milliseconds(100), type_, [this](int64_t ts) {
+      ctx_->forward(Record<std::string, int64_t>{"count@" + std::to_string(ts), count_, ts, {}});
+    });
+  }
+  void process(Record<std::string, std::string>) override { ++count_; }
+
+ private:
+  PunctuationType type_;
+  ProcessorContext<std::string, int64_t>* ctx_ = nullptr;
+  int64_t count_ = 0;
+};
+
+TEST(Task, StreamTimePunctuationFollowsRecordTimestamps) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in")
+      .process([] { return std::make_unique<Counter>(PunctuationType::STREAM_TIME); })
+      .to("out");
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, std::string>("in");
+  auto out = driver.createOutputTopic<std::string, int64_t>("out");
+  in.pipeInput("k", "v", 0);    // first record: first punctuation at stream time 0
+  in.pipeInput("k", "v", 50);   // not yet
+  in.pipeInput("k", "v", 120);  // passes 100
+  in.pipeInput("k", "v", 450);  // passes 200, 300, 400: fires once, at 450
+  driver.advanceWallClockTime(std::chrono::seconds(10));  // wall clock does not matter
+  EXPECT_EQ(out.readKeyValuesToList(),
+            (std::vector<KeyValue<std::string, int64_t>>{{"count@0", 1}, {"count@120", 3}, {"count@450", 4}}));
+}
+
+TEST(Task, WallClockPunctuationFollowsTheClock) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in")
+      .process([] { return std::make_unique<Counter>(PunctuationType::WALL_CLOCK_TIME); })
+      .to("out");
+  TopologyTestDriver driver(builder.build(), {}, 1000);
+  auto in = driver.createInputTopic<std::string, std::string>("in");
+  auto out = driver.createOutputTopic<std::string, int64_t>("out");
+  in.pipeInput("k", "v", 0);
+  EXPECT_TRUE(out.isEmpty());
+  driver.advanceWallClockTime(std::chrono::milliseconds(99));
+  EXPECT_TRUE(out.isEmpty());
+  driver.advanceWallClockTime(std::chrono::milliseconds(1));
+  EXPECT_EQ(out.readKeyValue(), (KeyValue<std::string, int64_t>{"count@1100", 1}));
+}
+
+}  // namespace
+}  // namespace kstreams

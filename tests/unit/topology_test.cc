@@ -1,0 +1,110 @@
+// Topology::describe() and the checks the graph makes while it is built.
+#include <gtest/gtest.h>
+
+#include "streams/streams_builder.h"
+
+namespace kstreams {
+namespace {
+
+TEST(Topology, DescribePrintsWhatKafkaStreamsPrints) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("input")
+      .filter([](const std::string&, const std::string& v) { return !v.empty(); })
+      .to("output");
+  EXPECT_EQ(builder.build().describe().toString(),
+            "Topologies:\n"
+            "   Sub-topology: 0\n"
+            "    Source: KSTREAM-SOURCE-0000000000 (topics: [input])\n"
+            "      --> KSTREAM-FILTER-0000000001\n"
+            "    Processor: KSTREAM-FILTER-0000000001 (stores: [])\n"
+            "      --> KSTREAM-SINK-0000000002\n"
+            "      <-- KSTREAM-SOURCE-0000000000\n"
+            "    Sink: KSTREAM-SINK-0000000002 (topic: output)\n"
+            "      <-- KSTREAM-FILTER-0000000001\n"
+            "\n");
+}
+
+TEST(Topology, ARepartitionStartsANewSubTopology) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("input")
+      .selectKey([](const std::string&, const std::string& v) { return v; }, Named::as("by-value"))
+      .repartition(Repartitioned<std::string, std::string>::as("r"))
+      .to("output", Produced<std::string, std::string>::as("out"));
+  EXPECT_EQ(builder.build().describe().toString(),
+            "Topologies:\n"
+            "   Sub-topology: 0\n"
+            "    Source: KSTREAM-SOURCE-0000000000 (topics: [input])\n"
+            "      --> by-value\n"
+            "    Processor: by-value (stores: [])\n"
+            "      --> r-repartition-sink\n"
+            "      <-- KSTREAM-SOURCE-0000000000\n"
+            "    Sink: r-repartition-sink (topic: r-repartition)\n"
+            "      <-- by-value\n"
+            "\n"
+            "  Sub-topology: 1\n"
+            "    Source: r-repartition-source (topics: [r-repartition])\n"
+            "      --> out\n"
+            "    Sink: out (topic: output)\n"
+            "      <-- r-repartition-source\n"
+            "\n");
+  auto subtopologies = builder.build().graph().subtopologies();
+  ASSERT_EQ(subtopologies.size(), 2u);
+  EXPECT_EQ(subtopologies[0].repartitionSinkTopics, (std::vector<std::string>{"r-repartition"}));
+  EXPECT_EQ(subtopologies[1].repartitionSourceTopics, (std::vector<std::string>{"r-repartition"}));
+}
+
+TEST(Topology, GeneratedInternalNamesDoNotShiftWhenOperatorsAreAddedElsewhere) {
+  auto repartitionTopic = [](bool withExtraBranch) {
+    StreamsBuilder builder;
+    auto other = builder.stream<std::string, std::string>("other");
+    if (withExtraBranch) other.filter([](const std::string&, const std::string&) { return true; }).to("x");
+    builder.stream<std::string, std::string>("input").repartition().to("output");
+    return builder.build().graph().repartitionTopics().begin()->first;
+  };
+  EXPECT_EQ(repartitionTopic(false), repartitionTopic(true));
+  EXPECT_TRUE(repartitionTopic(false).starts_with("KSTREAM-REPARTITION-"));
+}
+
+TEST(Topology, DuplicateNamesAreRejected) {
+  StreamsBuilder builder;
+  auto s = builder.stream<std::string, std::string>("input");
+  s.filter([](const std::string&, const std::string&) { return true; }, Named::as("f"));
+  auto always = [](const std::string&, const std::string&) { return true; };
+  EXPECT_THROW(s.filter(always, Named::as("f")), TopologyException);
+}
+
+TEST(Topology, ATopicReadTwiceIsRejected) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("input");
+  auto readAgain = [&] { builder.stream<std::string, std::string>("input"); };
+  EXPECT_THROW(readAgain(), TopologyException);
+}
+
+class Upper : public Processor<std::string, std::string, std::string, std::string> {
+ public:
+  void init(ProcessorContext<std::string, std::string>& c) override { ctx_ = &c; }
+  void process(Record<std::string, std::string> r) override {
+    for (auto& ch : r.value) ch = static_cast<char>(std::toupper(ch));
+    ctx_->forward(std::move(r));
+  }
+  ProcessorContext<std::string, std::string>* ctx_ = nullptr;
+};
+
+TEST(Topology, ProcessorApiChecksTypesBetweenNodes) {
+  Topology topology;
+  topology.addSource<std::string, int64_t>("source", {"input"});
+  try {
+    topology.addProcessor("upper", [] { return std::make_unique<Upper>(); }, {"source"});
+    FAIL() << "a processor of strings below a source of int64 must be rejected";
+  } catch (const TopologyException& e) {
+    EXPECT_NE(std::string(e.what()).find("upper"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("source"), std::string::npos) << e.what();
+  }
+  auto addSinkBelowMissingParent = [&] {
+    topology.addSink<std::string, std::string>("sink", "out", nullptr, nullptr, {"nope"});
+  };
+  EXPECT_THROW(addSinkBelowMissingParent(), TopologyException);
+}
+
+}  // namespace
+}  // namespace kstreams
