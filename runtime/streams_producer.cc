@@ -32,7 +32,7 @@ StreamsProducer::~StreamsProducer() {
 }
 
 rd_kafka_topic_t* StreamsProducer::topicHandle(std::string_view topic) {
-  auto it = topics_.find(std::string(topic));
+  auto it = topics_.find(topic);
   if (it != topics_.end()) return it->second;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_.get(), std::string(topic).c_str(), nullptr);
   if (rkt == nullptr)

@@ -43,7 +43,12 @@ class StreamsProducer final : public RecordCollector {
 
   KafkaHandle producer_;
   ProductionHandling handling_;
-  std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+  // Looked up by string_view per record, without building a std::string.
+  struct TopicHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, rd_kafka_topic_t*, TopicHash, std::equal_to<>> topics_;
   std::map<std::string, int32_t, std::less<>> partitionCounts_;
   std::string firstError_;  // the first failure; sticky
   int64_t dropped_ = 0;
