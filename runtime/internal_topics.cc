@@ -104,6 +104,22 @@ std::vector<InternalTopicSpec> InternalTopicManager::repartitionTopics(
   return out;
 }
 
+std::vector<InternalTopicSpec> InternalTopicManager::changelogTopics(
+    const TopologyGraph& graph, const std::string& applicationId, const std::map<int32_t, int32_t>& tasksPerSubtopology) {
+  std::vector<InternalTopicSpec> out;
+  for (const Subtopology& st : graph.subtopologies()) {
+    for (const std::string& name : st.stores) {
+      const StoreSpec& spec = graph.stores().at(name);
+      if (!spec.logging) continue;
+      InternalTopicSpec topic{applicationId + "-" + name + "-changelog", tasksPerSubtopology.at(st.id),
+                              {{"cleanup.policy", "compact"}}};
+      for (const auto& [k, v] : spec.changelogConfigs) topic.configs[k] = v;
+      out.push_back(std::move(topic));
+    }
+  }
+  return out;
+}
+
 void InternalTopicManager::create(const std::vector<InternalTopicSpec>& topics) {
   if (topics.empty()) return;
   std::vector<rd_kafka_NewTopic_t*> newTopics;
@@ -176,6 +192,17 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
   std::vector<InternalTopicSpec> internal =
       repartitionTopics(graph, config_.applicationId(), layout.partitions);
 
+  for (const auto& spec : internal) layout.partitions[spec.name] = spec.partitions;
+  for (const Subtopology& st : graph.subtopologies()) {
+    int32_t tasks = 0;
+    for (const auto& t : st.sourceTopics) tasks = std::max(tasks, layout.partitions[t]);
+    for (const auto& t : st.repartitionSourceTopics)
+      tasks = std::max(tasks, layout.partitions[config_.applicationId() + "-" + t]);
+    layout.tasksPerSubtopology[st.id] = tasks;
+  }
+  for (auto& changelog : changelogTopics(graph, config_.applicationId(), layout.tasksPerSubtopology))
+    internal.push_back(std::move(changelog));
+
   std::vector<InternalTopicSpec> toCreate;
   for (const auto& spec : internal) {
     auto it = cluster.find(spec.name);
@@ -197,14 +224,6 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
       if (!after.count(n))
         throw StreamsException("internal topic " + n + " was created but does not show in the "
                                "cluster's metadata within default.api.timeout.ms");
-  }
-
-  for (const Subtopology& st : graph.subtopologies()) {
-    int32_t tasks = 0;
-    for (const auto& t : st.sourceTopics) tasks = std::max(tasks, layout.partitions[t]);
-    for (const auto& t : st.repartitionSourceTopics)
-      tasks = std::max(tasks, layout.partitions[config_.applicationId() + "-" + t]);
-    layout.tasksPerSubtopology[st.id] = tasks;
   }
   return layout;
 }

@@ -41,6 +41,9 @@ class InternalTopicManager {
   static std::vector<InternalTopicSpec> repartitionTopics(
       const TopologyGraph& graph, const std::string& applicationId,
       const std::map<std::string, int32_t>& partitions);
+  // The changelog topics: one partition per task of the store's sub-topology, compacted.
+  static std::vector<InternalTopicSpec> changelogTopics(const TopologyGraph& graph, const std::string& applicationId,
+                                                        const std::map<int32_t, int32_t>& tasksPerSubtopology);
 
  private:
   std::map<std::string, int32_t> describeCluster(const std::vector<std::string>& topics);

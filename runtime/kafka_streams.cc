@@ -1,5 +1,8 @@
 #include "runtime/kafka_streams.h"
 
+#include <filesystem>
+
+#include "runtime/composite_reader.h"
 #include "runtime/internal_topics.h"
 #include "runtime/log.h"
 #include "runtime/stream_thread.h"
@@ -40,7 +43,8 @@ const char* KafkaStreams::toString(State state) {
 KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
     : topology_(topology),
       config_(std::move(config)),
-      adapter_(std::make_unique<internal::StreamsListenerAdapter>(*this)) {
+      adapter_(std::make_unique<internal::StreamsListenerAdapter>(*this)),
+      registry_(std::make_unique<internal::StoreRegistry>()) {
   if (config_.applicationId().empty())
     throw ConfigException("configuration key 'application.id' is required: it names the "
                           "application's consumer group, internal topics and state");
@@ -96,10 +100,14 @@ void KafkaStreams::start() {
     transition(lock, State::ERROR);
     throw;
   }
+  if (!topology_.graph().stores().empty())
+    rocksdb_ = std::make_unique<internal::RocksDBResources>(config_.rocksdbBlockCacheBytes(),
+                                                            config_.rocksdbWriteBufferBytes());
   transition(lock, State::REBALANCING);
   for (int i = 0; i < config_.numStreamThreads(); ++i)
-    threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_,
-                                                                *layout_, *adapter_));
+    threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
+                                                                internal::InstanceServices{rocksdb_.get(), registry_.get()},
+                                                                *adapter_));
   for (auto& t : threads_) t->start();
 }
 
@@ -146,8 +154,9 @@ void KafkaStreams::onThreadError(internal::StreamThread& thread, const std::stri
       (state_ == State::RUNNING || state_ == State::REBALANCING)) {
     internal::log().warn("replacing {} after its failure", thread.name());
     lastError_.clear();
-    threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_,
-                                                                *layout_, *adapter_));
+    threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
+                                                                internal::InstanceServices{rocksdb_.get(), registry_.get()},
+                                                                *adapter_));
     threads_.back()->start();
     transition(lock, State::REBALANCING);
     return;
@@ -218,6 +227,9 @@ KafkaStreams::Metrics KafkaStreams::metrics() const {
     m.droppedRecords += tm.droppedRecords.load(std::memory_order_relaxed);
     m.commits += tm.commits.load(std::memory_order_relaxed);
     m.rebalances += tm.rebalances.load(std::memory_order_relaxed);
+    m.restoredRecords += tm.restore.restoredRecords.load(std::memory_order_relaxed);
+    m.restorations += tm.restore.restorations.load(std::memory_order_relaxed);
+    m.lastRestoreTimeMs = std::max(m.lastRestoreTimeMs, tm.restore.lastRestoreTimeMs.load(std::memory_order_relaxed));
     m.aliveThreads += t->state() != internal::StreamThread::State::kDead;
   }
   return m;
@@ -235,6 +247,46 @@ std::vector<KafkaStreams::ThreadMetadata> KafkaStreams::metadataForLocalThreads(
     out.push_back({t->name(), internal::StreamThread::toString(t->state()), t->activeTasks()});
   }
   return out;
+}
+
+}  // namespace kstreams
+
+namespace kstreams {
+
+std::shared_ptr<void> KafkaStreams::queryView(const std::string& name, const std::type_info& key,
+                                              const std::type_info& value) const {
+  const auto& stores = topology_.graph().stores();
+  auto spec = stores.find(name);
+  if (spec == stores.end()) throw InvalidStateStoreException("the topology has no state store named " + name);
+  if (!spec->second.queryFactory || *spec->second.queryKey != key || *spec->second.queryValue != value)
+    throw InvalidStateStoreException("state store " + name + " holds " + internal::typeName(*spec->second.queryKey) +
+                                     " -> " + internal::typeName(*spec->second.queryValue) + ", not " +
+                                     internal::typeName(key) + " -> " + internal::typeName(value));
+  return spec->second.queryFactory(std::make_shared<internal::CompositeReader>(*registry_, name), config_.serdeDefaults());
+}
+
+KafkaStreams::KeyQueryMetadata KafkaStreams::queryMetadataForBytes(const std::string& store,
+                                                                   const std::string& keyBytes) const {
+  std::lock_guard lock(mutex_);
+  if (!layout_) throw InvalidStateStoreException("queryMetadataForKey needs a started instance");
+  for (const auto& st : topology_.graph().subtopologies()) {
+    if (std::find(st.stores.begin(), st.stores.end(), store) == st.stores.end()) continue;
+    KeyQueryMetadata m;
+    m.partition = defaultPartition(keyBytes, layout_->tasksPerSubtopology.at(st.id));
+    m.task = TaskId{st.id, m.partition};
+    m.local = registry_->readers(store).count(m.task) > 0;
+    return m;
+  }
+  throw InvalidStateStoreException("the topology has no state store named " + store);
+}
+
+void KafkaStreams::cleanUp() {
+  std::lock_guard lock(mutex_);
+  if (state_ != State::CREATED && state_ != State::NOT_RUNNING && state_ != State::ERROR)
+    throw StreamsException("cleanUp() deletes local state: call it before start() or after close()");
+  std::error_code ec;
+  std::filesystem::remove_all(config_.stateDir() + "/" + config_.applicationId(), ec);
+  if (ec) throw StreamsException("cannot delete " + config_.stateDir() + "/" + config_.applicationId() + ": " + ec.message());
 }
 
 }  // namespace kstreams

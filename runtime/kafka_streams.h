@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "runtime/streams_config.h"
+#include "streams/default_partitioner.h"
+#include "streams/key_value_store.h"
 #include "streams/topology.h"
 
 namespace kstreams {
@@ -32,6 +34,8 @@ namespace internal {
 class StreamThread;
 struct TopicLayout;
 class StreamsListenerAdapter;
+class RocksDBResources;
+class StoreRegistry;
 }  // namespace internal
 
 class KafkaStreams {
@@ -55,6 +59,17 @@ class KafkaStreams {
     int64_t commits = 0;
     int64_t rebalances = 0;
     int32_t aliveThreads = 0;
+    int64_t restoredRecords = 0;    // changelog records applied while restoring stores
+    int64_t restorations = 0;       // store partitions restored
+    int64_t lastRestoreTimeMs = 0;  // how long the latest task took to restore all its stores
+  };
+
+  // Where a key of a store lives: the partition (and so the task) that owns it, and whether
+  // that task runs in this instance.
+  struct KeyQueryMetadata {
+    int32_t partition = -1;
+    TaskId task;
+    bool local = false;
   };
 
   // A thread of this instance: its name, state and the tasks it runs.
@@ -92,6 +107,27 @@ class KafkaStreams {
   std::string lastError() const;
   Metrics metrics() const;
   std::vector<ThreadMetadata> metadataForLocalThreads() const;
+
+  // Interactive queries: a read-only view of the key-value store `name` over every task of
+  // this instance, safe to use from any thread while the application runs. It reads
+  // committed data (as of the last commit). For a DSL table, V is the value type without
+  // its timestamp. Throws InvalidStateStoreException for an unknown store or other types.
+  template <class K, class V>
+  std::shared_ptr<ReadOnlyKeyValueStore<K, V>> store(const std::string& name) const {
+    return std::static_pointer_cast<ReadOnlyKeyValueStore<K, V>>(queryView(name, typeid(K), typeid(V)));
+  }
+  // Which partition (and task) of store `name` owns `key`, and whether it is in this
+  // instance. Keys are placed by murmur2 of their serialized bytes, as Kafka's producer does.
+  // Available after start().
+  template <class K>
+  KeyQueryMetadata queryMetadataForKey(const std::string& store, const K& key, SerdePtr<K> keySerde = nullptr) const {
+    std::string bytes;
+    internal::resolveSerde<K>(keySerde, config_.serdeDefaults(), true, "store " + store)->serialize(key, bytes);
+    return queryMetadataForBytes(store, bytes);
+  }
+  // Deletes this application's local state (<state.dir>/<application.id>). Only on an
+  // instance that is not running; the next start restores everything from the changelogs.
+  void cleanUp();
   const StreamsConfig& config() const { return config_; }
 
   static const char* toString(State state);
@@ -103,11 +139,15 @@ class KafkaStreams {
   // Under mutex_: moves to `state` and returns the transition to report, if any.
   void transition(std::unique_lock<std::mutex>& lock, State state);
   State stateFromThreads() const;
+  std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value) const;
+  KeyQueryMetadata queryMetadataForBytes(const std::string& store, const std::string& keyBytes) const;
 
   Topology topology_;
   StreamsConfig config_;
   std::unique_ptr<internal::TopicLayout> layout_;
   std::unique_ptr<internal::StreamsListenerAdapter> adapter_;
+  std::unique_ptr<internal::RocksDBResources> rocksdb_;
+  std::unique_ptr<internal::StoreRegistry> registry_;
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;

@@ -27,13 +27,18 @@ constexpr std::chrono::milliseconds kMaxWaitForFetchedData{1000};
 
 }  // namespace
 
+// Pending store writes beyond this are written down early (at-least-once) or trigger an
+// early commit (exactly-once), so memory stays bounded between commits.
+constexpr size_t kMaxPendingStoreBytes = 64 << 20;
+
 StreamThread::StreamThread(int index, const Topology& topology, const StreamsConfig& config,
-                           const TopicLayout& layout, Listener& listener)
+                           const TopicLayout& layout, InstanceServices instance, Listener& listener)
     : index_(index),
       name_(config.clientId() + "-StreamThread-" + std::to_string(index + 1)),
       topology_(topology),
       config_(config),
       layout_(layout),
+      instance_(instance),
       listener_(listener),
       subtopologies_(topology.graph().subtopologies()) {
   for (const Subtopology& st : subtopologies_) {
@@ -115,6 +120,20 @@ void StreamThread::createClients() {
   services_.skippedRecords = &metrics_.skippedRecords;
   services_.droppedRecords = &metrics_.droppedRecords;
 
+  if (!topology_.graph().stores().empty()) {
+    cache_.maxBytes = config_.statestoreCacheMaxBytes() / config_.numStreamThreads();
+    stateServices_.applicationId = config_.applicationId();
+    stateServices_.stateDir = config_.stateDir() + "/" + config_.applicationId();
+    stateServices_.collector = producer_.get();
+    stateServices_.rocksdb = instance_.rocksdb;
+    stateServices_.cache = &cache_;
+    stateServices_.serdes = &config_.serdeDefaults();
+    stateServices_.registry = instance_.registry;
+    stateServices_.exactlyOnce = config_.exactlyOnce();
+    services_.state = &stateServices_;
+    restorer_ = std::make_unique<ChangelogReader>(config_, name_, metrics_.restore);
+  }
+
   PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(subscription_.size())));
   for (const auto& t : subscription_)
     rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -139,12 +158,55 @@ void StreamThread::runOnce() {
   bool ready = false;
   for (const auto& [id, task] : tasks_) ready = ready || task->buffered() > 0;
   poll(ready ? std::chrono::milliseconds(0) : config_.pollTime());
-  if (state_ == State::kPartitionsAssigned) setState(State::kRunning);
+  prepareTasks();
   metrics_.processedRecords.fetch_add(processRecords(), std::memory_order_relaxed);
+  for (auto& [id, task] : tasks_) {
+    StateManager* state = task->state();
+    if (!state || state->pendingBytes() < kMaxPendingStoreBytes) continue;
+    if (config_.exactlyOnce()) task->requestCommit();
+    else state->applyPendingEarly();
+  }
   for (auto& [id, task] : tasks_) task->punctuateWallClock();
   maybeCommit();
   pauseOrResume();
   producer_->poll();
+}
+
+void StreamThread::prepareTasks() {
+  bool waiting = false;
+  for (auto& [id, task] : tasks_) {
+    if (task->initialized() || restoring_.count(id)) continue;
+    try {
+      std::vector<RestoreTarget> targets = task->openState();
+      if (targets.empty() || !restorer_) {
+        task->initialize();
+        continue;
+      }
+      restorer_->add(id, targets);
+      restoring_.insert(id);
+    } catch (const TaskLockedException& e) {
+      // The previous owner (another thread, or a process on its way out) still has it.
+      waiting = true;
+      if (std::chrono::steady_clock::now() - lastLockWarning_ > std::chrono::seconds(10)) {
+        log().warn("{}: {}; retrying", name_, e.what());
+        lastLockWarning_ = std::chrono::steady_clock::now();
+      }
+    }
+  }
+  if (!restoring_.empty()) {
+    bool anyRunning = false;
+    for (const auto& [id, task] : tasks_) anyRunning = anyRunning || (task->initialized() && task->buffered() > 0);
+    for (TaskId id : restorer_->restore(anyRunning ? std::chrono::milliseconds(10) : config_.pollTime())) {
+      restoring_.erase(id);
+      auto it = tasks_.find(id);
+      if (it != tasks_.end()) it->second->initialize();
+    }
+  }
+  if (state_ == State::kPartitionsAssigned && restoring_.empty() && !waiting) {
+    bool all = true;
+    for (const auto& [id, task] : tasks_) all = all && task->initialized();
+    if (all) setState(State::kRunning);
+  }
 }
 
 void StreamThread::poll(std::chrono::milliseconds timeout) {
@@ -283,6 +345,9 @@ void StreamThread::maybeCommit() {
 
 void StreamThread::commit() {
   lastCommit_ = std::chrono::steady_clock::now();
+  // Cached results go downstream (and to changelogs) first: they are part of this commit.
+  for (auto& [id, task] : tasks_)
+    if (task->initialized() && task->state()) task->state()->flushCaches();
   std::vector<CommitOffset> offsets;
   for (const auto& [id, task] : tasks_) {
     auto o = task->offsetsToCommit();
@@ -306,6 +371,10 @@ void StreamThread::commit() {
     if (err) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
     metrics_.commits.fetch_add(1, std::memory_order_relaxed);
   }
+  // Stores last: a crash before this leaves them behind their changelogs, which a restart
+  // catches up from; never ahead of the committed input.
+  for (auto& [id, task] : tasks_)
+    if (task->initialized() && task->state()) task->state()->commit();
   for (auto& [id, task] : tasks_) task->markCommitted();
 }
 
@@ -375,6 +444,7 @@ void StreamThread::onRevoked() {
 
 void StreamThread::closeTasks(bool clean) {
   for (auto& [id, task] : tasks_) {
+    if (restoring_.count(id) && restorer_) restorer_->remove(id);
     try {
       task->close();
     } catch (const std::exception& e) {
@@ -383,6 +453,7 @@ void StreamThread::closeTasks(bool clean) {
     }
   }
   tasks_.clear();
+  restoring_.clear();
   {
     std::lock_guard lock(activeTasksMutex_);
     activeTasks_.clear();
@@ -401,6 +472,7 @@ void StreamThread::shutdownCleanly() {
   rethrowCallbackError();
   closeTasks(true);
   consumer_.reset();
+  restorer_.reset();
   producer_.reset();
   log().info("{} stopped", name_);
   setState(State::kDead);
@@ -424,6 +496,7 @@ void StreamThread::fail(const std::string& error) {
     callbackError_ = nullptr;
     consumer_.reset();
   }
+  restorer_.reset();
   producer_.reset();
   state_ = State::kDead;
   listener_.onThreadError(*this, error);

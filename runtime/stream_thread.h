@@ -13,11 +13,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/changelog_reader.h"
 #include "runtime/internal_topics.h"
 #include "runtime/streams_producer.h"
 #include "runtime/task.h"
@@ -32,6 +34,13 @@ struct ThreadMetrics {
   std::atomic<int64_t> droppedRecords{0};
   std::atomic<int64_t> commits{0};
   std::atomic<int64_t> rebalances{0};
+  RestoreMetrics restore;
+};
+
+// What the threads of one instance share.
+struct InstanceServices {
+  RocksDBResources* rocksdb = nullptr;
+  StoreRegistry* registry = nullptr;
 };
 
 class StreamThread {
@@ -56,7 +65,7 @@ class StreamThread {
   };
 
   StreamThread(int index, const Topology& topology, const StreamsConfig& config,
-               const TopicLayout& layout, Listener& listener);
+               const TopicLayout& layout, InstanceServices instance, Listener& listener);
   ~StreamThread();
   StreamThread(const StreamThread&) = delete;
   StreamThread& operator=(const StreamThread&) = delete;
@@ -82,6 +91,8 @@ class StreamThread {
 
   void run();
   void runOnce();
+  // Opens the state of new tasks, restores it, and initializes tasks that are ready.
+  void prepareTasks();
   void createClients();
   void poll(std::chrono::milliseconds timeout);
   void handleMessage(rd_kafka_message_t* message);
@@ -107,6 +118,7 @@ class StreamThread {
   const Topology topology_;
   const StreamsConfig& config_;
   const TopicLayout layout_;
+  InstanceServices instance_;
   Listener& listener_;
   std::vector<Subtopology> subtopologies_;
   std::map<std::string, int32_t> topicToSubtopology_;  // real topic name -> sub-topology
@@ -115,6 +127,11 @@ class StreamThread {
   KafkaHandle consumer_;
   std::unique_ptr<StreamsProducer> producer_;
   TaskServices services_;
+  CacheBudget cache_;
+  StateServices stateServices_;
+  std::unique_ptr<ChangelogReader> restorer_;
+  std::set<TaskId> restoring_;  // tasks whose stores are being restored
+  std::chrono::steady_clock::time_point lastLockWarning_;
   std::map<TaskId, std::unique_ptr<Task>> tasks_;
   mutable std::mutex activeTasksMutex_;
   std::vector<TaskId> activeTasks_;  // the keys of tasks_, for other threads to read

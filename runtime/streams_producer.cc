@@ -53,8 +53,28 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            rd_kafka_err2str(err));
 }
 
+void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
+                                  std::optional<std::string_view> value, int64_t timestamp) {
+  static const Headers kNoHeaders;
+  int64_t* slot = const_cast<int64_t*>(offsetSlot(topic, partition));
+  rd_kafka_resp_err_t err =
+      produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
+  if (err)
+    throw StreamsException("cannot write a changelog record to " +
+                           partitionName(std::string(topic), partition) + ": " + rd_kafka_err2str(err));
+}
+
+const int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) {
+  auto [it, inserted] = offsetSlots_.try_emplace({std::string(topic), partition}, -1);
+  return &it->second;
+}
+
 void StreamsProducer::onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // A tracked record: its partition's offset slot (see sendTracked).
+    if (m->_private) *static_cast<int64_t*>(m->_private) = m->offset;
+    return;
+  }
   auto* self = static_cast<StreamsProducer*>(opaque);
   std::string what = "writing to " +
                      partitionName(rd_kafka_topic_name(m->rkt), m->partition) + " failed: " +

@@ -23,6 +23,9 @@ class StreamsProducer final : public RecordCollector {
   void send(std::string_view topic, int32_t partition, std::optional<std::string_view> key,
             std::optional<std::string_view> value, int64_t timestamp,
             const Headers& headers) override;
+  void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
+                   std::optional<std::string_view> value, int64_t timestamp) override;
+  const int64_t* offsetSlot(std::string_view topic, int32_t partition) override;
   int32_t partitionCount(std::string_view topic) override;
 
   // Serves delivery reports without blocking.
@@ -50,6 +53,8 @@ class StreamsProducer final : public RecordCollector {
   };
   std::unordered_map<std::string, rd_kafka_topic_t*, TopicHash, std::equal_to<>> topics_;
   std::map<std::string, int32_t, std::less<>> partitionCounts_;
+  // Offsets of tracked (changelog) partitions; std::map keeps their addresses stable.
+  std::map<std::pair<std::string, int32_t>, int64_t> offsetSlots_;
   std::string firstError_;  // the first failure; sticky
   int64_t dropped_ = 0;
 };

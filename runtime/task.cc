@@ -9,7 +9,12 @@ namespace kstreams::internal {
 
 Task::Task(TaskId id, const TopologyGraph& graph, const Subtopology& subtopology,
            const TaskServices& services, std::vector<InputPartition> inputs)
-    : id_(id), services_(services), inputs_(std::move(inputs)), queues_(inputs_.size()) {
+    : id_(id),
+      graph_(graph),
+      subtopology_(subtopology),
+      services_(services),
+      inputs_(std::move(inputs)),
+      queues_(inputs_.size()) {
   // Instantiate the sub-topology's nodes and wire each to its children.
   std::vector<NodeInstance*> byGraphIndex(graph.nodes().size(), nullptr);
   for (size_t index : subtopology.nodes) {
@@ -32,7 +37,22 @@ Task::Task(TaskId id, const TopologyGraph& graph, const Subtopology& subtopology
                              ", which its sub-topology does not read");
     queues_[i].source = static_cast<SourceInstance*>(byGraphIndex[*source]);
   }
+}
+
+std::vector<RestoreTarget> Task::openState() {
+  if (subtopology_.stores.empty() || state_) return state_ ? state_->restoreTargets() : std::vector<RestoreTarget>{};
+  if (services_.state == nullptr)
+    throw StreamsException("task " + id_.toString() + " has state stores but no state services");
+  state_ = std::make_unique<StateManager>(id_, graph_, subtopology_, *services_.state,
+                                          [this] { return currentTimestamp_; });
+  return state_->restoreTargets();
+}
+
+void Task::initialize() {
+  if (initialized_) return;
   for (auto& node : nodes_) node->init(*this);
+  if (state_) state_->registerForQueries();
+  initialized_ = true;
 }
 
 Task::~Task() { close(); }
@@ -40,8 +60,10 @@ Task::~Task() { close(); }
 void Task::close() {
   if (closed_) return;
   closed_ = true;
-  for (auto& node : nodes_) node->close();
+  if (initialized_)
+    for (auto& node : nodes_) node->close();
   clearBuffers();
+  if (state_) state_->close();
 }
 
 size_t Task::buffered() const {
@@ -91,6 +113,7 @@ bool Task::mayProcessWithEmptyInputs() {
 }
 
 bool Task::process() {
+  if (!initialized_) return false;
   Queue* best = nullptr;
   bool anyEmpty = false;
   for (Queue& q : queues_) {
@@ -118,6 +141,7 @@ bool Task::process() {
     skipOrFail(*best, record, record.error);
   } else {
     if (record.timestamp > streamTime_) streamTime_ = record.timestamp;
+    currentTimestamp_ = record.timestamp;
     try {
       best->source->process(record.raw, record.timestamp);
     } catch (const DeserializationError& e) {
@@ -166,7 +190,7 @@ void Task::clearBuffers() {
   for (Queue& q : queues_) q.records.clear();
 }
 
-StateStore* Task::stateStore(std::string_view) { return nullptr; }
+StateStore* Task::stateStore(std::string_view name) { return state_ ? state_->store(name) : nullptr; }
 
 Cancellable Task::schedule(std::chrono::milliseconds interval, PunctuationType type,
                            Punctuator punctuator) {
@@ -187,13 +211,16 @@ void Task::punctuate(size_t index, int64_t now) {
   // The next multiple of the interval after now, skipping any missed ones.
   schedules_[index].next = now - (now % interval) + interval;
   RecordMetadata saved = current_;
+  const int64_t savedTimestamp = currentTimestamp_;
   current_ = RecordMetadata{};
+  currentTimestamp_ = now;
   try {
     punctuator(now);
   } catch (const std::exception& e) {
     throw StreamsException("task " + id_.toString() + " failed in a punctuation: " + e.what());
   }
   current_ = saved;
+  currentTimestamp_ = savedTimestamp;
 }
 
 void Task::punctuateStreamTime() {

@@ -3,6 +3,10 @@
 // with the lowest timestamp next. It knows nothing of librdkafka: the stream thread feeds it
 // consumed records and the TopologyTestDriver feeds it piped ones, and both run the same code.
 //
+// Life of a task: constructed (its nodes built), openState() (stores opened, their
+// changelogs to restore returned), initialize() (after restoration: nodes' init() runs, the
+// stores become queryable), then process() until close().
+//
 // A task is used by one thread at a time.
 #pragma once
 
@@ -14,12 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "runtime/state_manager.h"
 #include "runtime/streams_config.h"
 #include "streams/internal/topology_graph.h"
 
 namespace kstreams::internal {
-
-class StoreRegistry;
 
 // Keeps a consumed record's bytes alive; frees them when the record is done.
 using RecordOwner = std::unique_ptr<void, void (*)(void*)>;
@@ -39,6 +42,8 @@ struct TaskServices {
   // Counts records skipped because they could not be read, and records dropped on purpose.
   std::atomic<int64_t>* skippedRecords = nullptr;
   std::atomic<int64_t>* droppedRecords = nullptr;
+  // What tasks with state stores need; may be nullptr if no sub-topology has stores.
+  const StateServices* state = nullptr;
 };
 
 // An input partition's next offset to commit.
@@ -57,6 +62,14 @@ class Task final : public TaskContext {
 
   Task(TaskId id, const TopologyGraph& graph, const Subtopology& subtopology,
        const TaskServices& services, std::vector<InputPartition> inputs);
+  // Locks the task directory and opens the stores. Throws TaskLockedException when another
+  // thread or process still holds the task; call again later.
+  std::vector<RestoreTarget> openState();
+  // Runs the nodes' init(); the task then processes.
+  void initialize();
+  bool initialized() const { return initialized_; }
+  // nullptr for a task without stores (or before openState()).
+  StateManager* state() { return state_.get(); }
   ~Task() override;
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
@@ -126,13 +139,19 @@ class Task final : public TaskContext {
   std::string where(const Buffered& record) const;
 
   TaskId id_;
+  const TopologyGraph& graph_;
+  Subtopology subtopology_;
   TaskServices services_;
   std::vector<InputPartition> inputs_;
   std::vector<Queue> queues_;
   std::vector<std::unique_ptr<NodeInstance>> nodes_;
+  std::unique_ptr<StateManager> state_;
   std::vector<Schedule> schedules_;
   RecordMetadata current_;
   int64_t streamTime_ = -1;
+  // The timestamp of the record (or punctuation) being processed, for changelog records.
+  int64_t currentTimestamp_ = 0;
+  bool initialized_ = false;
   bool commitRequested_ = false;
   bool closed_ = false;
 };

@@ -1,5 +1,8 @@
 #include "runtime/topology_test_driver.h"
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "runtime/task.h"
 
 namespace kstreams {
@@ -31,6 +34,14 @@ class TopologyTestDriver::Collector final : public internal::RecordCollector {
     driver_.outputs_[name].push_back({own(key), own(value), timestamp, headers});
     if (driver_.readers_.count(name)) driver_.enqueue(name, own(key), own(value), timestamp, headers);
   }
+  void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
+                   std::optional<std::string_view> value, int64_t timestamp) override {
+    send(topic, partition, key, value, timestamp, Headers{});
+    ++driver_.trackedOffsets_.try_emplace({std::string(topic), partition}, -1).first->second;
+  }
+  const int64_t* offsetSlot(std::string_view topic, int32_t partition) override {
+    return &driver_.trackedOffsets_.try_emplace({std::string(topic), partition}, -1).first->second;
+  }
   int32_t partitionCount(std::string_view) override { return 1; }
 
  private:
@@ -55,6 +66,23 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig c
   services.skippedRecords = &skipped_;
   services.droppedRecords = &dropped_;
 
+  char dir[] = "/tmp/kstreams-test-driver-XXXXXX";
+  if (!mkdtemp(dir)) throw StreamsException("cannot create a temporary state directory under /tmp");
+  stateDir_ = dir;
+  rocksdb_ = std::make_unique<internal::RocksDBResources>(8 << 20, 8 << 20);
+  cache_ = std::make_unique<internal::CacheBudget>();
+  cache_->maxBytes = config_.statestoreCacheMaxBytes();
+  registry_ = std::make_unique<internal::StoreRegistry>();
+  stateServices_ = std::make_unique<internal::StateServices>();
+  stateServices_->applicationId = applicationId_;
+  stateServices_->stateDir = stateDir_ + "/" + applicationId_;
+  stateServices_->collector = collector_.get();
+  stateServices_->rocksdb = rocksdb_.get();
+  stateServices_->cache = cache_.get();
+  stateServices_->serdes = &config_.serdeDefaults();
+  stateServices_->registry = registry_.get();
+  services.state = stateServices_.get();
+
   const internal::TopologyGraph& graph = topology_.graph();
   for (const internal::Subtopology& st : graph.subtopologies()) {
     std::vector<internal::Task::InputPartition> inputs;
@@ -63,12 +91,37 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig c
       inputs.push_back({applicationId_ + "-" + t, 0});
     auto task = std::make_unique<internal::Task>(TaskId{st.id, 0}, graph, st, services, inputs);
     for (size_t i = 0; i < inputs.size(); ++i) readers_[inputs[i].topic] = {task.get(), i};
+    task->openState();  // a fresh directory: nothing to restore
+    task->initialize();
     tasks_.push_back(std::move(task));
   }
 }
 
 TopologyTestDriver::~TopologyTestDriver() {
   for (auto& task : tasks_) task->close();
+  tasks_.clear();
+  std::error_code ec;
+  std::filesystem::remove_all(stateDir_, ec);
+}
+
+StateStore* TopologyTestDriver::getStateStore(const std::string& name) {
+  for (auto& task : tasks_)
+    if (StateStore* s = task->stateStore(name)) return s;
+  throw StreamsException("the topology has no state store named " + name);
+}
+
+std::shared_ptr<void> TopologyTestDriver::queryView(const std::string& name, const std::type_info& key,
+                                                    const std::type_info& value) {
+  const auto& stores = topology_.graph().stores();
+  auto spec = stores.find(name);
+  if (spec == stores.end()) throw StreamsException("the topology has no state store named " + name);
+  if (!spec->second.queryFactory || *spec->second.queryKey != key || *spec->second.queryValue != value)
+    throw StreamsException("state store " + name + " holds " + internal::typeName(*spec->second.queryKey) + " -> " +
+                           internal::typeName(*spec->second.queryValue) + ", not " + internal::typeName(key) +
+                           " -> " + internal::typeName(value));
+  auto readers = registry_->readers(name);
+  if (readers.empty()) throw StreamsException("state store " + name + " is not open");
+  return spec->second.queryFactory(readers.begin()->second, config_.serdeDefaults());
 }
 
 void TopologyTestDriver::checkInputTopic(const std::string& topic) const {
@@ -99,7 +152,7 @@ void TopologyTestDriver::pipeRaw(const std::string& topic, std::optional<std::st
                                  Headers headers) {
   checkInputTopic(topic);
   enqueue(topic, std::move(key), std::move(value), timestamp, std::move(headers));
-  runUntilIdle();
+  commit();
 }
 
 void TopologyTestDriver::runUntilIdle() {
@@ -109,13 +162,27 @@ void TopologyTestDriver::runUntilIdle() {
     for (auto& task : tasks_)
       while (task->process()) progress = true;
   }
-  for (auto& task : tasks_) task->markCommitted();
+}
+
+void TopologyTestDriver::commit() {
+  for (;;) {
+    runUntilIdle();
+    for (auto& task : tasks_)
+      if (task->state()) task->state()->flushCaches();
+    size_t buffered = 0;
+    for (auto& task : tasks_) buffered += task->buffered();
+    if (buffered == 0) break;  // cache flushes forwarded nothing the topology reads back
+  }
+  for (auto& task : tasks_) {
+    if (task->state()) task->state()->commit();
+    task->markCommitted();
+  }
 }
 
 void TopologyTestDriver::advanceWallClockTime(std::chrono::milliseconds by) {
   wallClockMs_ += by.count();
   for (auto& task : tasks_) task->punctuateWallClock();
-  runUntilIdle();
+  commit();
 }
 
 std::set<std::string> TopologyTestDriver::producedTopicNames() const { return produced_; }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "streams/key_value_store.h"
 #include "streams/topology.h"
 #include "runtime/streams_config.h"
 
@@ -29,6 +30,10 @@ namespace kstreams {
 
 namespace internal {
 class Task;
+class RocksDBResources;
+class StoreRegistry;
+struct CacheBudget;
+struct StateServices;
 }
 
 // A record as a test pipes it in or reads it out.
@@ -153,6 +158,13 @@ class TopologyTestDriver {
                                  serde<V>(valueSerde, false, topic));
   }
 
+  // A read-only view of the committed contents of a key-value store (for a DSL table: its
+  // values without timestamps). Throws StreamsException for an unknown store or wrong types.
+  template <class K, class V>
+  std::shared_ptr<ReadOnlyKeyValueStore<K, V>> getKeyValueStore(const std::string& name);
+  // The store as processors see it, for stores added through the Processor API.
+  StateStore* getStateStore(const std::string& name);
+
   // Moves the wall clock and runs the wall-clock punctuations that become due.
   void advanceWallClockTime(std::chrono::milliseconds by);
   int64_t wallClockMs() const { return wallClockMs_; }
@@ -178,6 +190,10 @@ class TopologyTestDriver {
   void enqueue(const std::string& topic, std::optional<std::string> key,
                std::optional<std::string> value, int64_t timestamp, Headers headers);
   void runUntilIdle();
+  // Processes, flushes caches and processes what that forwarded, until nothing moves; then
+  // commits the stores, as a commit of a running application would.
+  void commit();
+  std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value);
   template <class T>
   SerdeFor<T> serde(const SerdeFor<T>& given, bool isKey, const std::string& topic) {
     return internal::resolveSerde<T>(given, config_.serdeDefaults(), isKey, "test topic " + topic);
@@ -188,6 +204,11 @@ class TopologyTestDriver {
   std::string applicationId_;
   int64_t wallClockMs_;
   std::unique_ptr<Collector> collector_;
+  std::string stateDir_;
+  std::unique_ptr<internal::RocksDBResources> rocksdb_;
+  std::unique_ptr<internal::CacheBudget> cache_;
+  std::unique_ptr<internal::StoreRegistry> registry_;
+  std::unique_ptr<internal::StateServices> stateServices_;
   std::vector<std::unique_ptr<internal::Task>> tasks_;
   // Real topic name -> the task and input index that reads it.
   std::map<std::string, std::pair<internal::Task*, size_t>> readers_;
@@ -196,6 +217,7 @@ class TopologyTestDriver {
   std::atomic<int64_t> skipped_{0};
   std::atomic<int64_t> dropped_{0};
   std::map<std::string, int64_t> nextOffset_;  // per topic read by the topology
+  std::map<std::pair<std::string, int32_t>, int64_t> trackedOffsets_;  // changelog offset slots
 };
 
 // ---------------------------------------------------------------------------------------
@@ -248,6 +270,11 @@ std::map<K, V> TestOutputTopic<K, V>::readKeyValuesToMap() {
     out.insert_or_assign(std::move(kv.key), std::move(kv.value));
   }
   return out;
+}
+
+template <class K, class V>
+std::shared_ptr<ReadOnlyKeyValueStore<K, V>> TopologyTestDriver::getKeyValueStore(const std::string& name) {
+  return std::static_pointer_cast<ReadOnlyKeyValueStore<K, V>>(queryView(name, typeid(K), typeid(V)));
 }
 
 template <class K, class V>

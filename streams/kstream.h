@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "streams/branched.h"
+#include "streams/grouped.h"
 #include "streams/internal/processor_node.h"
 #include "streams/internal/source_sink_nodes.h"
 #include "streams/internal/stateless_node.h"
@@ -36,6 +37,8 @@ namespace kstreams {
 
 template <class K, class V>
 class BranchedKStream;
+template <class K, class V>
+class KGroupedStream;
 class StreamsBuilder;
 
 template <class K, class V>
@@ -43,6 +46,8 @@ class KStream {
  public:
   using KeyType = K;
   using ValueType = V;
+  using KeyPayload = typename NullableTraits<K>::Payload;
+  using ValuePayload = typename NullableTraits<V>::Payload;
 
   template <class Predicate>
   KStream filter(Predicate predicate, const Named& named = {}) const;
@@ -76,6 +81,19 @@ class KStream {
   // reads it back, so that each record lands on the partition (and the task) of its key.
   // Starts a new sub-topology.
   KStream repartition(const Repartitioned<K, V>& repartitioned = {}) const;
+
+  // Groups records by key for an aggregation (count, reduce, aggregate, windowedBy). If the
+  // key may have changed since the stream was read (map, selectKey, ...), the records go
+  // through a repartition topic first. Records with a null key or value are dropped, and
+  // counted in metrics().droppedRecords. Defined in kgrouped_stream.h (included by
+  // streams_builder.h).
+  KGroupedStream<KeyPayload, ValuePayload> groupByKey(
+      const Grouped<KeyPayload, ValuePayload>& grouped = {}) const;
+  // Groups by a new key, selector: K2(const K&, const V&); always repartitions.
+  template <class Selector>
+  auto groupBy(Selector selector) const;
+  template <class Selector, class K2>
+  KGroupedStream<K2, ValuePayload> groupBy(Selector selector, const Grouped<K2, ValuePayload>& grouped) const;
 
   // Runs a user Processor (see processor.h) on every record. `stores` names the state stores
   // it uses, added with StreamsBuilder::addStateStore.

@@ -14,7 +14,11 @@
 #include <vector>
 
 #include "streams/consumed.h"
+#include "streams/kgrouped_stream.h"
+#include "streams/kgrouped_table.h"
 #include "streams/kstream.h"
+#include "streams/ktable.h"
+#include "streams/stores.h"
 #include "streams/topology.h"
 
 namespace kstreams {
@@ -36,6 +40,19 @@ class StreamsBuilder {
   }
   template <class K, class V>
   KStream<K, V> stream(const std::vector<std::string>& topics, const Consumed<K, V>& consumed = {});
+
+  // A table of a topic: each record sets its key's row, a tombstone (null value) deletes
+  // it. The table is kept in a store, named by `materialized` when it is to be queried.
+  template <class K, class V>
+  KTable<K, V> table(const std::string& topic, const Consumed<K, V>& consumed = {},
+                     const Materialized<K, V>& materialized = {});
+
+  // Adds a store for processors of KStream::process to use by name.
+  template <class K, class V>
+  StreamsBuilder& addStateStore(const StoreBuilder<K, V>& store) {
+    graph_->addStore(store.spec());
+    return *this;
+  }
 
   // The topology built so far. Later DSL calls on this builder change it too.
   Topology build() const { return Topology(graph_); }
@@ -67,6 +84,39 @@ KStream<K, V> StreamsBuilder::stream(const std::vector<std::string>& topics,
   };
   size_t index = graph_->addNode(std::move(node), std::vector<size_t>{});
   return KStream<K, V>(graph_, index, consumed.keySerde, consumed.valueSerde, false);
+}
+
+template <class K, class V>
+KTable<K, V> StreamsBuilder::table(const std::string& topic, const Consumed<K, V>& consumed,
+                                   const Materialized<K, V>& materialized) {
+  // Records are read with nullable keys and values: a tombstone deletes, a null key is dropped.
+  internal::GraphNode source;
+  source.kind = internal::GraphNode::Kind::kSource;
+  source.name = consumed.processorName.empty() ? graph_->newName("KSTREAM-SOURCE-") : consumed.processorName;
+  source.topics = {topic};
+  source.outKey = &typeid(std::optional<K>);
+  source.outValue = &typeid(std::optional<V>);
+  source.lineage = "table:" + topic;
+  SerdePtr<K> ks = materialized.keySerde ? materialized.keySerde : consumed.keySerde;
+  SerdePtr<V> vs = materialized.valueSerde ? materialized.valueSerde : consumed.valueSerde;
+  source.factory = [name = source.name, ks, vs](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SourceNode<std::optional<K>, std::optional<V>>>(
+        internal::resolveSerde<K>(ks, d, true, name), internal::resolveSerde<V>(vs, d, false, name), nullptr);
+  };
+  const std::string lineage = source.lineage;
+  size_t sourceIndex = graph_->addNode(std::move(source), std::vector<size_t>{});
+
+  const std::string store = materialized.storeName.empty()
+                                ? internal::TopologyGraph::stableName(topic + "-STATE-STORE-", lineage)
+                                : materialized.storeName;
+  internal::addTableStore<K, V>(*graph_, store, materialized, ks, vs);
+  const std::string name = graph_->newName("KTABLE-SOURCE-");
+  size_t index = internal::addStoreProcessor(
+      *graph_, {sourceIndex}, name, lineage + "/tableSource", store, typeid(std::optional<K>), typeid(std::optional<V>),
+      typeid(K), typeid(Change<V>), [name, store](const internal::SerdeDefaults&) {
+        return std::make_unique<internal::TableSourceNode<K, V>>(name, store);
+      });
+  return KTable<K, V>(graph_, index, ks, vs, store);
 }
 
 }  // namespace kstreams

@@ -10,6 +10,7 @@
 #include "streams/internal/processor_node.h"
 #include "streams/internal/source_sink_nodes.h"
 #include "streams/internal/topology_graph.h"
+#include "streams/stores.h"
 
 namespace kstreams {
 
@@ -46,6 +47,18 @@ class Topology {
   Topology& addSink(const std::string& name, std::string topic,
                     SerdeFor<K> keySerde, SerdeFor<V> valueSerde,
                     const std::vector<std::string>& parentNames);
+
+  // Adds a state store and lets the named processors use it.
+  template <class K, class V>
+  Topology& addStateStore(const StoreBuilder<K, V>& store, const std::vector<std::string>& processorNames) {
+    graph_->addStore(store.spec());
+    for (const auto& name : processorNames) {
+      auto node = graph_->find(name);
+      if (!node) throw TopologyException("processor '" + name + "' does not exist; add it before its store");
+      graph_->connectStore(store.name(), *node);
+    }
+    return *this;
+  }
 
   TopologyDescription describe() const { return TopologyDescription(graph_->describe()); }
 

@@ -103,7 +103,18 @@ void TopologyGraph::addRepartitionTopic(RepartitionTopic topic) {
   repartitionTopics_.emplace(std::move(name), std::move(topic));
 }
 
+void TopologyGraph::addStore(StoreSpec store) {
+  if (store.name.empty()) throw TopologyException("a state store needs a name");
+  if (stores_.count(store.name))
+    throw TopologyException("state store '" + store.name + "' is added twice; store names must be unique");
+  std::string name = store.name;
+  stores_.emplace(std::move(name), std::move(store));
+}
+
 void TopologyGraph::connectStore(const std::string& store, size_t node) {
+  if (!stores_.count(store))
+    throw TopologyException("node " + nodes_.at(node).name + " uses state store '" + store +
+                            "', which was not added; add it first (StreamsBuilder::addStateStore)");
   auto& stores = nodes_.at(node).stores;
   if (std::find(stores.begin(), stores.end(), store) == stores.end()) stores.push_back(store);
   auto& users = storeUsers_[store];

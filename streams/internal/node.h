@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "streams/change.h"
 #include "streams/errors.h"
 #include "streams/punctuation.h"
 #include "streams/record.h"
@@ -47,6 +48,13 @@ class RecordCollector {
   virtual void send(std::string_view topic, int32_t partition,
                     std::optional<std::string_view> key, std::optional<std::string_view> value,
                     int64_t timestamp, const Headers& headers) = 0;
+  // Like send() to a fixed partition, for changelogs: once the record is acknowledged, its
+  // offset is stored in the slot offsetSlot(topic, partition) returns.
+  virtual void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
+                           std::optional<std::string_view> value, int64_t timestamp) = 0;
+  // Where the offset of the last acknowledged tracked record of a partition is kept (-1
+  // before the first). Valid as long as the collector.
+  virtual const int64_t* offsetSlot(std::string_view topic, int32_t partition) = 0;
   // The number of partitions of topic; throws StreamsException if the topic is unknown.
   virtual int32_t partitionCount(std::string_view topic) = 0;
 };
@@ -75,6 +83,13 @@ class SerdeDefaults {
   std::map<std::type_index, std::shared_ptr<const void>> byType_;
 };
 
+template <class T>
+struct IsChange : std::false_type {};
+template <class V>
+struct IsChange<Change<V>> : std::true_type {
+  using Value = V;
+};
+
 // The serde for T at a node: the one given, else the defaults. Throws TopologyException
 // naming the node when there is none.
 template <class T>
@@ -82,6 +97,11 @@ SerdeFor<T> resolveSerde(const SerdeFor<T>& given, const SerdeDefaults& defaults
                          bool isKey, std::string_view node) {
   using Payload = typename NullableTraits<T>::Payload;
   if (given) return given;
+  if constexpr (IsChange<Payload>::value) {
+    // Table changes on a repartition topic: the serde of the changed values, wrapped.
+    using V = typename IsChange<Payload>::Value;
+    return std::make_shared<ChangeSerde<V>>(resolveSerde<V>(nullptr, defaults, isKey, node));
+  }
   if (auto s = defaults.find<Payload>()) return s;
   const std::string& configured = isKey ? defaults.keySerdeName : defaults.valueSerdeName;
   if (!configured.empty()) {

@@ -14,11 +14,36 @@
 #include <typeinfo>
 #include <vector>
 
+#include "streams/internal/bytes_store.h"
 #include "streams/internal/node.h"
 
 namespace kstreams::internal {
 
 using NodeFactory = std::function<std::unique_ptr<NodeInstance>(const SerdeDefaults&)>;
+
+// What a typed store's factory is given besides its byte store stack.
+struct StoreInit {
+  const SerdeDefaults& serdes;
+  // The timestamp of the record being processed, for changelog records.
+  std::function<int64_t()> recordTimestamp;
+};
+
+// A state store of the topology: how to build it for a task, and how to query it.
+struct StoreSpec {
+  std::string name;
+  bool persistent = true;  // RocksDB; otherwise in memory
+  bool logging = true;     // changes go to "<application.id>-<name>-changelog"
+  std::map<std::string, std::string> changelogConfigs;
+  bool caching = false;
+  // Wraps the byte store stack (RocksDB or memory, changelogging, caching) in the typed
+  // store processors get from getStateStore().
+  std::function<std::unique_ptr<StateStore>(std::unique_ptr<KeyValueBytesStore>, const StoreInit&)> typedFactory;
+  // The types interactive queries ask for, and a read-only typed view (erased to void)
+  // over a committed-data reader.
+  const std::type_info* queryKey = nullptr;
+  const std::type_info* queryValue = nullptr;
+  std::function<std::shared_ptr<void>(std::shared_ptr<KeyValueBytesStore>, const SerdeDefaults&)> queryFactory;
+};
 
 struct GraphNode {
   enum class Kind { kSource, kProcessor, kSink };
@@ -78,7 +103,12 @@ class TopologyGraph {
   static std::string stableName(std::string_view prefix, std::string_view lineage);
 
   void addRepartitionTopic(RepartitionTopic topic);
+  // Adds a store; throws TopologyException if the name is taken.
+  void addStore(StoreSpec store);
+  // Lets `node` use `store`, which must have been added. Nodes sharing a store end up in one
+  // sub-topology.
   void connectStore(const std::string& store, size_t node);
+  const std::map<std::string, StoreSpec>& stores() const { return stores_; }
 
   const std::vector<GraphNode>& nodes() const { return nodes_; }
   const GraphNode& node(size_t i) const { return nodes_.at(i); }
@@ -103,6 +133,7 @@ class TopologyGraph {
   std::map<std::string, size_t> topicToSource_;
   std::map<std::string, RepartitionTopic> repartitionTopics_;
   std::map<std::string, std::vector<size_t>> storeUsers_;
+  std::map<std::string, StoreSpec> stores_;
   int64_t nextIndex_ = 0;
 };
 

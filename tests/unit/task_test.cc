@@ -10,6 +10,16 @@
 namespace kstreams {
 namespace {
 
+// Collects nothing; tests override send() to look at records.
+struct NullCollector : internal::RecordCollector {
+  void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
+            const Headers&) override {}
+  void sendTracked(std::string_view, int32_t, std::string_view, std::optional<std::string_view>, int64_t) override {}
+  const int64_t* offsetSlot(std::string_view, int32_t) override { return &slot; }
+  int32_t partitionCount(std::string_view) override { return 1; }
+  int64_t slot = -1;
+};
+
 TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
   // Two topics of one sub-topology: a task owns partition 0 of both.
   StreamsBuilder builder;
@@ -20,13 +30,12 @@ TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
   // The test driver processes each record as it is piped; drive a Task directly instead,
   // buffering records of both inputs before processing.
   std::vector<std::string> order;
-  struct Collector : internal::RecordCollector {
+  struct Collector : NullCollector {
     std::vector<std::string>* order;
     void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view> v,
               int64_t, const Headers&) override {
       order->push_back(std::string(*v));
     }
-    int32_t partitionCount(std::string_view) override { return 1; }
   } collector;
   collector.order = &order;
   internal::SerdeDefaults serdes;
@@ -37,6 +46,7 @@ TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
   services.maxTaskIdleMs = -1;
   services.wallClock = [] { return 0; };
   internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}, {"b", 0}});
+  task.initialize();
 
   struct Owned {
     std::string topic, value;
@@ -69,11 +79,7 @@ TEST(Task, WaitsForAnEmptyInputWhileTheBrokerHasRecordsForIt) {
   StreamsBuilder builder;
   builder.stream<std::string, std::string>({"a", "b"}).to("out");
   internal::TopologyGraph& graph = *builder.graph();
-  struct Null : internal::RecordCollector {
-    void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
-              const Headers&) override {}
-    int32_t partitionCount(std::string_view) override { return 1; }
-  } collector;
+  NullCollector collector;
   internal::SerdeDefaults serdes;
   bool brokerHasMore = true;
   internal::TaskServices services;
@@ -84,6 +90,7 @@ TEST(Task, WaitsForAnEmptyInputWhileTheBrokerHasRecordsForIt) {
   services.wallClock = [] { return 0; };
   services.hasUnfetched = [&](const std::string&, int32_t) { return brokerHasMore; };
   internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}, {"b", 0}});
+  task.initialize();
   static const std::string topic = "a";
   internal::RawRecord raw;
   raw.topic = topic;

@@ -1,0 +1,161 @@
+#include "runtime/changelog_reader.h"
+
+#include "runtime/log.h"
+
+namespace kstreams::internal {
+namespace {
+
+constexpr size_t kBatchRecords = 10000;
+
+PartitionList single(const std::string& topic, int32_t partition, int64_t offset) {
+  PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+  return list;
+}
+
+int64_t elapsedMs(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics)
+    : config_(config), metrics_(metrics) {
+  auto props = clientProperties(config, "consumer", clientId + "-restore-consumer",
+                                {{"auto.offset.reset", "earliest"}},
+                                {{"group.id", config.applicationId() + "-restore"},
+                                 {"enable.auto.commit", "false"},
+                                 {"enable.auto.offset.store", "false"},
+                                 {"enable.partition.eof", "true"},
+                                 {"isolation.level", config.exactlyOnce() ? "read_committed" : "read_uncommitted"}});
+  consumer_ = createClient(RD_KAFKA_CONSUMER, makeConf(props));
+}
+
+ChangelogReader::~ChangelogReader() {
+  if (consumer_) rd_kafka_consumer_close(consumer_.get());
+}
+
+void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets) {
+  int restoring = 0;
+  for (const RestoreTarget& t : targets) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer_.get(), t.topic.c_str(), t.partition, &low,
+                                                               &high, static_cast<int>(config_.defaultApiTimeout().count()));
+    if (err)
+      throw StreamsException("cannot find the end of changelog " + partitionName(t.topic, t.partition) + " to restore store " +
+                             t.store->name() + " of task " + task.toString() + ": " + rd_kafka_err2str(err));
+    std::optional<int64_t> checkpoint = t.store->checkpoint();
+    if (checkpoint && *checkpoint >= high) {
+      // The changelog is behind the local state: it was deleted and created again.
+      log().warn("store {} of task {} is at changelog offset {}, past the end {} of {}; restoring it from scratch",
+                 t.store->name(), task.toString(), *checkpoint, high, partitionName(t.topic, t.partition));
+      t.store->wipe();
+      checkpoint.reset();
+    }
+    const int64_t from = checkpoint ? *checkpoint + 1 : low;
+    if (from >= high) continue;  // caught up already
+    log().info("task {}: restoring store {} from {}, offsets {} to {}", task.toString(), t.store->name(),
+               partitionName(t.topic, t.partition), from, high);
+    Partition p{task, t, high, 0, {}, -1, std::chrono::steady_clock::now()};
+    partitions_.emplace(Key{t.topic, t.partition}, std::move(p));
+    KafkaError e(rd_kafka_incremental_assign(consumer_.get(), single(t.topic, t.partition, from).get()));
+    if (e)
+      throw StreamsException("cannot read changelog " + partitionName(t.topic, t.partition) + ": " +
+                             rd_kafka_error_string(e.get()));
+    ++restoring;
+  }
+  taskStarted_[task] = std::chrono::steady_clock::now();
+  if (restoring == 0) doneAtOnce_.push_back(task);
+  else remaining_[task] = restoring;
+}
+
+void ChangelogReader::remove(TaskId task) {
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    if (it->second.task == task) {
+      KafkaError e(rd_kafka_incremental_unassign(consumer_.get(),
+                                                 single(it->first.first, it->first.second, RD_KAFKA_OFFSET_INVALID).get()));
+      it = partitions_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  remaining_.erase(task);
+  taskStarted_.erase(task);
+  std::erase(doneAtOnce_, task);
+}
+
+void ChangelogReader::apply(Partition& p) {
+  if (p.batch.empty()) return;
+  p.target.store->restore(p.batch, p.batchLastOffset);
+  p.restored += static_cast<int64_t>(p.batch.size());
+  metrics_.restoredRecords.fetch_add(static_cast<int64_t>(p.batch.size()), std::memory_order_relaxed);
+  p.batch.clear();
+}
+
+void ChangelogReader::finish(const Key& key, std::vector<TaskId>& done) {
+  auto it = partitions_.find(key);
+  if (it == partitions_.end()) return;
+  Partition& p = it->second;
+  apply(p);
+  const int64_t ms = elapsedMs(p.started);
+  log().info("task {}: restored store {} ({} records from {}) in {} ms", p.task.toString(), p.target.store->name(),
+             p.restored, partitionName(key.first, key.second), ms);
+  metrics_.restorations.fetch_add(1, std::memory_order_relaxed);
+  metrics_.restoreTimeMs.fetch_add(ms, std::memory_order_relaxed);
+  KafkaError e(rd_kafka_incremental_unassign(consumer_.get(), single(key.first, key.second, RD_KAFKA_OFFSET_INVALID).get()));
+  const TaskId task = p.task;
+  partitions_.erase(it);
+  if (--remaining_[task] == 0) {
+    remaining_.erase(task);
+    metrics_.lastRestoreTimeMs.store(elapsedMs(taskStarted_[task]), std::memory_order_relaxed);
+    taskStarted_.erase(task);
+    done.push_back(task);
+  }
+}
+
+std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
+  std::vector<TaskId> done = std::move(doneAtOnce_);
+  doneAtOnce_.clear();
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  while (!partitions_.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(left.count()));
+    if (m == nullptr) continue;
+    Key key{m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition};
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      rd_kafka_message_destroy(m);
+      finish(key, done);
+      continue;
+    }
+    if (m->err) {
+      std::string text = rd_kafka_message_errstr(m);
+      rd_kafka_resp_err_t err = m->err;
+      rd_kafka_message_destroy(m);
+      if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+        throw StreamsException("changelog topic " + key.first + " cannot be read (" + text +
+                               "); was it deleted? Reset the application to start over");
+      log().warn("restore consumer: {}", text);
+      continue;
+    }
+    auto it = partitions_.find(key);
+    if (it == partitions_.end()) {
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    Partition& p = it->second;
+    ChangelogRecord r;
+    if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) r.value = std::string(static_cast<const char*>(m->payload), m->len);
+    p.batch.push_back(std::move(r));
+    p.batchLastOffset = m->offset;
+    const bool last = m->offset >= p.endOffset - 1;
+    rd_kafka_message_destroy(m);
+    if (last) finish(key, done);
+    else if (p.batch.size() >= kBatchRecords) apply(p);
+  }
+  for (auto& [key, p] : partitions_) apply(p);  // checkpoint the progress so far
+  return done;
+}
+
+}  // namespace kstreams::internal

@@ -1,0 +1,74 @@
+// CachingStore: the record cache in front of a store. Writes stay in the cache until the
+// task commits or the cache needs room; then the latest value of each key is written down
+// once, and the flush listener is told (an aggregation forwards its result there). So an
+// aggregate forwards and changelogs its latest value, not every intermediate one.
+//
+// The caches of one stream thread share a budget (statestore.cache.max.bytes divided among
+// the threads). When the thread is over it, a cache writes down its least recently used
+// entries. Internal.
+#pragma once
+
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "streams/internal/bytes_store.h"
+
+namespace kstreams::internal {
+
+// The bytes the caches of one thread may hold together.
+struct CacheBudget {
+  int64_t maxBytes = 0;
+  int64_t usedBytes = 0;
+};
+
+class CachingStore final : public KeyValueBytesStore {
+ public:
+  CachingStore(std::unique_ptr<KeyValueBytesStore> inner, CacheBudget& budget);
+  ~CachingStore() override;
+
+  const std::string& name() const override { return inner_->name(); }
+  bool persistent() const override { return inner_->persistent(); }
+  // Writes every dirty entry down, oldest first, telling the flush listener about each.
+  void flush() override;
+  std::optional<std::string> get(std::string_view key) override;
+  void put(std::string_view key, std::optional<std::string_view> value, int64_t timestamp) override;
+  std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                                       bool reverse) override;
+  int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
+  bool cachingEnabled() const override { return true; }
+  void setFlushListener(CacheFlushListener listener) override { listener_ = std::move(listener); }
+  // Forgets everything cached, dirty entries included (after an aborted transaction).
+  void clear();
+
+ private:
+  struct Entry {
+    std::optional<std::string> value;  // nullopt: deleted
+    bool dirty = false;
+    int64_t timestamp = 0;
+    std::list<std::string_view>::iterator lru;  // position in lru_, which views the map's key
+  };
+  using Map = std::map<std::string, Entry, std::less<>>;
+  struct ValueOf {
+    const std::optional<std::string>& operator()(const Entry& e) const { return e.value; }
+  };
+
+  Map::iterator insert(std::string_view key);
+  void touch(Entry& entry);
+  void writeDown(Map::iterator it);
+  void evictWhileOverBudget();
+  void charge(int64_t bytes);
+  static int64_t sizeOf(std::string_view key, const std::optional<std::string>& value);
+
+  std::unique_ptr<KeyValueBytesStore> inner_;
+  CacheBudget& budget_;
+  Map entries_;
+  std::list<std::string_view> lru_;  // least recently used first
+  int64_t bytes_ = 0;
+  CacheFlushListener listener_;
+  // Open iterators view entries_: eviction waits while any is open.
+  std::shared_ptr<int> openIterators_ = std::make_shared<int>(0);
+};
+
+}  // namespace kstreams::internal

@@ -1,0 +1,92 @@
+// LocalStore: the store at the bottom of a stack (RocksDB or memory). It keeps the writes
+// since the last commit apart from the committed data, and commits them together with the
+// changelog offset they reach, in one atomic write; an abort drops them. So local state is
+// always at or behind the last commit, and a restart restores only the changelog's tail.
+// Internal.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "state/overlay_iterator.h"
+#include "streams/internal/bytes_store.h"
+
+namespace kstreams::internal {
+
+struct ChangelogRecord {
+  std::string key;
+  std::optional<std::string> value;  // nullopt: a delete (tombstone)
+};
+
+class LocalStore : public KeyValueBytesStore {
+ public:
+  // The offset of the last changelog record the committed data reflects; nullopt if none.
+  virtual std::optional<int64_t> checkpoint() const = 0;
+  // Makes the pending writes durable together with the new checkpoint, atomically.
+  virtual void commit(std::optional<int64_t> changelogOffset) = 0;
+  // Drops the pending writes.
+  void abort() {
+    pending_.clear();
+    pendingBytes_ = 0;
+  }
+  // Applies changelog records read during restoration, with lastOffset as the new
+  // checkpoint, atomically.
+  virtual void restore(const std::vector<ChangelogRecord>& records, int64_t lastOffset) = 0;
+  // Writes the pending changes without moving the checkpoint. Only at-least-once may: a
+  // restart then replays changelog records the data already has, which is harmless.
+  virtual void applyPendingEarly() { commit(checkpoint()); }
+  size_t pendingBytes() const { return pendingBytes_; }
+  // A reader of the committed data, safe from any thread and usable after the store closes.
+  virtual std::shared_ptr<KeyValueBytesStore> committedReader() = 0;
+  // Deletes every committed entry and the checkpoint (before a restore from scratch).
+  virtual void wipe() = 0;
+
+  std::optional<std::string> get(std::string_view key) override {
+    auto it = pending_.find(key);
+    if (it != pending_.end()) return it->second;
+    return committedGet(key);
+  }
+  void put(std::string_view key, std::optional<std::string_view> value, int64_t) override {
+    auto [it, inserted] = pending_.try_emplace(std::string(key));
+    if (inserted) pendingBytes_ += key.size() + kEntryOverhead;
+    else pendingBytes_ -= it->second ? it->second->size() : 0;
+    if (value) {
+      it->second = std::string(*value);
+      pendingBytes_ += value->size();
+    } else {
+      it->second.reset();
+    }
+  }
+  std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                                       bool reverse) override {
+    return std::make_unique<OverlayIterator<Pending, Identity>>(pending_, from, to, reverse,
+                                                                committedRange(from, to, reverse));
+  }
+
+ protected:
+  using Pending = std::map<std::string, std::optional<std::string>, std::less<>>;
+  struct Identity {
+    const std::optional<std::string>& operator()(const std::optional<std::string>& v) const { return v; }
+  };
+  static constexpr size_t kEntryOverhead = 64;
+
+  virtual std::optional<std::string> committedGet(std::string_view key) = 0;
+  virtual std::unique_ptr<BytesIterator> committedRange(std::optional<std::string_view> from,
+                                                        std::optional<std::string_view> to, bool reverse) = 0;
+
+  Pending pending_;
+  size_t pendingBytes_ = 0;
+};
+
+// Creates the local stores of one application instance.
+class LocalStoreFactory {
+ public:
+  virtual ~LocalStoreFactory() = default;
+  // A RocksDB store in `directory` (created if missing), or an in-memory one.
+  virtual std::unique_ptr<LocalStore> open(const std::string& name, bool persistent, const std::string& directory) = 0;
+};
+
+}  // namespace kstreams::internal

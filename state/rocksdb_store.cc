@@ -1,0 +1,264 @@
+#include "state/rocksdb_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <filesystem>
+
+#include "streams/serde.h"
+
+namespace kstreams::internal {
+namespace {
+
+constexpr const char* kMetaFamily = "kstreams-meta";
+constexpr const char* kCheckpointKey = "changelog-offset";
+
+// An open database; closes when the store and every reader of it are gone.
+struct Database {
+  rocksdb::DB* db = nullptr;
+  rocksdb::ColumnFamilyHandle* data = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  std::string name;
+  std::string path;
+
+  ~Database() {
+    if (!db) return;
+    if (data) db->DestroyColumnFamilyHandle(data);
+    if (meta) db->DestroyColumnFamilyHandle(meta);
+    db->Close();
+    delete db;
+  }
+};
+
+[[noreturn]] void fail(const Database& d, const char* what, const rocksdb::Status& s) {
+  std::string hint;
+  if (s.IsIOError() && s.ToString().find("No space left") != std::string::npos)
+    hint = "; free space where state.dir is";
+  throw StreamsException("state store " + d.name + " (" + d.path + "): " + what + " failed: " + s.ToString() + hint);
+}
+
+class RocksDBIterator final : public BytesIterator {
+ public:
+  RocksDBIterator(std::shared_ptr<Database> database, std::optional<std::string_view> from,
+                  std::optional<std::string_view> to, bool reverse)
+      : database_(std::move(database)), reverse_(reverse) {
+    rocksdb::ReadOptions options;
+    if (from) {
+      lower_ = std::string(*from);
+      lowerSlice_ = lower_;
+      options.iterate_lower_bound = &lowerSlice_;
+    }
+    if (to) {
+      upper_ = std::string(*to) + '\0';  // the bound is exclusive; `to` itself is included
+      upperSlice_ = upper_;
+      options.iterate_upper_bound = &upperSlice_;
+    }
+    it_.reset(database_->db->NewIterator(options, database_->data));
+    if (reverse_) it_->SeekToLast();
+    else it_->SeekToFirst();
+    check();
+  }
+  bool valid() const override { return it_->Valid(); }
+  std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
+  std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
+  void next() override {
+    if (reverse_) it_->Prev();
+    else it_->Next();
+    check();
+  }
+
+ private:
+  void check() {
+    if (!it_->Valid() && !it_->status().ok()) fail(*database_, "iterating", it_->status());
+  }
+  std::shared_ptr<Database> database_;
+  bool reverse_;
+  std::string lower_, upper_;
+  rocksdb::Slice lowerSlice_, upperSlice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+std::optional<std::string> read(const Database& d, std::string_view key) {
+  std::string value;
+  rocksdb::Status s = d.db->Get(rocksdb::ReadOptions(), d.data, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) fail(d, "reading", s);
+  return value;
+}
+
+int64_t estimateKeys(const Database& d) {
+  uint64_t n = 0;
+  d.db->GetIntProperty(d.data, "rocksdb.estimate-num-keys", &n);
+  return static_cast<int64_t>(n);
+}
+
+// Committed data for interactive queries: RocksDB reads are safe from any thread.
+class RocksDBReader final : public KeyValueBytesStore {
+ public:
+  explicit RocksDBReader(std::shared_ptr<Database> database) : database_(std::move(database)) {}
+  const std::string& name() const override { return database_->name; }
+  bool persistent() const override { return true; }
+  void flush() override {}
+  std::optional<std::string> get(std::string_view key) override { return read(*database_, key); }
+  void put(std::string_view, std::optional<std::string_view>, int64_t) override {
+    throw InvalidStateStoreException("store " + database_->name + " is read-only here");
+  }
+  std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                                       bool reverse) override {
+    return std::make_unique<RocksDBIterator>(database_, from, to, reverse);
+  }
+  int64_t approximateNumEntries() override { return estimateKeys(*database_); }
+
+ private:
+  std::shared_ptr<Database> database_;
+};
+
+class RocksDBStore final : public LocalStore {
+ public:
+  explicit RocksDBStore(std::shared_ptr<Database> database) : database_(std::move(database)) {
+    std::string bytes;
+    rocksdb::Status s = database_->db->Get(rocksdb::ReadOptions(), database_->meta, kCheckpointKey, &bytes);
+    if (s.ok()) checkpoint_ = Serdes::Int64()->deserialize(bytes);
+    else if (!s.IsNotFound()) fail(*database_, "reading the checkpoint", s);
+  }
+
+  const std::string& name() const override { return database_->name; }
+  bool persistent() const override { return true; }
+  void flush() override {}
+  int64_t approximateNumEntries() override { return estimateKeys(*database_); }
+  std::optional<int64_t> checkpoint() const override { return checkpoint_; }
+
+  void commit(std::optional<int64_t> changelogOffset) override {
+    if (pending_.empty() && changelogOffset == checkpoint_) return;
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, value] : pending_) {
+      if (value) batch.Put(database_->data, key, *value);
+      else batch.Delete(database_->data, key);
+    }
+    write(batch, changelogOffset);
+    abort();
+  }
+
+  void restore(const std::vector<ChangelogRecord>& records, int64_t lastOffset) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& r : records) {
+      if (r.value) batch.Put(database_->data, r.key, *r.value);
+      else batch.Delete(database_->data, r.key);
+    }
+    write(batch, lastOffset);
+  }
+
+  void wipe() override {
+    abort();
+    rocksdb::WriteBatch batch;
+    // Deletes everything in one range tombstone: [empty, max key).
+    std::unique_ptr<rocksdb::Iterator> last(database_->db->NewIterator(rocksdb::ReadOptions(), database_->data));
+    last->SeekToLast();
+    if (last->Valid()) {
+      batch.DeleteRange(database_->data, rocksdb::Slice(), last->key());
+      batch.Delete(database_->data, last->key());
+    }
+    batch.Delete(database_->meta, kCheckpointKey);
+    rocksdb::Status s = database_->db->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) fail(*database_, "wiping", s);
+    checkpoint_.reset();
+  }
+
+  std::shared_ptr<KeyValueBytesStore> committedReader() override {
+    return std::make_shared<RocksDBReader>(database_);
+  }
+
+ protected:
+  std::optional<std::string> committedGet(std::string_view key) override { return read(*database_, key); }
+  std::unique_ptr<BytesIterator> committedRange(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                                                bool reverse) override {
+    return std::make_unique<RocksDBIterator>(database_, from, to, reverse);
+  }
+
+ private:
+  void write(rocksdb::WriteBatch& batch, std::optional<int64_t> changelogOffset) {
+    if (changelogOffset) {
+      std::string bytes;
+      Serdes::Int64()->serialize(*changelogOffset, bytes);
+      batch.Put(database_->meta, kCheckpointKey, bytes);
+    }
+    rocksdb::Status s = database_->db->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) fail(*database_, "writing", s);
+    if (changelogOffset) checkpoint_ = changelogOffset;
+  }
+
+  std::shared_ptr<Database> database_;
+  std::optional<int64_t> checkpoint_;
+};
+
+rocksdb::Options baseOptions(RocksDBResources& resources) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.compression = rocksdb::kLZ4Compression;
+  options.write_buffer_manager = resources.writeBufferManager();
+  options.write_buffer_size = 16 << 20;
+  options.max_write_buffer_number = 3;
+  options.max_background_jobs = 2;
+  options.keep_log_file_num = 2;
+  options.max_open_files = 256;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = resources.blockCache();
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+std::shared_ptr<Database> open(const std::string& name, const std::string& path, const rocksdb::Options& options,
+                               rocksdb::Status& status) {
+  auto database = std::make_shared<Database>();
+  database->name = name;
+  database->path = path;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kMetaFamily, rocksdb::ColumnFamilyOptions(options)}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  status = rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &database->db);
+  if (!status.ok()) return nullptr;
+  database->data = handles[0];
+  database->meta = handles[1];
+  return database;
+}
+
+}  // namespace
+
+RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes)
+    : cache_(rocksdb::NewLRUCache(static_cast<size_t>(blockCacheBytes))),
+      writeBuffers_(std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(writeBufferBytes))) {}
+
+RocksDBResources::~RocksDBResources() = default;
+
+std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
+                                             RocksDBResources& resources) {
+  std::filesystem::create_directories(directory);
+  rocksdb::Options options = baseOptions(resources);
+  rocksdb::Status status;
+  auto database = open(name, directory, options, status);
+  if (!database && status.IsCorruption()) {
+    // The changelog has everything: start over and restore.
+    std::filesystem::remove_all(directory);
+    std::filesystem::create_directories(directory);
+    database = open(name, directory, options, status);
+  }
+  if (!database) {
+    if (status.IsIOError() && status.ToString().find("lock") != std::string::npos)
+      throw StoreLockedException("state store " + name + " (" + directory + ") is still open elsewhere: " +
+                                 status.ToString());
+    throw StreamsException("cannot open state store " + name + " at " + directory + ": " + status.ToString() +
+                           (status.ToString().find("No space left") != std::string::npos
+                                ? "; free space where state.dir is"
+                                : ""));
+  }
+  return std::make_unique<RocksDBStore>(std::move(database));
+}
+
+}  // namespace kstreams::internal

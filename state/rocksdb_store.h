@@ -1,0 +1,44 @@
+// A LocalStore in RocksDB: one database per store per task. Data lives in the default
+// column family, the checkpoint in "kstreams-meta"; both change in one WriteBatch. The
+// write-ahead log is on, so a killed process loses nothing it committed. Internal.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "state/local_store.h"
+
+namespace rocksdb {
+class Cache;
+class WriteBufferManager;
+}  // namespace rocksdb
+
+namespace kstreams::internal {
+
+// The memory every RocksDB store of an instance shares: one block cache and one
+// write-buffer (memtable) budget, so memory is bounded however many tasks an instance has.
+class RocksDBResources {
+ public:
+  RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes);
+  ~RocksDBResources();
+  const std::shared_ptr<rocksdb::Cache>& blockCache() const { return cache_; }
+  const std::shared_ptr<rocksdb::WriteBufferManager>& writeBufferManager() const { return writeBuffers_; }
+
+ private:
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::shared_ptr<rocksdb::WriteBufferManager> writeBuffers_;
+};
+
+// RocksDB could not lock the store's directory: another store object (this process, or a
+// query still reading a closed store) has it open. Retry later.
+class StoreLockedException : public StreamsException {
+ public:
+  using StreamsException::StreamsException;
+};
+
+// Opens (creating if needed) the RocksDB store `name` in `directory`. A corrupt store is
+// wiped and reopened empty, to be restored from its changelog.
+std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
+                                             RocksDBResources& resources);
+
+}  // namespace kstreams::internal

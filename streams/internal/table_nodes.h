@@ -1,0 +1,205 @@
+// The nodes that keep tables: a stream's aggregation, a source table, a materialized table
+// operation, a grouped table's aggregation. Each writes its rows to a store and forwards
+// the change (new and old value) downstream — at once, or when the store's cache writes the
+// row down, so that a cached table forwards each key's latest value once per commit.
+// Internal.
+#pragma once
+
+#include <string>
+
+#include "streams/change.h"
+#include "streams/internal/node.h"
+#include "streams/internal/typed_store.h"
+
+namespace kstreams::internal {
+
+template <class K, class V>
+using TableStore = TypedKeyValueStore<K, ValueAndTimestamp<V>>;
+
+// Writes table rows to a store and forwards their changes.
+template <class K, class V>
+class TableWriter {
+ public:
+  void attach(TaskContext& context, const std::string& storeName, Downstream<K, Change<V>>& out) {
+    store_ = dynamic_cast<TableStore<K, V>*>(context.stateStore(storeName));
+    if (store_ == nullptr)
+      throw TopologyException("store " + storeName + " is not a table store of key type " + typeName<K>() +
+                              " and value type " + typeName<V>());
+    out_ = &out;
+    if (store_->cachingEnabled())
+      store_->setFlushListener([this](K key, std::optional<ValueAndTimestamp<V>> newValue,
+                                      std::optional<ValueAndTimestamp<V>> oldValue, int64_t timestamp) {
+        Change<V> change;
+        if (newValue) change.newValue = std::move(newValue->value);
+        if (oldValue) change.oldValue = std::move(oldValue->value);
+        out_->forward(Record<K, Change<V>>{std::move(key), std::move(change), timestamp, {}});
+      });
+  }
+
+  std::optional<ValueAndTimestamp<V>> get(const K& key) { return store_->get(key); }
+
+  // Stores the row (a delete when newValue is absent) and forwards the change.
+  void write(K key, std::optional<V> newValue, std::optional<V> oldValue, int64_t timestamp, Headers headers) {
+    if (newValue) store_->putAt(key, ValueAndTimestamp<V>{*newValue, timestamp}, timestamp);
+    else store_->removeAt(key, timestamp);
+    if (!store_->cachingEnabled())
+      out_->forward(Record<K, Change<V>>{std::move(key), Change<V>{std::move(newValue), std::move(oldValue)},
+                                         timestamp, std::move(headers)});
+  }
+
+ private:
+  TableStore<K, V>* store_ = nullptr;
+  Downstream<K, Change<V>>* out_ = nullptr;
+};
+
+// count / reduce / aggregate of a grouped stream. Fn: VR(const K&, const V&, const std::optional<VR>& current).
+template <class K, class V, class VR, class Fn>
+class StreamAggregateNode final : public RecordInput<K, V> {
+ public:
+  StreamAggregateNode(std::string store, Fn fn) : storeName_(std::move(store)), fn_(std::move(fn)) {}
+  void init(TaskContext& context) override {
+    NodeInstance::init(context);
+    table_.attach(context, storeName_, out_);
+  }
+  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
+  void process(Record<K, V>&& r) override {
+    std::optional<ValueAndTimestamp<VR>> old = table_.get(r.key);
+    std::optional<VR> oldValue;
+    int64_t timestamp = r.timestamp;
+    if (old) {
+      oldValue = std::move(old->value);
+      timestamp = std::max(timestamp, old->timestamp);
+    }
+    VR result = fn_(std::as_const(r.key), std::as_const(r.value), std::as_const(oldValue));
+    table_.write(std::move(r.key), std::move(result), std::move(oldValue), timestamp, std::move(r.headers));
+  }
+
+ private:
+  std::string storeName_;
+  Fn fn_;
+  TableWriter<K, VR> table_;
+  Downstream<K, Change<VR>> out_;
+};
+
+// A table read from a topic: a record sets its key's row, a tombstone deletes it. Records
+// with a null key are dropped (and counted).
+template <class K, class V>
+class TableSourceNode final : public RecordInput<std::optional<K>, std::optional<V>> {
+ public:
+  TableSourceNode(std::string name, std::string store) : name_(std::move(name)), storeName_(std::move(store)) {}
+  void init(TaskContext& context) override {
+    NodeInstance::init(context);
+    table_.attach(context, storeName_, out_);
+  }
+  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
+  void process(Record<std::optional<K>, std::optional<V>>&& r) override {
+    if (!r.key) {
+      this->context_->recordDropped(name_, "a table record has a null key");
+      return;
+    }
+    std::optional<ValueAndTimestamp<V>> old = table_.get(*r.key);
+    if (!old && !r.value) return;  // deleting a row that does not exist changes nothing
+    std::optional<V> oldValue;
+    if (old) oldValue = std::move(old->value);
+    table_.write(std::move(*r.key), std::move(r.value), std::move(oldValue), r.timestamp, std::move(r.headers));
+  }
+
+ private:
+  std::string name_;
+  std::string storeName_;
+  TableWriter<K, V> table_;
+  Downstream<K, Change<V>> out_;
+};
+
+// Keeps the result of a table operation (filter, mapValues) in a store, for queries.
+template <class K, class V>
+class TableMaterializeNode final : public RecordInput<K, Change<V>> {
+ public:
+  explicit TableMaterializeNode(std::string store) : storeName_(std::move(store)) {}
+  void init(TaskContext& context) override {
+    NodeInstance::init(context);
+    table_.attach(context, storeName_, out_);
+  }
+  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
+  void process(Record<K, Change<V>>&& r) override {
+    std::optional<ValueAndTimestamp<V>> old = table_.get(r.key);
+    if (!old && !r.value.newValue) return;
+    std::optional<V> oldValue;
+    if (old) oldValue = std::move(old->value);
+    table_.write(std::move(r.key), std::move(r.value.newValue), std::move(oldValue), r.timestamp, std::move(r.headers));
+  }
+
+ private:
+  std::string storeName_;
+  TableWriter<K, V> table_;
+  Downstream<K, Change<V>> out_;
+};
+
+// count / reduce / aggregate of a grouped table: a change's old value is subtracted from its
+// group's aggregate and its new value added. Subtract: VR(const K&, const V& old, VR agg);
+// Add: VR(const K&, const V& value, const std::optional<VR>& agg).
+template <class K, class V, class VR, class Add, class Subtract>
+class TableAggregateNode final : public RecordInput<K, Change<V>> {
+ public:
+  TableAggregateNode(std::string store, Add add, Subtract subtract)
+      : storeName_(std::move(store)), add_(std::move(add)), subtract_(std::move(subtract)) {}
+  void init(TaskContext& context) override {
+    NodeInstance::init(context);
+    table_.attach(context, storeName_, out_);
+  }
+  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
+  void process(Record<K, Change<V>>&& r) override {
+    std::optional<ValueAndTimestamp<VR>> old = table_.get(r.key);
+    std::optional<VR> oldValue;
+    int64_t timestamp = r.timestamp;
+    if (old) {
+      oldValue = std::move(old->value);
+      timestamp = std::max(timestamp, old->timestamp);
+    }
+    std::optional<VR> result = oldValue;
+    if (r.value.oldValue && result) result = subtract_(std::as_const(r.key), *r.value.oldValue, std::move(*result));
+    if (r.value.newValue) result = add_(std::as_const(r.key), *r.value.newValue, std::as_const(result));
+    if (!result) return;
+    table_.write(std::move(r.key), std::move(result), std::move(oldValue), timestamp, std::move(r.headers));
+  }
+
+ private:
+  std::string storeName_;
+  Add add_;
+  Subtract subtract_;
+  TableWriter<K, VR> table_;
+  Downstream<K, Change<VR>> out_;
+};
+
+// Unwraps optional keys and values before grouping; records with a null key or value are
+// dropped (and counted), as Kafka Streams' aggregations skip them.
+template <class K, class V>
+class DropNullsNode final
+    : public RecordInput<K, V> {
+  using KP = typename NullableTraits<K>::Payload;
+  using VP = typename NullableTraits<V>::Payload;
+
+ public:
+  explicit DropNullsNode(std::string name) : name_(std::move(name)) {}
+  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
+  void process(Record<K, V>&& r) override {
+    if constexpr (NullableTraits<K>::kNullable) {
+      if (!r.key) return this->context_->recordDropped(name_, "a record to group has a null key");
+    }
+    if constexpr (NullableTraits<V>::kNullable) {
+      if (!r.value) return this->context_->recordDropped(name_, "a record to aggregate has a null value");
+    }
+    out_.forward(Record<KP, VP>{unwrap(std::move(r.key)), unwrap(std::move(r.value)), r.timestamp, std::move(r.headers)});
+  }
+
+ private:
+  template <class T>
+  static auto unwrap(T&& v) {
+    if constexpr (NullableTraits<std::decay_t<T>>::kNullable) return std::move(*v);
+    else return std::move(v);
+  }
+  std::string name_;
+  Downstream<KP, VP> out_;
+};
+
+}  // namespace kstreams::internal

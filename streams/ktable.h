@@ -1,0 +1,172 @@
+// KTable<K, V>: a changelog stream read as a table — the latest value per key. It comes
+// from a topic (StreamsBuilder::table) or an aggregation, and is kept in a state store that
+// interactive queries can read when it is named (Materialized::as).
+//
+// A table forwards changes: each update carries the key's new value and the one it
+// replaces, so downstream tables and aggregations can undo the old one.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "streams/change.h"
+#include "streams/grouped.h"
+#include "streams/internal/table_nodes.h"
+#include "streams/kstream.h"
+#include "streams/materialized.h"
+
+namespace kstreams {
+
+template <class K, class V>
+class KGroupedTable;
+
+template <class K, class V>
+class KTable {
+ public:
+  using KeyType = K;
+  using ValueType = V;
+
+  // Rows whose value passes the predicate; others become deletes downstream.
+  template <class Predicate>
+  KTable filter(Predicate predicate, const Materialized<K, V>& materialized = {}) const;
+  template <class Predicate>
+  KTable filterNot(Predicate predicate, const Materialized<K, V>& materialized = {}) const;
+  // Each row's value mapped: V2(const V&) or V2(const K&, const V&).
+  template <class Mapper, class V2 = internal::ValueMapperResult<Mapper, K, V>>
+  KTable<K, V2> mapValues(Mapper mapper, const Materialized<K, V2>& materialized = {}) const;
+  // The table's changes as a stream; a delete is a record with a null value (std::nullopt).
+  KStream<K, std::optional<V>> toStream(const Named& named = {}) const;
+  // Regroups the rows by a new key for an aggregation: selector returns KeyValue<K2, V2> (or
+  // std::pair). Goes through a repartition topic.
+  template <class Selector>
+  auto groupBy(Selector selector) const;
+  template <class Selector, class K2, class V2>
+  KGroupedTable<K2, V2> groupBy(Selector selector, const Grouped<K2, V2>& grouped) const;
+
+  // The store holding this table, if it was materialized; empty otherwise.
+  const std::string& queryableStoreName() const { return storeName_; }
+
+  KTable(std::shared_ptr<internal::TopologyGraph> graph, size_t node, SerdePtr<K> keySerde, SerdePtr<V> valueSerde,
+         std::string storeName)
+      : graph_(std::move(graph)), node_(node), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)),
+        storeName_(std::move(storeName)) {}
+  const std::shared_ptr<internal::TopologyGraph>& graph() const { return graph_; }
+  size_t node() const { return node_; }
+  const SerdePtr<K>& keySerde() const { return keySerde_; }
+  const SerdePtr<V>& valueSerde() const { return valueSerde_; }
+  // The table's change stream, as KStream's operators see it.
+  KStream<K, Change<V>> changes() const { return KStream<K, Change<V>>(graph_, node_, keySerde_, nullptr, false); }
+
+ private:
+  template <class V2>
+  KTable<K, V2> materializeIfNamed(const KStream<K, Change<V2>>& changes, const Materialized<K, V2>& m,
+                                   SerdePtr<V2> valueSerde) const;
+
+  std::shared_ptr<internal::TopologyGraph> graph_;
+  size_t node_;
+  SerdePtr<K> keySerde_;
+  SerdePtr<V> valueSerde_;
+  std::string storeName_;
+};
+
+namespace internal {
+
+// Adds the store of a table (values with timestamps) to the graph.
+template <class K, class V>
+void addTableStore(TopologyGraph& graph, const std::string& name, const Materialized<K, V>& m, SerdePtr<K> keySerde,
+                   SerdePtr<V> valueSerde) {
+  graph.addStore(keyValueStoreSpec<K, V, true>(name, m.persistent, m.logging, m.caching, m.changelogConfigs,
+                                               m.keySerde ? m.keySerde : keySerde,
+                                               m.valueSerde ? m.valueSerde : valueSerde));
+}
+
+// Adds a processor that uses `store`, below `parents`, and returns its index.
+inline size_t addStoreProcessor(TopologyGraph& graph, std::vector<size_t> parents, std::string name,
+                                std::string lineage, const std::string& store, const std::type_info& inKey,
+                                const std::type_info& inValue, const std::type_info& outKey,
+                                const std::type_info& outValue, NodeFactory factory) {
+  GraphNode node;
+  node.kind = GraphNode::Kind::kProcessor;
+  node.name = std::move(name);
+  node.inKey = &inKey;
+  node.inValue = &inValue;
+  node.outKey = &outKey;
+  node.outValue = &outValue;
+  node.lineage = std::move(lineage);
+  node.factory = std::move(factory);
+  size_t index = graph.addNode(std::move(node), parents);
+  graph.connectStore(store, index);
+  return index;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------------------
+// Implementation.
+
+template <class K, class V>
+template <class V2>
+KTable<K, V2> KTable<K, V>::materializeIfNamed(const KStream<K, Change<V2>>& changes, const Materialized<K, V2>& m,
+                                               SerdePtr<V2> valueSerde) const {
+  if (m.storeName.empty()) return KTable<K, V2>(graph_, changes.node(), keySerde_, valueSerde, "");
+  internal::addTableStore<K, V2>(*graph_, m.storeName, m, keySerde_, valueSerde);
+  size_t index = internal::addStoreProcessor(
+      *graph_, {changes.node()}, graph_->newName("KTABLE-MATERIALIZE-"),
+      graph_->childLineage(changes.node(), "materialize"), m.storeName, typeid(K), typeid(Change<V2>), typeid(K),
+      typeid(Change<V2>), [store = m.storeName](const internal::SerdeDefaults&) {
+        return std::make_unique<internal::TableMaterializeNode<K, V2>>(store);
+      });
+  return KTable<K, V2>(graph_, index, keySerde_, m.valueSerde ? m.valueSerde : valueSerde, m.storeName);
+}
+
+template <class K, class V>
+template <class Predicate>
+KTable<K, V> KTable<K, V>::filter(Predicate predicate, const Materialized<K, V>& m) const {
+  static_assert(std::is_invocable_r_v<bool, Predicate&, const K&, const V&>,
+                "filter() takes a predicate bool(const K&, const V&)");
+  auto filtered = changes().template addStatelessNode<K, Change<V>>(
+      "tableFilter", "KTABLE-FILTER-", {},
+      [predicate](Record<K, Change<V>>&& r, internal::Downstream<K, Change<V>>& out) mutable {
+        Change<V>& c = r.value;
+        if (c.newValue && !predicate(std::as_const(r.key), std::as_const(*c.newValue))) c.newValue.reset();
+        if (c.oldValue && !predicate(std::as_const(r.key), std::as_const(*c.oldValue))) c.oldValue.reset();
+        if (c.newValue || c.oldValue) out.forward(std::move(r));
+      },
+      keySerde_, SerdeFor<Change<V>>{}, false);
+  return materializeIfNamed<V>(filtered, m, valueSerde_);
+}
+
+template <class K, class V>
+template <class Predicate>
+KTable<K, V> KTable<K, V>::filterNot(Predicate predicate, const Materialized<K, V>& m) const {
+  return filter([predicate](const K& k, const V& v) mutable { return !predicate(k, v); }, m);
+}
+
+template <class K, class V>
+template <class Mapper, class V2>
+KTable<K, V2> KTable<K, V>::mapValues(Mapper mapper, const Materialized<K, V2>& m) const {
+  auto mapped = changes().template addStatelessNode<K, Change<V2>>(
+      "tableMapValues", "KTABLE-MAPVALUES-", {},
+      [mapper](Record<K, Change<V>>&& r, internal::Downstream<K, Change<V2>>& out) mutable {
+        Change<V2> c;
+        if (r.value.newValue) c.newValue = internal::callValueMapper(mapper, std::as_const(r.key), *r.value.newValue);
+        if (r.value.oldValue) c.oldValue = internal::callValueMapper(mapper, std::as_const(r.key), *r.value.oldValue);
+        out.forward(Record<K, Change<V2>>{std::move(r.key), std::move(c), r.timestamp, std::move(r.headers)});
+      },
+      keySerde_, SerdeFor<Change<V2>>{}, false);
+  return materializeIfNamed<V2>(mapped, m, m.valueSerde);
+}
+
+template <class K, class V>
+KStream<K, std::optional<V>> KTable<K, V>::toStream(const Named& named) const {
+  return changes().template addStatelessNode<K, std::optional<V>>(
+      "toStream", "KTABLE-TOSTREAM-", named,
+      [](Record<K, Change<V>>&& r, internal::Downstream<K, std::optional<V>>& out) {
+        out.forward(Record<K, std::optional<V>>{std::move(r.key), std::move(r.value.newValue), r.timestamp,
+                                                std::move(r.headers)});
+      },
+      keySerde_, valueSerde_, false);
+}
+
+}  // namespace kstreams

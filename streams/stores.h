@@ -1,0 +1,112 @@
+// Stores: state stores for the Processor API, and the suppliers the DSL's Materialized takes.
+//
+//   builder.addStateStore(Stores::keyValueStoreBuilder<std::string, int64_t>(
+//       Stores::persistentKeyValueStore("seen"), Serdes::String(), Serdes::Int64()));
+//   stream.process(supplier, {"seen"});
+//   // in the processor: ctx.getStateStore<KeyValueStore<std::string, int64_t>>("seen")
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "streams/internal/topology_graph.h"
+#include "streams/internal/typed_store.h"
+
+namespace kstreams {
+
+// Which kind of byte store backs a key-value store.
+struct KeyValueBytesStoreSupplier {
+  std::string name;
+  bool persistent = true;  // RocksDB under state.dir; otherwise in memory (restored in full at start)
+};
+
+// Builds a typed key-value store for the Processor API. Defaults, as in Kafka Streams:
+// logging (a compacted changelog topic) on, caching off.
+template <class K, class V>
+class StoreBuilder {
+ public:
+  StoreBuilder(KeyValueBytesStoreSupplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
+      : supplier_(std::move(supplier)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
+
+  StoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
+  StoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
+  // `configs` are topic configs of the changelog, on top of cleanup.policy=compact.
+  StoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
+    logging_ = true;
+    changelogConfigs_ = std::move(configs);
+    return *this;
+  }
+  StoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
+  const std::string& name() const { return supplier_.name; }
+
+  internal::StoreSpec spec() const;
+
+ private:
+  KeyValueBytesStoreSupplier supplier_;
+  SerdePtr<K> keySerde_;
+  SerdePtr<V> valueSerde_;
+  bool caching_ = false;
+  bool logging_ = true;
+  std::map<std::string, std::string> changelogConfigs_;
+};
+
+namespace Stores {
+
+inline KeyValueBytesStoreSupplier persistentKeyValueStore(std::string name) { return {std::move(name), true}; }
+inline KeyValueBytesStoreSupplier inMemoryKeyValueStore(std::string name) { return {std::move(name), false}; }
+
+template <class K, class V>
+StoreBuilder<K, V> keyValueStoreBuilder(KeyValueBytesStoreSupplier supplier, SerdePtr<K> keySerde = nullptr,
+                                        SerdePtr<V> valueSerde = nullptr) {
+  return StoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
+}
+
+}  // namespace Stores
+
+namespace internal {
+
+// A key-value store spec: the typed store processors see is KeyValueStore<K, StoredV>;
+// queries see ReadOnlyKeyValueStore<K, V>, which is the same unless the values are
+// timestamped (StoredV = ValueAndTimestamp<V>).
+template <class K, class V, bool kTimestamped>
+StoreSpec keyValueStoreSpec(const std::string& name, bool persistent, bool logging, bool caching,
+                            std::map<std::string, std::string> changelogConfigs, SerdePtr<K> keySerde,
+                            SerdePtr<V> valueSerde) {
+  using StoredV = std::conditional_t<kTimestamped, ValueAndTimestamp<V>, V>;
+  StoreSpec spec;
+  spec.name = name;
+  spec.persistent = persistent;
+  spec.logging = logging;
+  spec.caching = caching;
+  spec.changelogConfigs = std::move(changelogConfigs);
+  spec.queryKey = &typeid(K);
+  spec.queryValue = &typeid(V);
+  spec.typedFactory = [name, keySerde, valueSerde](std::unique_ptr<KeyValueBytesStore> stack, const StoreInit& init)
+      -> std::unique_ptr<StateStore> {
+    SerdePtr<K> ks = resolveSerde<K>(keySerde, init.serdes, true, "store " + name);
+    SerdePtr<V> vs = resolveSerde<V>(valueSerde, init.serdes, false, "store " + name);
+    SerdePtr<StoredV> stored;
+    if constexpr (kTimestamped) stored = std::make_shared<TimestampedSerde<V>>(vs);
+    else stored = vs;
+    return std::make_unique<TypedKeyValueStore<K, StoredV>>(std::move(stack), ks, stored, init.recordTimestamp);
+  };
+  spec.queryFactory = [name, keySerde, valueSerde](std::shared_ptr<KeyValueBytesStore> reader,
+                                                   const SerdeDefaults& serdes) -> std::shared_ptr<void> {
+    SerdePtr<K> ks = resolveSerde<K>(keySerde, serdes, true, "store " + name);
+    SerdePtr<V> vs = resolveSerde<V>(valueSerde, serdes, false, "store " + name);
+    if constexpr (kTimestamped) vs = std::make_shared<ValueOfTimestampedSerde<V>>(vs);
+    return std::static_pointer_cast<ReadOnlyKeyValueStore<K, V>>(
+        std::make_shared<TypedReadOnlyStore<K, V>>(std::move(reader), ks, vs));
+  };
+  return spec;
+}
+
+}  // namespace internal
+
+template <class K, class V>
+internal::StoreSpec StoreBuilder<K, V>::spec() const {
+  return internal::keyValueStoreSpec<K, V, false>(supplier_.name, supplier_.persistent, logging_, caching_,
+                                                  changelogConfigs_, keySerde_, valueSerde_);
+}
+
+}  // namespace kstreams

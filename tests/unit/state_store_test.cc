@@ -1,0 +1,179 @@
+// Store semantics, for both kinds of local store and the caching layer: ordering, ranges,
+// prefix scans, deletes, pending writes versus committed data, checkpoints, restoration.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "state/caching_store.h"
+#include "state/in_memory_store.h"
+#include "state/rocksdb_store.h"
+
+namespace kstreams::internal {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+Entries collect(std::unique_ptr<BytesIterator> it) {
+  Entries out;
+  for (; it->valid(); it->next()) out.emplace_back(std::string(it->key()), std::string(it->value()));
+  return out;
+}
+
+class LocalStoreTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("kstreams-store-test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    store_ = open();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  bool persistent() const { return GetParam(); }
+  std::unique_ptr<LocalStore> open() {
+    return persistent() ? openRocksDBStore("s", dir_.string(), resources_) : openInMemoryStore("s");
+  }
+
+  RocksDBResources resources_{8 << 20, 8 << 20};
+  std::filesystem::path dir_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_P(LocalStoreTest, RangesAreOrderedByKeyBytesAndInclusive) {
+  for (std::string k : {"b", "d", "a", "c", "e"}) store_->put(k, "v" + k, 0);
+  store_->commit(std::nullopt);
+  store_->put("bb", "vbb", 0);  // pending, still visible
+  EXPECT_EQ(collect(store_->range("b", "d", false)), (Entries{{"b", "vb"}, {"bb", "vbb"}, {"c", "vc"}, {"d", "vd"}}));
+  EXPECT_EQ(collect(store_->range("b", "d", true)), (Entries{{"d", "vd"}, {"c", "vc"}, {"bb", "vbb"}, {"b", "vb"}}));
+  EXPECT_EQ(collect(store_->range(std::nullopt, "a", false)), (Entries{{"a", "va"}}));
+  EXPECT_EQ(collect(store_->range("d", std::nullopt, false)), (Entries{{"d", "vd"}, {"e", "ve"}}));
+  EXPECT_EQ(collect(store_->range("x", "a", false)), Entries{});
+  EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, true)).front().first, "e");
+}
+
+TEST_P(LocalStoreTest, PrefixScanFindsExactlyThePrefix) {
+  for (std::string k : {"user:1", "user:10", "user:2", "usera", "user", "order:1"}) store_->put(k, "x", 0);
+  store_->commit(std::nullopt);
+  Entries got = collect(store_->prefixScan("user:"));
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].first, "user:1");
+  EXPECT_EQ(got[1].first, "user:10");
+  EXPECT_EQ(got[2].first, "user:2");
+}
+
+TEST_P(LocalStoreTest, DeletesHideCommittedEntriesAndAbortDropsPendingWrites) {
+  store_->put("a", "1", 0);
+  store_->put("b", "2", 0);
+  store_->commit(std::nullopt);
+  store_->put("a", std::nullopt, 0);
+  store_->put("c", "3", 0);
+  EXPECT_EQ(store_->get("a"), std::nullopt);
+  EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, false)), (Entries{{"b", "2"}, {"c", "3"}}));
+  // Queries see only committed data.
+  auto reader = store_->committedReader();
+  EXPECT_EQ(reader->get("a"), "1");
+  EXPECT_EQ(reader->get("c"), std::nullopt);
+  store_->abort();
+  EXPECT_EQ(store_->get("a"), "1");
+  EXPECT_EQ(store_->get("c"), std::nullopt);
+  EXPECT_EQ(store_->pendingBytes(), 0u);
+}
+
+TEST_P(LocalStoreTest, CommitMovesTheCheckpointWithTheData) {
+  EXPECT_EQ(store_->checkpoint(), std::nullopt);
+  store_->put("k", "v", 0);
+  store_->commit(41);
+  EXPECT_EQ(store_->checkpoint(), 41);
+  EXPECT_EQ(store_->committedReader()->get("k"), "v");
+  store_->restore({{"k", std::nullopt}, {"j", std::string("w")}}, 44);
+  EXPECT_EQ(store_->checkpoint(), 44);
+  EXPECT_EQ(store_->get("k"), std::nullopt);
+  EXPECT_EQ(store_->get("j"), "w");
+  if (persistent()) {
+    // Data and checkpoint survive reopening; pending writes do not.
+    store_->put("pending", "lost", 0);
+    store_.reset();
+    store_ = open();
+    EXPECT_EQ(store_->checkpoint(), 44);
+    EXPECT_EQ(store_->get("j"), "w");
+    EXPECT_EQ(store_->get("pending"), std::nullopt);
+  }
+  store_->wipe();
+  EXPECT_EQ(store_->checkpoint(), std::nullopt);
+  EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, false)), Entries{});
+}
+
+TEST_P(LocalStoreTest, IteratingWhileWritingSeesAConsistentOrder) {
+  for (int i = 0; i < 10; ++i) store_->put("k" + std::to_string(i), "v", 0);
+  store_->commit(std::nullopt);
+  auto it = store_->range(std::nullopt, std::nullopt, false);
+  std::vector<std::string> seen;
+  for (; it->valid(); it->next()) {
+    seen.emplace_back(it->key());
+    store_->put(std::string(it->key()), "updated", 0);  // a processor rewriting what it scans
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_EQ(store_->get("k5"), "updated");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, LocalStoreTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "RocksDB" : "InMemory"; });
+
+struct Flushed {
+  std::string key;
+  std::optional<std::string> newValue, oldValue;
+  bool operator==(const Flushed&) const = default;
+};
+
+TEST(CachingStore, MergesRepeatedUpdatesAndFlushesTheLatestOnce) {
+  CacheBudget budget{1 << 20, 0};
+  auto inner = openInMemoryStore("s");
+  LocalStore* local = inner.get();
+  CachingStore cache(std::move(inner), budget);
+  std::vector<Flushed> flushed;
+  cache.setFlushListener([&](std::string_view k, std::optional<std::string_view> n, std::optional<std::string_view> o,
+                             int64_t) {
+    flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
+                       o ? std::optional<std::string>(*o) : std::nullopt});
+  });
+  for (int i = 1; i <= 5; ++i) cache.put("a", std::to_string(i), i);
+  cache.put("b", "x", 6);
+  EXPECT_EQ(local->get("a"), std::nullopt) << "nothing reaches the store before a flush";
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"a", "5", std::nullopt}, {"b", "x", std::nullopt}}));
+  EXPECT_EQ(local->get("a"), "5");
+  EXPECT_EQ(cache.get("a"), "5");
+  flushed.clear();
+  cache.put("a", "6", 7);
+  cache.put("a", std::nullopt, 8);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"a", std::nullopt, "5"}})) << "a delete carries the value it removes";
+  cache.flush();
+  EXPECT_EQ(flushed.size(), 1u) << "clean entries are not flushed again";
+}
+
+TEST(CachingStore, EvictsTheLeastRecentlyUsedEntryWhenOverBudget) {
+  CacheBudget budget{400, 0};  // room for about three entries
+  auto inner = openInMemoryStore("s");
+  LocalStore* local = inner.get();
+  CachingStore cache(std::move(inner), budget);
+  std::vector<std::string> flushed;
+  cache.setFlushListener([&](std::string_view k, auto, auto, int64_t) { flushed.emplace_back(k); });
+  cache.put("a", "1", 0);
+  cache.put("b", "2", 0);
+  cache.put("c", "3", 0);
+  cache.get("a");  // a is now more recently used than b
+  cache.put("d", "4", 0);
+  cache.put("e", "5", 0);
+  ASSERT_FALSE(flushed.empty());
+  EXPECT_EQ(flushed.front(), "b");
+  EXPECT_EQ(local->get("b"), "2");
+  EXPECT_LE(budget.usedBytes, budget.maxBytes);
+  // Ranges merge cached and stored entries.
+  EXPECT_EQ(collect(cache.range(std::nullopt, std::nullopt, false)).size(), 5u);
+}
+
+}  // namespace
+}  // namespace kstreams::internal
