@@ -1,0 +1,242 @@
+// State on the real broker: aggregates against an independent ground truth, restarts that
+// restore only what is missing, a deleted state directory rebuilt from the changelog,
+// compaction of the changelog, and queries while the application runs.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "kstreams.h"
+#include "tests/support/kafka_cluster.h"
+
+namespace kstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using test::bootstrap;
+using test::uniqueName;
+
+struct Stats {
+  int64_t count = 0;
+  int64_t sum = 0;
+  bool operator==(const Stats&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Stats, count, sum)
+
+StreamsConfig appConfig(const std::string& app, const std::string& stateDir, std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> props = {{"application.id", app},
+                                              {"bootstrap.servers", bootstrap()},
+                                              {"commit.interval.ms", "100"},
+                                              {"state.dir", stateDir},
+                                              {"consumer.session.timeout.ms", "6000"},
+                                              {"consumer.heartbeat.interval.ms", "500"}};
+  for (auto& [k, v] : extra) props[k] = v;
+  return StreamsConfig(props);
+}
+
+std::string stateDir() { return "/tmp/kstreams-it-state/" + uniqueName("dir"); }
+
+Topology statsTopology(const std::string& in, const std::string& out) {
+  auto builder = std::make_shared<StreamsBuilder>();
+  builder->stream(in, Consumed<std::string, int64_t>::with(Serdes::String(), Serdes::Int64()))
+      .groupByKey()
+      .aggregate([] { return Stats{}; },
+                 [](const std::string&, const int64_t& v, const Stats& s) { return Stats{s.count + 1, s.sum + v}; },
+                 Materialized<std::string, Stats>::as("stats").withValueSerde(Serdes::Json<Stats>()))
+      .toStream()
+      .to(out, Produced<std::string, std::optional<Stats>>::with(Serdes::String(), Serdes::Json<Stats>()));
+  return builder->build();
+}
+
+std::map<std::string, Stats> readAll(ReadOnlyKeyValueStore<std::string, Stats>& store) {
+  std::map<std::string, Stats> out;
+  for (const auto& kv : store.all()) out[kv.key] = kv.value;
+  return out;
+}
+
+TEST(State, AggregatesEqualAGroundTruthComputedFromTheInput) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("amounts"), out = uniqueName("stats");
+  admin.createTopic(in, 4);
+  admin.createTopic(out, 4);
+  std::map<std::string, Stats> truth;
+  {
+    KafkaProducer producer(bootstrap());
+    std::mt19937 rng(7);
+    for (int i = 0; i < 50000; ++i) {
+      std::string key = "customer-" + std::to_string(rng() % 5000);
+      int64_t amount = rng() % 1000;
+      truth[key].count += 1;
+      truth[key].sum += amount;
+      producer.send<std::string, int64_t>(in, key, amount, Serdes::String(), Serdes::Int64());
+    }
+    producer.flush();
+  }
+  KafkaStreams streams(statsTopology(in, out), appConfig(uniqueName("stats-app"), stateDir(), {{"num.stream.threads", "2"}}));
+  streams.start();
+  auto store = streams.store<std::string, Stats>("stats");
+  // Queries run concurrently with processing, from another thread.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> queries{0};
+  std::thread reader([&] {
+    while (!stop) {
+      store->get("customer-1");
+      store->range("customer-1", "customer-2").toList();
+      ++queries;
+    }
+  });
+  bool matched = test::eventually([&] { return readAll(*store) == truth; }, 120s);
+  stop = true;
+  reader.join();
+  ASSERT_TRUE(matched) << streams.lastError();
+  EXPECT_GT(queries.load(), 0);
+  auto meta = streams.queryMetadataForKey<std::string>("stats", "customer-42");
+  EXPECT_EQ(meta.partition, defaultPartition("customer-42", 4));
+  EXPECT_TRUE(meta.local);
+  EXPECT_EQ(store->get("customer-42"), truth["customer-42"]);
+  ASSERT_TRUE(streams.close(60s));
+
+  // The output topic's last value per key is the ground truth too.
+  std::map<std::string, Stats> lastOut;
+  for (const auto& r : test::consumeToEnd(out, 60s)) lastOut[*r.key] = Serdes::Json<Stats>()->deserialize(*r.value);
+  EXPECT_EQ(lastOut, truth);
+}
+
+struct CountApp {
+  std::string in = uniqueName("events");
+  std::string out = uniqueName("counts");
+  std::string app = uniqueName("count-app");
+  CountApp() {
+    Admin admin(bootstrap());
+    admin.createTopic(in, 2);
+    admin.createTopic(out, 2);
+  }
+  Topology topology(Materialized<std::string, int64_t> m = Materialized<std::string, int64_t>::as("counts")) const {
+    auto builder = std::make_shared<StreamsBuilder>();
+    builder->stream<std::string, std::string>(in).groupByKey().count(m).toStream().to(
+        out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
+    return builder->build();
+  }
+  void produce(int from, int to) const {
+    KafkaProducer producer(bootstrap());
+    for (int i = from; i < to; ++i) producer.send(in, "key-" + std::to_string(i), "x");
+    producer.flush();
+  }
+  std::string changelog() const { return app + "-counts-changelog"; }
+};
+
+// Runs the app until its store holds `expected`, then closes it; returns its metrics.
+KafkaStreams::Metrics runUntil(const CountApp& a, const std::string& dir, const std::map<std::string, int64_t>& expected) {
+  KafkaStreams streams(a.topology(), appConfig(a.app, dir));
+  streams.start();
+  EXPECT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 120s)) << streams.lastError();
+  auto store = streams.store<std::string, int64_t>("counts");
+  bool matched = test::eventually(
+      [&] {
+        if (store->approximateNumEntries() < static_cast<int64_t>(expected.size()) / 2) return false;
+        std::map<std::string, int64_t> got;
+        for (const auto& kv : store->all()) got[kv.key] = kv.value;
+        return got == expected;
+      },
+      120s);
+  EXPECT_TRUE(matched) << streams.lastError();
+  EXPECT_TRUE(streams.close(60s));
+  return streams.metrics();
+}
+
+TEST(State, RestartsRestoreOnlyTheChangelogTailTheLocalStateMisses) {
+  CountApp a;
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < 100000; ++i) expected["key-" + std::to_string(i)] = 1;
+  a.produce(0, 100000);
+  const std::string dirA = stateDir(), dirB = stateDir();
+
+  auto first = runUntil(a, dirA, expected);
+  EXPECT_EQ(first.restoredRecords, 0);
+
+  // A clean restart finds its state complete: nothing to restore.
+  auto second = runUntil(a, dirA, expected);
+  EXPECT_EQ(second.restoredRecords, 0);
+
+  // Another instance (its own, empty state directory) restores everything, then moves on.
+  a.produce(0, 1000);
+  for (int i = 0; i < 1000; ++i) expected["key-" + std::to_string(i)] = 2;
+  auto other = runUntil(a, dirB, expected);
+  EXPECT_EQ(other.restoredRecords, 100000);
+
+  // The first directory is now 1000 updates behind the changelog: only those are restored.
+  auto third = runUntil(a, dirA, expected);
+  EXPECT_EQ(third.restoredRecords, 1000);
+}
+
+TEST(State, ADeletedStateDirectoryIsRebuiltFromTheChangelog) {
+  CountApp a;
+  std::map<std::string, int64_t> expected;
+  for (int i = 0; i < 5000; ++i) expected["key-" + std::to_string(i)] = 1;
+  a.produce(0, 5000);
+  const std::string dir = stateDir();
+  runUntil(a, dir, expected);
+  {
+    KafkaStreams streams(a.topology(), appConfig(a.app, dir));
+    streams.cleanUp();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + a.app));
+  auto rebuilt = runUntil(a, dir, expected);
+  EXPECT_EQ(rebuilt.restoredRecords, 5000);
+}
+
+TEST(State, TheChangelogIsCompactedToAboutOneRecordPerKeyAndRestoresTheSameState) {
+  Admin admin(bootstrap());
+  CountApp a;
+  constexpr int kKeys = 10, kUpdates = 1000;
+  std::map<std::string, int64_t> expected;
+  {
+    KafkaProducer producer(bootstrap());
+    for (int u = 0; u < kUpdates; ++u)
+      for (int k = 0; k < kKeys; ++k) producer.send(a.in, "key-" + std::to_string(k), "x");
+    producer.flush();
+  }
+  for (int k = 0; k < kKeys; ++k) expected["key-" + std::to_string(k)] = kUpdates;
+  // No cache, so every update reaches the changelog; small segments, so it compacts soon.
+  auto m = Materialized<std::string, int64_t>::as("counts").withCachingDisabled().withLoggingEnabled(
+      {{"segment.ms", "100"}, {"min.cleanable.dirty.ratio", "0.01"}, {"min.compaction.lag.ms", "0"}});
+  const std::string dir = stateDir();
+  {
+    KafkaStreams streams(a.topology(m), appConfig(a.app, dir));
+    streams.start();
+    auto store = streams.store<std::string, int64_t>("counts");
+    ASSERT_TRUE(test::eventually([&] { return store->get("key-0") == kUpdates && store->get("key-9") == kUpdates; }, 120s))
+        << streams.lastError();
+    EXPECT_EQ(test::consumeToEnd(a.changelog(), 60s).size(), static_cast<size_t>(kKeys * kUpdates));
+    // The active segment is never cleaned: one more update of every key (so every
+    // partition) after it is old enough rolls it.
+    KafkaProducer producer(bootstrap());
+    ASSERT_TRUE(test::eventually(
+        [&] {
+          for (int k = 0; k < kKeys; ++k) {
+            producer.send(a.in, "key-" + std::to_string(k), "x");
+            expected["key-" + std::to_string(k)] += 1;
+          }
+          producer.flush();
+          return test::consumeToEnd(a.changelog(), 30s).size() <= 3 * kKeys;
+        },
+        120s))
+        << "the broker did not compact " << a.changelog();
+    ASSERT_TRUE(test::eventually(
+        [&] {
+          for (const auto& [key, count] : expected)
+            if (store->get(key) != count) return false;
+          return true;
+        },
+        60s));
+    ASSERT_TRUE(streams.close(60s));
+    streams.cleanUp();
+  }
+  auto rebuilt = runUntil(a, dir, expected);
+  EXPECT_LE(rebuilt.restoredRecords, 3 * kKeys) << "restored from the compacted changelog";
+}
+
+}  // namespace
+}  // namespace kstreams
