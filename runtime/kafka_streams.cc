@@ -1,6 +1,14 @@
 #include "runtime/kafka_streams.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <random>
 
 #include "runtime/composite_reader.h"
 #include "runtime/internal_topics.h"
@@ -60,7 +68,45 @@ KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
   if (!hasSource) throw TopologyException("the topology has no source: read a topic with StreamsBuilder::stream");
 }
 
-KafkaStreams::~KafkaStreams() { close(); }
+KafkaStreams::~KafkaStreams() {
+  close();
+  releaseStateDirectory();
+}
+
+void KafkaStreams::claimStateDirectory() {
+  const std::string dir = config_.stateDir() + "/" + config_.applicationId();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw StreamsException("cannot create the state directory " + dir + ": " + ec.message() + " (check state.dir)");
+  const std::string path = dir + "/kstreams-process.id";
+  processLockFd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (processLockFd_ < 0) throw StreamsException("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(processLockFd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(processLockFd_);
+    processLockFd_ = -1;
+    throw StreamsException("state.dir " + config_.stateDir() + " is in use by another running instance of application " +
+                           config_.applicationId() + "; give each instance its own state.dir");
+  }
+  char buffer[64] = {0};
+  ssize_t n = ::pread(processLockFd_, buffer, sizeof(buffer) - 1, 0);
+  processId_ = n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+  while (!processId_.empty() && std::isspace(static_cast<unsigned char>(processId_.back()))) processId_.pop_back();
+  if (processId_.empty()) {
+    std::random_device random;
+    char id[40];
+    std::snprintf(id, sizeof(id), "%08x%08x%08x%08x", random(), random(), random(), random());
+    processId_ = id;
+    if (::pwrite(processLockFd_, processId_.data(), processId_.size(), 0) != static_cast<ssize_t>(processId_.size()))
+      throw StreamsException("cannot write " + path + ": " + std::strerror(errno));
+  }
+}
+
+void KafkaStreams::releaseStateDirectory() {
+  if (processLockFd_ < 0) return;
+  ::flock(processLockFd_, LOCK_UN);
+  ::close(processLockFd_);
+  processLockFd_ = -1;
+}
 
 void KafkaStreams::setStateListener(StateListener listener) {
   std::lock_guard lock(mutex_);
@@ -93,6 +139,7 @@ void KafkaStreams::start() {
     throw StreamsException(std::string("start() can be called once, on a CREATED instance; this one is ") +
                            toString(state_));
   try {
+    claimStateDirectory();
     internal::InternalTopicManager topics(config_);
     layout_ = std::make_unique<internal::TopicLayout>(topics.prepare(topology_.graph()));
   } catch (const StreamsException& e) {
@@ -106,7 +153,7 @@ void KafkaStreams::start() {
   transition(lock, State::REBALANCING);
   for (int i = 0; i < config_.numStreamThreads(); ++i)
     threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
-                                                                internal::InstanceServices{rocksdb_.get(), registry_.get()},
+                                                                internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_},
                                                                 *adapter_));
   for (auto& t : threads_) t->start();
 }
@@ -155,7 +202,7 @@ void KafkaStreams::onThreadError(internal::StreamThread& thread, const std::stri
     internal::log().warn("replacing {} after its failure", thread.name());
     lastError_.clear();
     threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
-                                                                internal::InstanceServices{rocksdb_.get(), registry_.get()},
+                                                                internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_},
                                                                 *adapter_));
     threads_.back()->start();
     transition(lock, State::REBALANCING);
@@ -195,6 +242,7 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
   lock.unlock();
   for (auto* t : threads) t->join();
   lock.lock();
+  releaseStateDirectory();
   if (!error) transition(lock, State::NOT_RUNNING);
   return true;
 }
@@ -284,6 +332,7 @@ void KafkaStreams::cleanUp() {
   std::lock_guard lock(mutex_);
   if (state_ != State::CREATED && state_ != State::NOT_RUNNING && state_ != State::ERROR)
     throw StreamsException("cleanUp() deletes local state: call it before start() or after close()");
+  releaseStateDirectory();
   std::error_code ec;
   std::filesystem::remove_all(config_.stateDir() + "/" + config_.applicationId(), ec);
   if (ec) throw StreamsException("cannot delete " + config_.stateDir() + "/" + config_.applicationId() + ": " + ec.message());

@@ -141,12 +141,18 @@ class KafkaStreams {
   State stateFromThreads() const;
   std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value) const;
   KeyQueryMetadata queryMetadataForBytes(const std::string& store, const std::string& keyBytes) const;
+  // Reads (or makes) this instance's process id under its state directory, and locks it so
+  // that no other running instance uses the same state directory.
+  void claimStateDirectory();
+  void releaseStateDirectory();
 
   Topology topology_;
   StreamsConfig config_;
   std::unique_ptr<internal::TopicLayout> layout_;
   std::unique_ptr<internal::StreamsListenerAdapter> adapter_;
   std::unique_ptr<internal::RocksDBResources> rocksdb_;
+  std::string processId_;
+  int processLockFd_ = -1;
   std::unique_ptr<internal::StoreRegistry> registry_;
 
   mutable std::mutex mutex_;

@@ -83,8 +83,15 @@ void StreamThread::setState(State state) {
   listener_.onThreadStateChange(*this, state);
 }
 
+std::unique_ptr<StreamsProducer> StreamThread::createProducer() {
+  std::string transactionalId;
+  if (config_.exactlyOnce())
+    transactionalId = config_.applicationId() + "-" + instance_.processId + "-" + std::to_string(index_ + 1);
+  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId);
+}
+
 void StreamThread::createClients() {
-  producer_ = std::make_unique<StreamsProducer>(config_, name_ + "-producer");
+  producer_ = createProducer();
 
   auto props = clientProperties(
       config_, "consumer", name_ + "-consumer",
@@ -155,7 +162,12 @@ void StreamThread::run() {
 }
 
 void StreamThread::runOnce() {
-  bool ready = false;
+  try {
+    if (producerFenced_) {
+      producerFenced_ = false;
+      throw ProducerFencedException("the producer was fenced while partitions were revoked");
+    }
+    bool ready = false;
   for (const auto& [id, task] : tasks_) ready = ready || task->buffered() > 0;
   poll(ready ? std::chrono::milliseconds(0) : config_.pollTime());
   prepareTasks();
@@ -167,9 +179,50 @@ void StreamThread::runOnce() {
     else state->applyPendingEarly();
   }
   for (auto& [id, task] : tasks_) task->punctuateWallClock();
-  maybeCommit();
-  pauseOrResume();
-  producer_->poll();
+    maybeCommit();
+    pauseOrResume();
+    producer_->poll();
+  } catch (const TransactionAbortedException& e) {
+    recoverFromAbortedTransaction(e.what());
+  } catch (const ProducerFencedException& e) {
+    recoverFromFencing(e.what());
+  }
+}
+
+void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) {
+  if (partitions->cnt == 0) return;
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count()));
+  if (err) throw StreamsException(std::string("cannot read the committed offsets to rewind to: ") + rd_kafka_err2str(err));
+  for (int i = 0; i < partitions->cnt; ++i)
+    if (partitions->elems[i].offset < 0) partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  KafkaError e(rd_kafka_seek_partitions(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count())));
+  if (e) throw StreamsException(std::string("cannot rewind to the committed offsets: ") + rd_kafka_error_string(e.get()));
+}
+
+void StreamThread::recoverFromAbortedTransaction(const std::string& why) {
+  log().warn("{}: {}; the transaction was aborted, redoing the work since the last commit", name_, why);
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_assignment(consumer_.get(), &raw);
+  PartitionList assignment(raw);
+  // Dirty close: pending store writes and caches go; committed state stays.
+  closeTasks(false);
+  onAssigned(assignment.get());
+  seekToCommitted(assignment.get());
+}
+
+void StreamThread::recoverFromFencing(const std::string& why) {
+  log().warn("{}: {}; replacing the producer and rejoining the group", name_, why);
+  closeTasks(false);
+  producer_.reset();
+  producer_ = createProducer();
+  services_.collector = producer_.get();
+  stateServices_.collector = producer_.get();
+  // Leaving and joining again hands out the partitions afresh.
+  rd_kafka_unsubscribe(consumer_.get());
+  PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(subscription_.size())));
+  for (const auto& t : subscription_) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
+  if (err) throw StreamsException(std::string("cannot subscribe again after fencing: ") + rd_kafka_err2str(err));
 }
 
 void StreamThread::prepareTasks() {
@@ -353,26 +406,34 @@ void StreamThread::commit() {
     auto o = task->offsetsToCommit();
     offsets.insert(offsets.end(), o.begin(), o.end());
   }
-  // Every output record of the processed input must be acknowledged before its input's
-  // offset is committed.
-  producer_->flush();
-  if (!offsets.empty()) {
-    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
-    for (const auto& o : offsets)
-      rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
-    rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
-    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
-      log().warn("{}: committing offsets failed because the group is rebalancing ({}); records "
-                 "since the last commit will be processed again by their next owner",
-                 name_, rd_kafka_err2str(err));
-      return;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& o : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+
+  if (config_.exactlyOnce()) {
+    // Outputs, changelog records and offsets commit (or abort) together.
+    const bool anything = producer_->inTransaction() || !offsets.empty();
+    producer_->commitTransaction(list.get(), consumer_.get());
+    if (anything) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    // Every output record of the processed input is acknowledged before the input's offset
+    // is committed.
+    producer_->flush();
+    if (!offsets.empty()) {
+      rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
+      if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+          err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
+        log().warn("{}: committing offsets failed because the group is rebalancing ({}); records "
+                   "since the last commit will be processed again by their next owner",
+                   name_, rd_kafka_err2str(err));
+        return;
+      }
+      if (err) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
+      metrics_.commits.fetch_add(1, std::memory_order_relaxed);
     }
-    if (err) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
-    metrics_.commits.fetch_add(1, std::memory_order_relaxed);
   }
   // Stores last: a crash before this leaves them behind their changelogs, which a restart
-  // catches up from; never ahead of the committed input.
+  // catches up from; never ahead of what Kafka committed.
   for (auto& [id, task] : tasks_)
     if (task->initialized() && task->state()) task->state()->commit();
   for (auto& [id, task] : tasks_) task->markCommitted();
@@ -434,11 +495,22 @@ void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions)
 }
 
 void StreamThread::onRevoked() {
+  bool clean = !failed_;
   if (!failed_ && !tasks_.empty()) {
     log().info("{}: partitions revoked; committing before handing them over", name_);
-    commit();
+    try {
+      commit();
+    } catch (const TransactionAbortedException& e) {
+      // The next owner redoes the work since the last commit.
+      log().warn("{}: {}; partitions revoked without committing", name_, e.what());
+      clean = false;
+    } catch (const ProducerFencedException& e) {
+      log().warn("{}: {}; partitions revoked without committing", name_, e.what());
+      producerFenced_ = true;
+      clean = false;
+    }
   }
-  closeTasks(!failed_);
+  closeTasks(clean);
   if (!failed_ && state_ != State::kPendingShutdown) setState(State::kPartitionsRevoked);
 }
 

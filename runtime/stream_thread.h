@@ -41,6 +41,9 @@ struct ThreadMetrics {
 struct InstanceServices {
   RocksDBResources* rocksdb = nullptr;
   StoreRegistry* registry = nullptr;
+  // Stable across restarts of an instance with the same state.dir; names the threads'
+  // transactional producers.
+  std::string processId;
 };
 
 class StreamThread {
@@ -94,6 +97,12 @@ class StreamThread {
   // Opens the state of new tasks, restores it, and initializes tasks that are ready.
   void prepareTasks();
   void createClients();
+  std::unique_ptr<StreamsProducer> createProducer();
+  // Exactly-once: the open transaction was aborted; redo the work since the last commit.
+  void recoverFromAbortedTransaction(const std::string& why);
+  // Exactly-once: the producer was fenced; replace it and rejoin the group.
+  void recoverFromFencing(const std::string& why);
+  void seekToCommitted(rd_kafka_topic_partition_list_t* partitions);
   void poll(std::chrono::milliseconds timeout);
   void handleMessage(rd_kafka_message_t* message);
   int64_t processRecords();
@@ -142,6 +151,7 @@ class StreamThread {
   std::atomic<bool> shutdownRequested_{false};
   std::atomic<State> state_{State::kCreated};
   bool failed_ = false;
+  bool producerFenced_ = false;  // noticed in a rebalance callback; handled after the poll
   std::exception_ptr callbackError_;
   std::chrono::steady_clock::time_point lastCommit_;
   std::map<std::pair<std::string, int32_t>, std::chrono::steady_clock::time_point> waitingSince_;

@@ -4,26 +4,117 @@
 
 namespace kstreams::internal {
 
-StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId)
-    : handling_(config.productionHandling()) {
-  auto props = clientProperties(config, "producer", clientId,
-                                {
-                                    // Java's partitioner, so keys land where Kafka Streams puts them.
-                                    {"partitioner", "murmur2_random"},
-                                    // Kafka Streams' producer defaults.
-                                    {"linger.ms", "100"},
-                                    {"message.timeout.ms", "120000"},
-                                    // Retries never reorder or duplicate a partition's records.
-                                    {"enable.idempotence", "true"},
-                                },
-                                {});
-  KafkaConf conf = makeConf(props);
+StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId,
+                                 const std::string& transactionalId)
+    : handling_(config.productionHandling()),
+      transactional_(!transactionalId.empty()),
+      apiTimeout_(config.defaultApiTimeout()) {
+  std::map<std::string, std::string> defaults = {
+      // Java's partitioner, so keys land where Kafka Streams puts them.
+      {"partitioner", "murmur2_random"},
+      // Kafka Streams' producer defaults.
+      {"linger.ms", "100"},
+      {"message.timeout.ms", "120000"},
+      // Retries never reorder or duplicate a partition's records.
+      {"enable.idempotence", "true"},
+  };
+  std::map<std::string, std::string> owned;
+  if (transactional_) {
+    // Kafka Streams' default: a stalled thread's transaction is aborted by the broker soon.
+    // librdkafka wants deliveries to time out within a transaction's lifetime.
+    defaults["transaction.timeout.ms"] = "10000";
+    defaults["message.timeout.ms"] = "10000";
+    owned["transactional.id"] = transactionalId;
+  }
+  KafkaConf conf = makeConf(clientProperties(config, "producer", clientId, defaults, owned));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &StreamsProducer::onDelivery);
   rd_kafka_conf_set_opaque(conf.get(), this);
   producer_ = createClient(RD_KAFKA_PRODUCER, std::move(conf));
+  if (transactional_) {
+    const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
+    for (;;) {
+      rd_kafka_error_t* e = rd_kafka_init_transactions(producer_.get(), static_cast<int>(apiTimeout_.count()));
+      if (!e) break;
+      KafkaError error(e);
+      if (!rd_kafka_error_is_retriable(e) || std::chrono::steady_clock::now() > deadline)
+        throw ProducerFencedException(std::string("cannot initialize transactions for transactional.id ") +
+                                      transactionalId + ": " + rd_kafka_error_string(e));
+    }
+  }
+}
+
+void StreamsProducer::check(rd_kafka_error_t* e, const char* operation) {
+  if (!e) return;
+  KafkaError error(e);
+  const std::string what = std::string(operation) + " failed: " + rd_kafka_error_string(e);
+  if (rd_kafka_error_is_fatal(e)) throw ProducerFencedException(what);
+  if (rd_kafka_error_txn_requires_abort(e)) {
+    // A record that could not be written fails the same way every time it is retried:
+    // that is the production exception handler's case, not a transaction to redo.
+    std::string delivery = firstError_;
+    abortTransaction();
+    if (!delivery.empty()) throw StreamsException(delivery);
+    throw TransactionAbortedException(what);
+  }
+  if (rd_kafka_error_is_retriable(e)) return;
+  throw ProducerFencedException(what);
+}
+
+void StreamsProducer::beginTransactionIfNeeded() {
+  if (!transactional_ || inTransaction_) return;
+  check(rd_kafka_begin_transaction(producer_.get()), "beginning a transaction");
+  inTransaction_ = true;
+}
+
+void StreamsProducer::commitTransaction(const rd_kafka_topic_partition_list_t* offsets, rd_kafka_t* consumer) {
+  if (offsets && offsets->cnt > 0) beginTransactionIfNeeded();
+  if (!inTransaction_) return;
+  const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
+  const int timeout = static_cast<int>(apiTimeout_.count());
+  auto retry = [&](auto call, const char* what) {
+    for (;;) {
+      rd_kafka_error_t* e = call();
+      if (!e) return;
+      if (rd_kafka_error_is_retriable(e) && !rd_kafka_error_txn_requires_abort(e) && !rd_kafka_error_is_fatal(e) &&
+          std::chrono::steady_clock::now() < deadline) {
+        rd_kafka_error_destroy(e);
+        continue;
+      }
+      if (rd_kafka_error_is_retriable(e) && std::chrono::steady_clock::now() >= deadline) {
+        std::string text = rd_kafka_error_string(e);
+        rd_kafka_error_destroy(e);
+        abortTransaction();
+        throw TransactionAbortedException(std::string(what) + " timed out: " + text);
+      }
+      check(e, what);
+      return;
+    }
+  };
+  if (offsets && offsets->cnt > 0) {
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t, KafkaDeleter> group(rd_kafka_consumer_group_metadata(consumer));
+    retry([&] { return rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group.get(), timeout); },
+          "sending offsets to the transaction");
+  }
+  retry([&] { return rd_kafka_commit_transaction(producer_.get(), timeout); }, "committing the transaction");
+  inTransaction_ = false;
+  // A commit means every record of the transaction was delivered.
+  throwIfFailed();
+}
+
+void StreamsProducer::abortTransaction() {
+  if (!inTransaction_) return;
+  inTransaction_ = false;
+  rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_.get(), static_cast<int>(apiTimeout_.count()));
+  if (e) {
+    log().warn("aborting a transaction failed: {}", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  }
+  // Records of an aborted transaction are gone by design; their failures are moot.
+  firstError_.clear();
 }
 
 StreamsProducer::~StreamsProducer() {
+  abortTransaction();
   for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
   // Records still queued are dropped: the thread flushed before a clean close, and after a
   // failure the offsets of their input were not committed, so they are not lost.
@@ -46,6 +137,7 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            std::optional<std::string_view> key,
                            std::optional<std::string_view> value, int64_t timestamp,
                            const Headers& headers) {
+  beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
   if (err)
@@ -56,6 +148,7 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
                                   std::optional<std::string_view> value, int64_t timestamp) {
   static const Headers kNoHeaders;
+  beginTransactionIfNeeded();
   int64_t* slot = const_cast<int64_t*>(offsetSlot(topic, partition));
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);

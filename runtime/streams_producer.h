@@ -5,6 +5,7 @@
 // Used by one thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -15,9 +16,27 @@
 
 namespace kstreams::internal {
 
+// The open transaction failed and was aborted: its records and the offsets sent with it
+// are void. The thread rewinds its tasks to the committed offsets.
+class TransactionAbortedException : public StreamsException {
+ public:
+  using StreamsException::StreamsException;
+};
+
+// The producer can no longer be used (fenced by a newer producer with the same
+// transactional.id, or another fatal error). The thread replaces it and rejoins the group.
+class ProducerFencedException : public StreamsException {
+ public:
+  using StreamsException::StreamsException;
+};
+
 class StreamsProducer final : public RecordCollector {
  public:
-  StreamsProducer(const StreamsConfig& config, const std::string& clientId);
+  // With a transactionalId, the producer is transactional (exactly_once_v2): the
+  // constructor calls init_transactions, which also aborts whatever the previous producer
+  // with this id left open, and every send belongs to a transaction.
+  StreamsProducer(const StreamsConfig& config, const std::string& clientId,
+                  const std::string& transactionalId = {});
   ~StreamsProducer() override;
 
   void send(std::string_view topic, int32_t partition, std::optional<std::string_view> key,
@@ -39,7 +58,20 @@ class StreamsProducer final : public RecordCollector {
   int64_t droppedRecords() const { return dropped_; }
   rd_kafka_t* handle() { return producer_.get(); }
 
+  bool transactional() const { return transactional_; }
+  bool inTransaction() const { return inTransaction_; }
+  // Commits the open transaction together with the consumer's offsets (beginning one first
+  // if only offsets are to be committed). Throws TransactionAbortedException (the
+  // transaction is aborted by then) or ProducerFencedException.
+  void commitTransaction(const rd_kafka_topic_partition_list_t* offsets, rd_kafka_t* consumer);
+  // Aborts the open transaction, if any. Best effort: errors are logged.
+  void abortTransaction();
+
  private:
+  void beginTransactionIfNeeded();
+  // Turns a transactional API error into the exception the thread acts on. Returns
+  // normally only for retriable errors (the caller retries until its deadline).
+  void check(rd_kafka_error_t* error, const char* operation);
   static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   rd_kafka_topic_t* topicHandle(std::string_view topic);
   void throwIfFailed();
@@ -56,6 +88,9 @@ class StreamsProducer final : public RecordCollector {
   // Offsets of tracked (changelog) partitions; std::map keeps their addresses stable.
   std::map<std::pair<std::string, int32_t>, int64_t> offsetSlots_;
   std::string firstError_;  // the first failure; sticky
+  bool transactional_ = false;
+  bool inTransaction_ = false;
+  std::chrono::milliseconds apiTimeout_;
   int64_t dropped_ = 0;
 };
 

@@ -1,0 +1,140 @@
+// exactly_once_v2 on the real broker: outputs, changelogs and offsets commit together, and
+// a failed thread's open transaction never becomes visible to read_committed consumers.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+
+#include "kstreams.h"
+#include "tests/support/kafka_cluster.h"
+
+namespace kstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using test::bootstrap;
+using test::uniqueName;
+
+StreamsConfig eosConfig(const std::string& app, std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> props = {{"application.id", app},
+                                              {"bootstrap.servers", bootstrap()},
+                                              {"processing.guarantee", "exactly_once_v2"},
+                                              {"state.dir", "/tmp/kstreams-it-eos/" + app},
+                                              {"consumer.session.timeout.ms", "6000"},
+                                              {"consumer.heartbeat.interval.ms", "500"}};
+  for (auto& [k, v] : extra) props[k] = v;
+  return StreamsConfig(props);
+}
+
+TEST(ExactlyOnce, RunningCountsThroughARepartitionHaveNoGapsAndNoDuplicates) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-in"), out = uniqueName("eos-out");
+  admin.createTopic(in, 4);
+  admin.createTopic(out, 4);
+  constexpr int kKeys = 200, kRecords = 20000;
+  {
+    KafkaProducer producer(bootstrap());
+    for (int i = 0; i < kRecords; ++i) producer.send(in, "k" + std::to_string(i % kKeys), std::to_string(i));
+    producer.flush();
+  }
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .groupBy([](const std::string&, const std::string& v) { return "g" + std::to_string(std::stoi(v) % kKeys); })
+      .count(Materialized<std::string, int64_t>::as("counts").withCachingDisabled())
+      .toStream()
+      .to(out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
+  KafkaStreams streams(builder.build(), eosConfig(uniqueName("eos-count"), {{"num.stream.threads", "2"}}));
+  streams.start();
+  std::vector<TopicRecord> records;
+  TopicReader::Options committed;
+  committed.readCommitted = true;
+  TopicReader reader(bootstrap(), out, committed);
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto more = reader.read(kRecords - records.size(), 500ms);
+        records.insert(records.end(), more.begin(), more.end());
+        return records.size() >= static_cast<size_t>(kRecords) || streams.state() == KafkaStreams::State::ERROR;
+      },
+      180s));
+  ASSERT_EQ(records.size(), static_cast<size_t>(kRecords)) << streams.lastError();
+  std::map<std::string, std::vector<int64_t>> counts;
+  for (const auto& r : records) counts[*r.key].push_back(Serdes::Int64()->deserialize(*r.value));
+  ASSERT_EQ(counts.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, seq] : counts) {
+    ASSERT_EQ(seq.size(), static_cast<size_t>(kRecords / kKeys)) << key;
+    for (size_t i = 0; i < seq.size(); ++i) ASSERT_EQ(seq[i], static_cast<int64_t>(i + 1)) << key;
+  }
+  EXPECT_GT(streams.metrics().commits, 0);
+  EXPECT_TRUE(streams.close(60s));
+  // Nothing more appears after the application stopped.
+  EXPECT_EQ(test::consumeToEnd(out, 60s, true).size(), static_cast<size_t>(kRecords));
+}
+
+// Copies each record, but fails the thread on the record whose value is `failOn`, once.
+class FailOnce : public Processor<std::string, std::string, std::string, std::string> {
+ public:
+  explicit FailOnce(std::atomic<bool>* armed) : armed_(armed) {}
+  void init(ProcessorContext<std::string, std::string>& ctx) override { ctx_ = &ctx; }
+  void process(Record<std::string, std::string> r) override {
+    if (r.value == "700" && armed_->exchange(false)) throw std::runtime_error("injected failure");
+    ctx_->forward(std::move(r));
+  }
+
+ private:
+  std::atomic<bool>* armed_;
+  ProcessorContext<std::string, std::string>* ctx_ = nullptr;
+};
+
+TEST(ExactlyOnce, AFailedThreadsOpenTransactionStaysInvisibleAndARestartCompletesTheOutput) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-fail-in"), out = uniqueName("eos-fail-out");
+  const std::string app = uniqueName("eos-fail");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  {
+    KafkaProducer producer(bootstrap());
+    for (int i = 0; i < 1000; ++i) producer.send(in, "k", std::to_string(i));
+    producer.flush();
+  }
+  std::atomic<bool> armed{true};
+  auto topology = [&] {
+    auto builder = std::make_shared<StreamsBuilder>();
+    builder->stream<std::string, std::string>(in)
+        .process([&armed] { return std::make_unique<FailOnce>(&armed); })
+        .to(out);
+    return builder->build();
+  };
+  // A long commit interval: the failure hits in the middle of an open transaction.
+  {
+    KafkaStreams first(topology(), eosConfig(app, {{"commit.interval.ms", "60000"}}));
+    first.start();
+    ASSERT_TRUE(first.waitForState(KafkaStreams::State::ERROR, 60s));
+    EXPECT_NE(first.lastError().find("injected failure"), std::string::npos) << first.lastError();
+    EXPECT_NE(first.lastError().find("offset 700"), std::string::npos) << first.lastError();
+  }
+  // The failure hit an open transaction: none of its records may be visible.
+  auto visible = test::consumeToEnd(out, 30s, true);
+  EXPECT_LT(visible.size(), 700u) << "records of the aborted transaction are visible";
+
+  KafkaStreams second(topology(), eosConfig(app));
+  second.start();
+  TopicReader::Options committed;
+  committed.readCommitted = true;
+  TopicReader reader(bootstrap(), out, committed);
+  std::vector<TopicRecord> all;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto more = reader.read(1000 - all.size(), 500ms);
+        all.insert(all.end(), more.begin(), more.end());
+        return all.size() >= 1000u || second.state() == KafkaStreams::State::ERROR;
+      },
+      120s));
+  ASSERT_EQ(all.size(), 1000u) << second.lastError();
+  ASSERT_TRUE(second.close(60s));
+  all = test::consumeToEnd(out, 30s, true);
+  ASSERT_EQ(all.size(), 1000u) << "every input record's output exactly once";
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(*all[i].value, std::to_string(i));
+}
+
+}  // namespace
+}  // namespace kstreams

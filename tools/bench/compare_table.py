@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Markdown table of medians for tools/bench/compare (see docs/benchmarks.md).
+
+    compare_table.py RESULTS.jsonl [--notes NOTES.tsv] [--order SCENARIOS] [--guarantees LIST]
+
+RESULTS.jsonl holds one result line per run, as the harnesses print them:
+{"system":"kstreams"|"kafka-streams","scenario":...,"guarantee":...,"records_per_sec":...,
+ "cpu_sec_per_million":...,"peak_rss_mb":...,...}. NOTES.tsv holds
+"scenario<TAB>guarantee<TAB>note" lines (skipped or failed runs). Prints the table on stdout.
+Ratios are kstreams / Kafka Streams: above 1 is better for records/s, below 1 is better for
+CPU-seconds per million records and for peak RSS.
+"""
+import argparse
+import json
+import statistics
+import sys
+
+KS = "kafka-streams"
+METRICS = [("records_per_sec", "{:,.0f}"), ("cpu_sec_per_million", "{:.2f}"),
+           ("peak_rss_mb", "{:.0f}")]
+
+
+def fmt(value, pattern):
+    return "n/a" if value is None else pattern.format(value)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return "{:.2f}x".format(a / b)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--notes")
+    ap.add_argument("--order", default="", help="comma-separated scenario order")
+    ap.add_argument("--guarantees", default="", help="comma-separated guarantee order")
+    args = ap.parse_args()
+
+    runs = {}  # (scenario, guarantee) -> system -> list of results
+    bad = 0
+    with open(args.results) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                r = json.loads(line)
+                key = (r["scenario"], r["guarantee"])
+                system = KS if r["system"] == KS else "kstreams"
+            except (ValueError, KeyError, TypeError) as e:
+                print("compare_table: line %d ignored: %s" % (n, e), file=sys.stderr)
+                bad += 1
+                continue
+            runs.setdefault(key, {}).setdefault(system, []).append(r)
+
+    notes = {}
+    if args.notes:
+        with open(args.notes) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t", 2)
+                if len(parts) == 3:
+                    notes.setdefault((parts[0], parts[1]), []).append(parts[2])
+
+    order = [s for s in args.order.split(",") if s]
+    gorder = [g for g in args.guarantees.split(",") if g]
+
+    def sort_key(k):
+        s, g = k
+        return (order.index(s) if s in order else len(order), s,
+                gorder.index(g) if g in gorder else len(gorder), g)
+
+    keys = sorted(set(runs) | set(notes), key=sort_key)
+
+    def median(rs, metric):
+        vals = [r[metric] for r in rs if isinstance(r.get(metric), (int, float))]
+        return statistics.median(vals) if vals else None
+
+    print("| scenario | guarantee | kstreams rec/s | Kafka Streams rec/s | ratio "
+          "| kstreams CPU-s/M | KS CPU-s/M | ratio "
+          "| kstreams peak RSS MiB | KS peak RSS MiB | ratio |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    footnotes = []
+    for key in keys:
+        per = runs.get(key, {})
+        mine, theirs = per.get("kstreams", []), per.get(KS, [])
+        cells = [key[0], key[1]]
+        if not mine and not theirs:
+            cells += ["skipped"] * 2 + [""] * 7
+        else:
+            for metric, pattern in METRICS:
+                a, b = median(mine, metric), median(theirs, metric)
+                cells += [fmt(a, pattern), fmt(b, pattern), ratio(a, b)]
+        n = len(footnotes)
+        for note in notes.get(key, []):
+            footnotes.append("%s / %s: %s" % (key[0], key[1], note))
+        if len(footnotes) > n:
+            cells[0] += " (%s)" % ",".join(str(i + 1) for i in range(n, len(footnotes)))
+        print("| " + " | ".join(cells) + " |")
+
+    counts = sorted({(len(v.get("kstreams", [])), len(v.get(KS, []))) for v in runs.values()})
+    print()
+    print("Medians over runs (kstreams, Kafka Streams): %s. Ratios are kstreams / Kafka Streams: "
+          "above 1 is better for rec/s, below 1 is better for CPU-s/M and peak RSS."
+          % ", ".join("%d and %d" % c for c in counts) if counts else "No results.")
+    if footnotes:
+        print()
+        for i, note in enumerate(footnotes, 1):
+            print("%d. %s" % (i, note))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
