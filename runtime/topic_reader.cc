@@ -12,7 +12,7 @@ void destroy(rd_kafka_t* rk) {
 }  // namespace
 
 TopicReader::TopicReader(const std::string& bootstrapServers, const std::string& topic, Options options)
-    : topic_(topic), readCommitted_(options.readCommitted), consumer_(nullptr, destroy) {
+    : topic_(topic), consumer_(nullptr, destroy) {
   auto topics = Admin(bootstrapServers, options.properties).listTopics();
   auto it = topics.find(topic);
   if (it == topics.end()) throw StreamsException("topic " + topic + " does not exist at " + bootstrapServers);
@@ -24,6 +24,7 @@ TopicReader::TopicReader(const std::string& bootstrapServers, const std::string&
   props["enable.auto.commit"] = "false";
   props["enable.auto.offset.store"] = "false";
   props["isolation.level"] = options.readCommitted ? "read_committed" : "read_uncommitted";
+  props["enable.partition.eof"] = "true";
   consumer_.reset(internal::createClient(RD_KAFKA_CONSUMER, internal::makeConf(props)).release());
   internal::PartitionList list(rd_kafka_topic_partition_list_new(partitions_));
   for (int32_t p = 0; p < partitions_; ++p)
@@ -42,6 +43,7 @@ std::optional<TopicRecord> TopicReader::poll(std::chrono::milliseconds timeout) 
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(std::max<int64_t>(left.count(), 0)));
     if (m == nullptr) return std::nullopt;
     if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) endReached_[m->partition] = m->offset;
       rd_kafka_message_destroy(m);
       if (left.count() <= 0) return std::nullopt;
       continue;
@@ -70,23 +72,11 @@ std::vector<TopicRecord> TopicReader::read(size_t count, std::chrono::millisecon
   return out;
 }
 
-bool TopicReader::reached(const std::map<int32_t, int64_t>& ends) {
-  internal::PartitionList list(rd_kafka_topic_partition_list_new(partitions_));
-  for (int32_t p = 0; p < partitions_; ++p) rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p);
-  rd_kafka_position(consumer_.get(), list.get());
-  for (int i = 0; i < list->cnt; ++i) {
-    const int32_t p = list->elems[i].partition;
-    const int64_t end = ends.at(p);
+bool TopicReader::reached(const std::map<int32_t, int64_t>& ends) const {
+  for (const auto& [partition, end] : ends) {
     if (end == 0) continue;
-    int64_t position = list->elems[i].offset;
-    if (readCommitted_ && position >= 0) {
-      // Transaction markers take offsets but hold no record: reaching the last stable
-      // offset is the end.
-      int64_t low = 0, high = 0;
-      rd_kafka_get_watermark_offsets(consumer_.get(), topic_.c_str(), p, &low, &high);
-      if (high >= end && position >= high - 1) continue;
-    }
-    if (position < end) return false;
+    auto it = endReached_.find(partition);
+    if (it == endReached_.end() || it->second < end) return false;
   }
   return true;
 }

@@ -53,13 +53,15 @@ class TopicReader {
   std::vector<TopicRecord> readToEnd(std::chrono::milliseconds timeout);
 
  private:
-  // Whether this reader's position has reached `ends` in every partition.
-  bool reached(const std::map<int32_t, int64_t>& ends);
+  // Whether the consumer has reported the end of every partition at or past `ends`.
+  bool reached(const std::map<int32_t, int64_t>& ends) const;
 
   std::string topic_;
   int32_t partitions_ = 0;
-  bool readCommitted_;
   std::unique_ptr<rd_kafka_s, void (*)(rd_kafka_s*)> consumer_;
+  // Where each partition's end was last reported (librdkafka's partition EOF: the high
+  // watermark, or under readCommitted the last stable offset, past any transaction marker).
+  std::map<int32_t, int64_t> endReached_;
 };
 
 }  // namespace kstreams

@@ -70,6 +70,14 @@ public final class Bench {
                               + UUID.randomUUID().toString().substring(0, 8);
         }
         Meter meter = new Meter(o.records);
+        if (o.describe) {
+            if (o.scenario.equals("consume") || o.scenario.equals("consumeproduce")) {
+                System.out.println(o.scenario + ": plain KafkaConsumer/KafkaProducer, no topology");
+            } else {
+                System.out.print(StreamsScenarios.topology(o, meter).describe());
+            }
+            return 0;
+        }
         Path tempStateDir = null;
         try {
             if (o.scenario.equals("consume") || o.scenario.equals("consumeproduce")) {
@@ -106,7 +114,11 @@ public final class Bench {
         return 0;
     }
 
-    private static void deleteRecursively(Path dir) {
+    /** Deletes a folder and everything in it; warns (does not fail) if that is not possible. */
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
         try {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override

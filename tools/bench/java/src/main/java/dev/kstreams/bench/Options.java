@@ -32,6 +32,8 @@ final class Options {
     Long commitIntervalMs;    // null: the Kafka Streams default for the guarantee
     long timeoutS = 600;
 
+    boolean describe;         // --describe: print the scenario's topology and exit
+
     // --load (writes the input data; for testing without the C++ harness)
     boolean load;
     Long keys;                // null: as many keys as records
@@ -57,6 +59,7 @@ final class Options {
         "  --application-id ID         default bench-<scenario>-<random>",
         "  --commit-interval-ms N      default: Kafka Streams' default for the guarantee",
         "  --timeout-s S               fail if N records are not processed in S seconds (default 600)",
+        "  --describe                  print the scenario's Kafka Streams topology and exit",
         "",
         "load options (create the four topics again and fill them):",
         "  --records N  --keys K (default N)  --value-bytes B (default 100)",
@@ -90,6 +93,9 @@ final class Options {
                 case "--load":
                     o.load = true;
                     continue;
+                case "--describe":
+                    o.describe = true;
+                    continue;
                 default:
                     break;
             }
@@ -119,6 +125,9 @@ final class Options {
                 case "--skew": o.skew = nonNegativeDouble(name, value); break;
                 default: throw new UsageException("unknown option: " + name);
             }
+        }
+        if (o.describe) {
+            o.bootstrapServers = o.bootstrapServers == null ? "unused:9092" : o.bootstrapServers;
         }
         if (o.bootstrapServers == null || o.bootstrapServers.isEmpty()) {
             throw new UsageException("--bootstrap-servers is required");

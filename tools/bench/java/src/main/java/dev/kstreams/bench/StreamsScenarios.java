@@ -1,5 +1,6 @@
 package dev.kstreams.bench;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serde;
@@ -147,12 +148,9 @@ final class StreamsScenarios {
         } finally {
             streams.close(Duration.ofSeconds(60));
             if (o.stateDir != null) {
-                try {
-                    streams.cleanUp();  // the application's folder only, not the user's state dir
-                } catch (IllegalStateException e) {
-                    System.err.println("kstreams-bench-java: warning: state not cleaned up: "
-                                       + e.getMessage());
-                }
+                // The application's folder only (<state-dir>/<application-id>), not the
+                // user's state dir; a temporary state dir is deleted whole by Bench.
+                Bench.deleteRecursively(Path.of(stateDir, o.applicationId));
             }
         }
     }

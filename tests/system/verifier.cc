@@ -1,0 +1,130 @@
+// The system test's verifier: reads what the application wrote (read_committed, as a
+// downstream exactly-once consumer would) and checks it against what the driver recorded.
+//
+//   echo: every partition holds the input records of that partition, in order;
+//   aggregates: the n-th record of a key is the running aggregate of its first n inputs.
+//
+// Under exactly_once_v2 nothing may be lost or repeated. Under at_least_once nothing may be
+// lost; repeats are counted and reported.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "kstreams.h"
+#include "streams/default_partitioner.h"
+#include "tests/system/model.h"
+
+using system_test::Aggregate;
+using system_test::kPartitions;
+
+int main(int argc, char** argv) {
+  std::string bootstrap, recordsFile, guarantee = "exactly_once_v2";
+  int64_t timeoutS = 300;
+  CLI::App app{"system test verifier"};
+  app.add_option("--bootstrap-servers", bootstrap)->required();
+  app.add_option("--records-file", recordsFile)->required();
+  app.add_option("--guarantee", guarantee);
+  app.add_option("--timeout-s", timeoutS, "how long to wait for the application's output");
+  CLI11_PARSE(app, argc, argv);
+  const bool exactlyOnce = guarantee == "exactly_once_v2";
+
+  // What the driver wrote, per partition and per key, in order.
+  std::vector<std::vector<int64_t>> inputByPartition(kPartitions);
+  std::unordered_map<std::string, std::vector<int64_t>> inputByKey;
+  int64_t total = 0;
+  {
+    std::ifstream in(recordsFile);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto comma = line.find(',');
+      const std::string key = line.substr(0, comma);
+      const int64_t seq = std::stoll(line.substr(comma + 1));
+      inputByPartition[kstreams::defaultPartition(key, kPartitions)].push_back(seq);
+      inputByKey[key].push_back(seq);
+      ++total;
+    }
+  }
+
+  kstreams::TopicReader::Options committed;
+  committed.readCommitted = true;
+  // Wait until both outputs hold at least as many records as the input.
+  std::vector<kstreams::TopicRecord> echo, aggregates;
+  {
+    kstreams::TopicReader echoReader(bootstrap, "echo", committed), aggReader(bootstrap, "aggregates", committed);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutS);
+    while ((echo.size() < static_cast<size_t>(total) || aggregates.size() < static_cast<size_t>(total)) &&
+           std::chrono::steady_clock::now() < deadline) {
+      auto e = echoReader.read(100000, std::chrono::milliseconds(200));
+      echo.insert(echo.end(), e.begin(), e.end());
+      auto a = aggReader.read(100000, std::chrono::milliseconds(200));
+      aggregates.insert(aggregates.end(), a.begin(), a.end());
+    }
+  }
+  // Then everything up to the end, duplicates written after that point included.
+  echo = kstreams::TopicReader(bootstrap, "echo", committed).readToEnd(std::chrono::seconds(120));
+  aggregates = kstreams::TopicReader(bootstrap, "aggregates", committed).readToEnd(std::chrono::seconds(120));
+
+  // Echo: per partition, first occurrences in input order; repeats counted.
+  int64_t echoLost = 0, echoDuplicates = 0, echoOutOfOrder = 0;
+  {
+    std::vector<std::vector<int64_t>> outputByPartition(kPartitions);
+    for (const auto& r : echo) outputByPartition[r.partition].push_back(kstreams::Serdes::Int64()->deserialize(*r.value));
+    for (int p = 0; p < kPartitions; ++p) {
+      const auto& expected = inputByPartition[p];
+      std::unordered_map<int64_t, size_t> position;
+      for (size_t i = 0; i < expected.size(); ++i) position[expected[i]] = i;
+      std::set<int64_t> seen;
+      size_t next = 0;
+      for (int64_t seq : outputByPartition[p]) {
+        if (!seen.insert(seq).second) {
+          ++echoDuplicates;
+          continue;
+        }
+        auto it = position.find(seq);
+        if (it == position.end() || it->second != next) ++echoOutOfOrder;
+        next = it == position.end() ? next : it->second + 1;
+      }
+      for (int64_t seq : expected)
+        if (!seen.count(seq)) ++echoLost;
+    }
+  }
+
+  // Aggregates: the n-th output of a key must equal the aggregate of its first n inputs.
+  int64_t aggLost = 0, aggDuplicates = 0, aggWrong = 0;
+  {
+    std::unordered_map<std::string, std::vector<Aggregate>> outputByKey;
+    for (const auto& r : aggregates)
+      outputByKey[*r.key].push_back(kstreams::Serdes::Json<Aggregate>()->deserialize(*r.value));
+    for (const auto& [key, seqs] : inputByKey) {
+      std::vector<Aggregate> expected;
+      Aggregate running;
+      for (int64_t seq : seqs) expected.push_back(running = running.add(seq));
+      const auto& got = outputByKey[key];
+      if (exactlyOnce) {
+        for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
+          if (!(got[i] == expected[i])) ++aggWrong;
+        if (got.size() < expected.size()) aggLost += static_cast<int64_t>(expected.size() - got.size());
+        if (got.size() > expected.size()) aggDuplicates += static_cast<int64_t>(got.size() - expected.size());
+      } else {
+        // A replayed input counts twice: the final count tells repeats from losses.
+        const int64_t finalCount = got.empty() ? 0 : got.back().count;
+        const int64_t n = static_cast<int64_t>(seqs.size());
+        if (finalCount < n) aggLost += n - finalCount;
+        if (finalCount > n) aggDuplicates += finalCount - n;
+      }
+    }
+  }
+
+  const bool pass = echoLost == 0 && aggLost == 0 && echoOutOfOrder == 0 &&
+                    (!exactlyOnce || (echoDuplicates == 0 && aggDuplicates == 0 && aggWrong == 0));
+  fmt::print("verifier ({}): {} input records; echo: {} records read, {} lost, {} duplicated, {} out of order; "
+             "aggregates: {} records read, {} lost, {} duplicated, {} wrong. {}\n",
+             guarantee, total, echo.size(), echoLost, echoDuplicates, echoOutOfOrder, aggregates.size(), aggLost,
+             aggDuplicates, aggWrong, pass ? "PASS" : "FAIL");
+  return pass ? 0 : 1;
+}
