@@ -13,3 +13,4 @@
 #include "runtime/admin.h"
 #include "runtime/kafka_producer.h"
 #include "runtime/topic_reader.h"
+#include "runtime/logging.h"

@@ -21,6 +21,6 @@ spdlog::logger& log() {
 
 }  // namespace internal
 
-void setLogLevel(spdlog::level::level_enum level) { internal::log().set_level(level); }
+void setLogLevel(std::string_view level) { internal::log().set_level(spdlog::level::from_str(std::string(level))); }
 
 }  // namespace kstreams

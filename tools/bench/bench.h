@@ -1,0 +1,79 @@
+// kstreams-bench: the benchmark harness. The options, the meter every scenario reports
+// through, and the entry points of each kind of scenario. See docs/benchmarks.md.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bench {
+
+struct Options {
+  std::string bootstrapServers;
+  std::string scenario;
+  std::string guarantee = "at_least_once";
+  int64_t records = 1000000;
+  std::optional<int64_t> keys;  // default: records
+  int32_t valueBytes = 100;
+  int32_t partitions = 4;
+  double skew = 0;  // Zipf exponent of the key distribution; 0: uniform
+  std::string inputTopic = "bench-input";
+  std::string secondInputTopic = "bench-input-2";
+  std::string tableTopic = "bench-table";
+  std::string outputTopic = "bench-output";
+  int threads = 1;
+  std::string stateDir;
+  std::string applicationId;
+  std::optional<int64_t> commitIntervalMs;
+  int64_t timeoutS = 600;
+};
+
+// Counts processed records and measures the interval from the start (the application
+// reaching RUNNING, or the first record, whichever comes first) to the N-th record.
+class Meter {
+ public:
+  explicit Meter(int64_t expected) : expected_(expected) {}
+
+  // Called once per processed record, from any thread.
+  void record(int64_t bytes) {
+    if (count_.load(std::memory_order_relaxed) == 0) start();
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == expected_) finish();
+  }
+  // The point from which time is measured, if it comes before the first record.
+  void start();
+  bool done() const { return finished_.load(std::memory_order_acquire); }
+  // Waits until done or the timeout; false on timeout.
+  bool await(std::chrono::seconds timeout) const;
+  int64_t count() const { return count_.load(); }
+
+  // Prints the JSON line (stdout) and the human line (stderr).
+  void report(const Options& options) const;
+
+ private:
+  void finish();
+
+  const int64_t expected_;
+  std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> bytes_{0};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> finished_{false};
+  std::chrono::steady_clock::time_point startTime_, endTime_;
+  double startCpu_ = 0, endCpu_ = 0;
+  double peakRssMb_ = 0;
+};
+
+// Seconds of CPU the process has used (user + system).
+double processCpuSeconds();
+// VmHWM of the process, in MiB.
+double peakRssMb();
+
+// The scenarios. Each returns the process exit code; 3 means "unsupported scenario".
+int load(const Options& options);
+int runClientScenario(const Options& options, Meter& meter);
+int runStreamsScenario(const Options& options, Meter& meter);
+bool isClientScenario(const std::string& scenario);
+
+}  // namespace bench

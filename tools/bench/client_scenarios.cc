@@ -1,0 +1,141 @@
+// The ceilings: consume, and consume -> produce, with librdkafka alone (its batch consume
+// API, no kstreams code in between). The one place outside runtime/ that uses librdkafka
+// directly: measuring it bare is the point.
+#include <librdkafka/rdkafka.h>
+
+#include <fmt/core.h>
+
+#include <memory>
+#include <random>
+
+#include "kstreams.h"
+#include "tools/bench/bench.h"
+
+namespace bench {
+namespace {
+
+struct Destroy {
+  void operator()(rd_kafka_t* rk) const {
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  }
+};
+using Client = std::unique_ptr<rd_kafka_t, Destroy>;
+
+rd_kafka_t* create(rd_kafka_type_t type, const std::map<std::string, std::string>& props) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [k, v] : props)
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK)
+      throw kstreams::ConfigException(k + ": " + err);
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
+  if (!rk) throw kstreams::StreamsException(err);
+  return rk;
+}
+
+void check(rd_kafka_error_t* e, const char* what) {
+  if (!e) return;
+  std::string text = rd_kafka_error_string(e);
+  rd_kafka_error_destroy(e);
+  throw kstreams::StreamsException(std::string(what) + ": " + text);
+}
+
+}  // namespace
+
+bool isClientScenario(const std::string& s) { return s == "consume" || s == "consumeproduce"; }
+
+int runClientScenario(const Options& o, Meter& meter) {
+  const bool eos = o.guarantee == "exactly_once_v2";
+  const bool produce = o.scenario == "consumeproduce";
+  const int32_t partitions = kstreams::Admin(o.bootstrapServers).listTopics().at(o.inputTopic);
+
+  Client consumer(create(RD_KAFKA_CONSUMER, {{"bootstrap.servers", o.bootstrapServers},
+                                             {"group.id", o.applicationId},
+                                             {"enable.auto.commit", "false"},
+                                             {"isolation.level", eos ? "read_committed" : "read_uncommitted"}}));
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> producer(nullptr, rd_kafka_destroy);
+  rd_kafka_topic_t* out = nullptr;
+  if (produce) {
+    std::map<std::string, std::string> props = {{"bootstrap.servers", o.bootstrapServers},
+                                                {"partitioner", "murmur2_random"},
+                                                {"linger.ms", "100"},
+                                                {"enable.idempotence", "true"}};
+    if (eos) {
+      props["transactional.id"] = o.applicationId + "-raw";
+      props["transaction.timeout.ms"] = "10000";
+      props["message.timeout.ms"] = "10000";
+    }
+    producer.reset(create(RD_KAFKA_PRODUCER, props));
+    out = rd_kafka_topic_new(producer.get(), o.outputTopic.c_str(), nullptr);
+    if (eos) {
+      check(rd_kafka_init_transactions(producer.get(), 30000), "init_transactions");
+      check(rd_kafka_begin_transaction(producer.get()), "begin_transaction");
+    }
+  }
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+  for (int32_t p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(assignment, o.inputTopic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(consumer.get(), assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer.get());
+  meter.start();
+
+  std::vector<int64_t> next(partitions, 0);
+  auto lastCommit = std::chrono::steady_clock::now();
+  auto commit = [&] {
+    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(partitions);
+    for (int32_t p = 0; p < partitions; ++p)
+      rd_kafka_topic_partition_list_add(offsets, o.inputTopic.c_str(), p)->offset = next[p];
+    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer.get());
+    check(rd_kafka_send_offsets_to_transaction(producer.get(), offsets, group, 30000), "send_offsets_to_transaction");
+    rd_kafka_consumer_group_metadata_destroy(group);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    check(rd_kafka_commit_transaction(producer.get(), 30000), "commit_transaction");
+    check(rd_kafka_begin_transaction(producer.get()), "begin_transaction");
+  };
+
+  rd_kafka_message_t* batch[1000];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeoutS);
+  while (!meter.done()) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, 1000);
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = batch[i];
+      if (!m->err) {
+        if (produce) {
+          for (;;) {
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                producer.get(), RD_KAFKA_V_RKT(out), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+                RD_KAFKA_V_TIMESTAMP(rd_kafka_message_timestamp(m, nullptr)), RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+            rd_kafka_poll(producer.get(), 10);
+          }
+          next[m->partition] = m->offset + 1;
+        }
+        meter.record(static_cast<int64_t>(m->key_len + m->len));
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (produce) {
+      rd_kafka_poll(producer.get(), 0);
+      if (eos && std::chrono::steady_clock::now() - lastCommit > std::chrono::milliseconds(100)) {
+        commit();
+        lastCommit = std::chrono::steady_clock::now();
+      }
+    }
+  }
+  rd_kafka_queue_destroy(queue);
+  if (out) rd_kafka_topic_destroy(out);
+  if (produce) {
+    if (eos) commit();
+    rd_kafka_flush(producer.get(), 60000);
+  }
+  if (!meter.done()) {
+    fmt::print(stderr, "kstreams-bench: only {} of {} records within {} s\n", meter.count(), o.records, o.timeoutS);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace bench
