@@ -46,6 +46,10 @@ void CompositeReader::put(std::string_view, std::optional<std::string_view>, int
   throw InvalidStateStoreException("store " + name_ + " is read-only for queries; write to it from a processor");
 }
 
+void CompositeReader::deleteRange(std::string_view, std::string_view) {
+  throw InvalidStateStoreException("store " + name_ + " is read-only for queries; write to it from a processor");
+}
+
 std::unique_ptr<BytesIterator> CompositeReader::range(std::optional<std::string_view> from,
                                                       std::optional<std::string_view> to, bool reverse) {
   std::vector<std::unique_ptr<BytesIterator>> inputs;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "streams/key_value_store.h"
+#include "streams/window_store.h"
 #include "streams/topology.h"
 #include "runtime/streams_config.h"
 
@@ -162,6 +163,15 @@ class TopologyTestDriver {
   // values without timestamps). Throws StreamsException for an unknown store or wrong types.
   template <class K, class V>
   std::shared_ptr<ReadOnlyKeyValueStore<K, V>> getKeyValueStore(const std::string& name);
+  // Read-only views of window and session stores.
+  template <class K, class V>
+  std::shared_ptr<ReadOnlyWindowStore<K, V>> getWindowStore(const std::string& name) {
+    return std::static_pointer_cast<ReadOnlyWindowStore<K, V>>(queryView(name, typeid(K), typeid(V), 1));
+  }
+  template <class K, class V>
+  std::shared_ptr<ReadOnlySessionStore<K, V>> getSessionStore(const std::string& name) {
+    return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(queryView(name, typeid(K), typeid(V), 2));
+  }
   // The store as processors see it, for stores added through the Processor API.
   StateStore* getStateStore(const std::string& name);
 
@@ -172,6 +182,8 @@ class TopologyTestDriver {
   std::set<std::string> producedTopicNames() const;
   // Records skipped by the LogAndContinue deserialization handler.
   int64_t skippedRecords() const { return skipped_; }
+  // Records operators dropped on purpose: late records, null keys before grouping.
+  int64_t droppedRecords() const { return dropped_; }
 
   // The untyped interface the test topics use.
   struct OutputRecord {
@@ -193,7 +205,9 @@ class TopologyTestDriver {
   // Processes, flushes caches and processes what that forwarded, until nothing moves; then
   // commits the stores, as a commit of a running application would.
   void commit();
-  std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value);
+  // kind: 0 key-value, 1 window, 2 session (internal::StoreKind).
+  std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value,
+                                  int kind = 0);
   template <class T>
   SerdeFor<T> serde(const SerdeFor<T>& given, bool isKey, const std::string& topic) {
     return internal::resolveSerde<T>(given, config_.serdeDefaults(), isKey, "test topic " + topic);

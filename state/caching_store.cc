@@ -123,6 +123,17 @@ std::unique_ptr<BytesIterator> CachingStore::range(std::optional<std::string_vie
   return std::make_unique<CountedIterator>(std::move(merged), openIterators_);
 }
 
+void CachingStore::deleteRange(std::string_view from, std::string_view to) {
+  if (*openIterators_ == 0) {
+    for (auto it = entries_.lower_bound(from); it != entries_.end() && it->first < to;) {
+      charge(-sizeOf(it->first, it->second.value));
+      lru_.erase(it->second.lru);
+      it = entries_.erase(it);
+    }
+  }
+  inner_->deleteRange(from, to);
+}
+
 void CachingStore::clear() {
   charge(-bytes_);
   entries_.clear();

@@ -35,6 +35,8 @@ class ChangeLoggingStore final : public KeyValueBytesStore {
     return inner_->range(from, to, reverse);
   }
   int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
+  // Expired data: the changelog's own retention removes it there.
+  void deleteRange(std::string_view from, std::string_view to) override { inner_->deleteRange(from, to); }
 
   // The offset of the last changelog record the brokers acknowledged; -1 before the first.
   int64_t lastLoggedOffset() const { return *lastOffset_; }

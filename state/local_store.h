@@ -31,6 +31,7 @@ class LocalStore : public KeyValueBytesStore {
   void abort() {
     pending_.clear();
     pendingBytes_ = 0;
+    pendingRangeDeletes_.clear();
   }
   // Applies changelog records read during restoration, with lastOffset as the new
   // checkpoint, atomically.
@@ -65,6 +66,13 @@ class LocalStore : public KeyValueBytesStore {
     return std::make_unique<OverlayIterator<Pending, Identity>>(pending_, from, to, reverse,
                                                                 committedRange(from, to, reverse));
   }
+  void deleteRange(std::string_view from, std::string_view to) override {
+    for (auto it = pending_.lower_bound(from); it != pending_.end() && it->first < to;) {
+      pendingBytes_ -= it->first.size() + kEntryOverhead + (it->second ? it->second->size() : 0);
+      it = pending_.erase(it);
+    }
+    pendingRangeDeletes_.emplace_back(std::string(from), std::string(to));
+  }
 
  protected:
   using Pending = std::map<std::string, std::optional<std::string>, std::less<>>;
@@ -79,6 +87,8 @@ class LocalStore : public KeyValueBytesStore {
 
   Pending pending_;
   size_t pendingBytes_ = 0;
+  // Applied to the committed data before the pending writes, at the next commit.
+  std::vector<std::pair<std::string, std::string>> pendingRangeDeletes_;
 };
 
 // Creates the local stores of one application instance.

@@ -106,6 +106,9 @@ class RocksDBReader final : public KeyValueBytesStore {
   void put(std::string_view, std::optional<std::string_view>, int64_t) override {
     throw InvalidStateStoreException("store " + database_->name + " is read-only here");
   }
+  void deleteRange(std::string_view, std::string_view) override {
+    throw InvalidStateStoreException("store " + database_->name + " is read-only here");
+  }
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override {
     return std::make_unique<RocksDBIterator>(database_, from, to, reverse);
@@ -132,8 +135,9 @@ class RocksDBStore final : public LocalStore {
   std::optional<int64_t> checkpoint() const override { return checkpoint_; }
 
   void commit(std::optional<int64_t> changelogOffset) override {
-    if (pending_.empty() && changelogOffset == checkpoint_) return;
+    if (pending_.empty() && pendingRangeDeletes_.empty() && changelogOffset == checkpoint_) return;
     rocksdb::WriteBatch batch;
+    for (const auto& [from, to] : pendingRangeDeletes_) batch.DeleteRange(database_->data, from, to);
     for (const auto& [key, value] : pending_) {
       if (value) batch.Put(database_->data, key, *value);
       else batch.Delete(database_->data, key);

@@ -8,8 +8,14 @@
 #include <string>
 
 #include "streams/ktable.h"
+#include "streams/windows.h"
 
 namespace kstreams {
+
+template <class K, class V>
+class TimeWindowedKStream;
+template <class K, class V>
+class SessionWindowedKStream;
 
 template <class K, class V>
 class KGroupedStream {
@@ -46,6 +52,12 @@ class KGroupedStream {
         },
         materialized);
   }
+
+  // Windowed aggregations (windowed_kstream.h): tumbling and hopping, sliding, or session
+  // windows.
+  TimeWindowedKStream<K, V> windowedBy(TimeWindows windows) const;
+  TimeWindowedKStream<K, V> windowedBy(SlidingWindows windows) const;
+  SessionWindowedKStream<K, V> windowedBy(SessionWindows windows) const;
 
   // For windowedBy() and the DSL's own classes: the records to aggregate, repartitioned if
   // needed, with `storeName` naming the repartition topic when Grouped does not.
@@ -127,6 +139,25 @@ KGroupedStream<K2, typename KStream<K, V>::ValuePayload> KStream<K, V>::groupBy(
     Selector selector, const Grouped<K2, ValuePayload>& grouped) const {
   auto rekeyed = selectKey(std::move(selector));
   return rekeyed.groupByKey(grouped);
+}
+
+}  // namespace kstreams
+
+#include "streams/windowed_kstream.h"
+
+namespace kstreams {
+
+template <class K, class V>
+TimeWindowedKStream<K, V> KGroupedStream<K, V>::windowedBy(TimeWindows windows) const {
+  return TimeWindowedKStream<K, V>(*this, windows);
+}
+template <class K, class V>
+TimeWindowedKStream<K, V> KGroupedStream<K, V>::windowedBy(SlidingWindows windows) const {
+  return TimeWindowedKStream<K, V>(*this, windows);
+}
+template <class K, class V>
+SessionWindowedKStream<K, V> KGroupedStream<K, V>::windowedBy(SessionWindows windows) const {
+  return SessionWindowedKStream<K, V>(*this, windows);
 }
 
 }  // namespace kstreams

@@ -12,9 +12,11 @@
 
 #include "streams/change.h"
 #include "streams/grouped.h"
+#include "streams/internal/suppress_node.h"
 #include "streams/internal/table_nodes.h"
 #include "streams/kstream.h"
 #include "streams/materialized.h"
+#include "streams/suppressed.h"
 
 namespace kstreams {
 
@@ -35,6 +37,9 @@ class KTable {
   // Each row's value mapped: V2(const V&) or V2(const K&, const V&).
   template <class Mapper, class V2 = internal::ValueMapperResult<Mapper, K, V>>
   KTable<K, V2> mapValues(Mapper mapper, const Materialized<K, V2>& materialized = {}) const;
+  // Holds updates back (see suppressed.h): a window's final result, or a key's latest value
+  // after a time limit.
+  KTable suppress(const Suppressed& suppressed) const;
   // The table's changes as a stream; a delete is a record with a null value (std::nullopt).
   KStream<K, std::optional<V>> toStream(const Named& named = {}) const;
   // Regroups the rows by a new key for an aggregation: selector returns KeyValue<K2, V2> (or
@@ -46,6 +51,9 @@ class KTable {
 
   // The store holding this table, if it was materialized; empty otherwise.
   const std::string& queryableStoreName() const { return storeName_; }
+  // For a windowed table: the grace period of its windows (when suppress() closes them).
+  std::optional<int64_t> windowGrace() const { return windowGrace_; }
+  void setWindowGrace(int64_t grace) { windowGrace_ = grace; }
 
   KTable(std::shared_ptr<internal::TopologyGraph> graph, size_t node, SerdePtr<K> keySerde, SerdePtr<V> valueSerde,
          std::string storeName)
@@ -68,6 +76,7 @@ class KTable {
   SerdePtr<K> keySerde_;
   SerdePtr<V> valueSerde_;
   std::string storeName_;
+  std::optional<int64_t> windowGrace_;
 };
 
 namespace internal {
@@ -156,6 +165,36 @@ KTable<K, V2> KTable<K, V>::mapValues(Mapper mapper, const Materialized<K, V2>& 
       },
       keySerde_, SerdeFor<Change<V2>>{}, false);
   return materializeIfNamed<V2>(mapped, m, m.valueSerde);
+}
+
+template <class K, class V>
+KTable<K, V> KTable<K, V>::suppress(const Suppressed& suppressed) const {
+  int64_t grace = 0;
+  if (suppressed.untilWindowClosesSet()) {
+    if constexpr (!internal::IsWindowed<K>::value)
+      throw TopologyException("Suppressed::untilWindowCloses needs a windowed table (windowedBy(...) then an aggregation)");
+    if (!windowGrace_)
+      throw TopologyException("Suppressed::untilWindowCloses must follow the windowed aggregation directly");
+    grace = *windowGrace_;
+  }
+  const std::string lineage = graph_->childLineage(node_, "suppress");
+  const std::string store = suppressed.name().empty()
+                                ? internal::TopologyGraph::stableName("KTABLE-SUPPRESS-STATE-STORE-", lineage)
+                                : suppressed.name() + "-store";
+  graph_->addStore(internal::keyValueStoreSpec<Bytes, Bytes, false>(store, false, true, false, {}, Serdes::Bytes(),
+                                                                    Serdes::Bytes()));
+  const std::string name = suppressed.name().empty() ? graph_->newName("KTABLE-SUPPRESS-") : suppressed.name();
+  size_t index = internal::addStoreProcessor(
+      *graph_, {node_}, name, lineage, store, typeid(K), typeid(Change<V>), typeid(K), typeid(Change<V>),
+      [name, store, suppressed, grace, ks = keySerde_, vs = valueSerde_](const internal::SerdeDefaults& d) {
+        SerdePtr<K> keySerde = internal::resolveSerde<K>(ks, d, true, name);
+        SerdePtr<Change<V>> changeSerde =
+            std::make_shared<internal::ChangeSerde<V>>(internal::resolveSerde<V>(vs, d, false, name));
+        return std::make_unique<internal::SuppressNode<K, V>>(name, store, suppressed, grace, keySerde, changeSerde);
+      });
+  KTable<K, V> result(graph_, index, keySerde_, valueSerde_, "");
+  if (windowGrace_) result.setWindowGrace(*windowGrace_);
+  return result;
 }
 
 template <class K, class V>

@@ -5,7 +5,9 @@
 //   stream.groupByKey().count(Materialized<std::string, int64_t>::as("counts"));
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "streams/stores.h"
@@ -21,6 +23,8 @@ struct Materialized {
   bool logging = true;
   std::map<std::string, std::string> changelogConfigs;
   bool caching = true;
+  // Windowed stores: how long windows are kept. Unset: the window size plus grace.
+  std::optional<std::chrono::milliseconds> retention;
 
   static Materialized as(std::string name) {
     Materialized m;
@@ -49,6 +53,7 @@ struct Materialized {
   Materialized& withLoggingDisabled() { logging = false; return *this; }
   Materialized& withCachingEnabled() { caching = true; return *this; }
   Materialized& withCachingDisabled() { caching = false; return *this; }
+  Materialized& withRetention(std::chrono::milliseconds r) { retention = r; return *this; }
 };
 
 }  // namespace kstreams

@@ -9,10 +9,13 @@
 #include <map>
 #include <string>
 
+#include "streams/internal/segmented_stores.h"
 #include "streams/internal/topology_graph.h"
 #include "streams/internal/typed_store.h"
 
 namespace kstreams {
+
+using std::chrono::milliseconds;
 
 // Which kind of byte store backs a key-value store.
 struct KeyValueBytesStoreSupplier {
@@ -101,7 +104,96 @@ StoreSpec keyValueStoreSpec(const std::string& name, bool persistent, bool loggi
   return spec;
 }
 
+// Window and session store specs. Their changelogs delete what is older than the retention
+// plus a day (cleanup.policy=compact,delete), as Kafka Streams' do.
+template <class K, class V, bool kTimestamped>
+StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persistent, bool logging, bool caching,
+                          std::map<std::string, std::string> changelogConfigs, SerdePtr<K> keySerde,
+                          SerdePtr<V> valueSerde, int64_t windowSizeMs, int64_t retentionMs, bool retainDuplicates) {
+  using StoredV = std::conditional_t<kTimestamped, ValueAndTimestamp<V>, V>;
+  StoreSpec spec;
+  spec.name = name;
+  spec.kind = kind;
+  spec.persistent = persistent;
+  spec.logging = logging;
+  spec.caching = caching && !retainDuplicates;
+  spec.changelogConfigs = {{"cleanup.policy", "compact,delete"},
+                           {"retention.ms", std::to_string(retentionMs + 24 * 3600 * 1000LL)}};
+  for (auto& [k, v] : changelogConfigs) spec.changelogConfigs[k] = v;
+  spec.queryKey = &typeid(K);
+  spec.queryValue = &typeid(V);
+  auto serdes = [name, keySerde, valueSerde](const SerdeDefaults& d) {
+    return std::make_pair(resolveSerde<K>(keySerde, d, true, "store " + name),
+                          resolveSerde<V>(valueSerde, d, false, "store " + name));
+  };
+  spec.typedFactory = [=](std::unique_ptr<KeyValueBytesStore> stack, const StoreInit& init) -> std::unique_ptr<StateStore> {
+    auto [ks, vs] = serdes(init.serdes);
+    SerdePtr<StoredV> stored;
+    if constexpr (kTimestamped) stored = std::make_shared<TimestampedSerde<V>>(vs);
+    else stored = vs;
+    std::shared_ptr<KeyValueBytesStore> bytes(std::move(stack));
+    if (kind == StoreKind::kSession)
+      return std::make_unique<TypedSessionStore<K, StoredV>>(bytes, ks, stored, retentionMs, init.recordTimestamp);
+    return std::make_unique<TypedWindowStore<K, StoredV>>(bytes, ks, stored, windowSizeMs, retentionMs, retainDuplicates,
+                                                          init.recordTimestamp);
+  };
+  spec.queryFactory = [=](std::shared_ptr<KeyValueBytesStore> reader, const SerdeDefaults& d) -> std::shared_ptr<void> {
+    auto [ks, vs] = serdes(d);
+    if constexpr (kTimestamped) vs = std::make_shared<ValueOfTimestampedSerde<V>>(vs);
+    if (kind == StoreKind::kSession)
+      return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(
+          std::make_shared<TypedSessionStore<K, V>>(std::move(reader), ks, vs, retentionMs));
+    return std::static_pointer_cast<ReadOnlyWindowStore<K, V>>(
+        std::make_shared<TypedWindowStore<K, V>>(std::move(reader), ks, vs, windowSizeMs, retentionMs, retainDuplicates));
+  };
+  return spec;
+}
+
 }  // namespace internal
+
+// Builds a window store for the Processor API: windows of `windowSize`, kept for `retention`.
+template <class K, class V>
+class WindowStoreBuilder {
+ public:
+  WindowStoreBuilder(std::string name, bool persistent, milliseconds retention, milliseconds windowSize,
+                     bool retainDuplicates, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
+      : name_(std::move(name)), persistent_(persistent), retention_(retention), windowSize_(windowSize),
+        retainDuplicates_(retainDuplicates), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
+  WindowStoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
+  WindowStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
+  WindowStoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
+    logging_ = true;
+    configs_ = std::move(configs);
+    return *this;
+  }
+  const std::string& name() const { return name_; }
+  internal::StoreSpec spec() const {
+    return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kWindow, name_, persistent_, logging_, caching_,
+                                                  configs_, keySerde_, valueSerde_, windowSize_.count(),
+                                                  retention_.count(), retainDuplicates_);
+  }
+
+ private:
+  std::string name_;
+  bool persistent_;
+  milliseconds retention_, windowSize_;
+  bool retainDuplicates_;
+  SerdePtr<K> keySerde_;
+  SerdePtr<V> valueSerde_;
+  bool caching_ = false;
+  bool logging_ = true;
+  std::map<std::string, std::string> configs_;
+};
+
+namespace Stores {
+template <class K, class V>
+WindowStoreBuilder<K, V> windowStoreBuilder(const std::string& name, milliseconds retention, milliseconds windowSize,
+                                            bool retainDuplicates = false, SerdePtr<K> keySerde = nullptr,
+                                            SerdePtr<V> valueSerde = nullptr, bool persistent = true) {
+  return WindowStoreBuilder<K, V>(name, persistent, retention, windowSize, retainDuplicates, std::move(keySerde),
+                                  std::move(valueSerde));
+}
+}  // namespace Stores
 
 template <class K, class V>
 internal::StoreSpec StoreBuilder<K, V>::spec() const {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "streams/change.h"
+#include "streams/windows.h"
 #include "streams/errors.h"
 #include "streams/punctuation.h"
 #include "streams/record.h"
@@ -84,6 +85,13 @@ class SerdeDefaults {
 };
 
 template <class T>
+struct IsWindowed : std::false_type {};
+template <class K>
+struct IsWindowed<Windowed<K>> : std::true_type {
+  using Key = K;
+};
+
+template <class T>
 struct IsChange : std::false_type {};
 template <class V>
 struct IsChange<Change<V>> : std::true_type {
@@ -101,6 +109,10 @@ SerdeFor<T> resolveSerde(const SerdeFor<T>& given, const SerdeDefaults& defaults
     // Table changes on a repartition topic: the serde of the changed values, wrapped.
     using V = typename IsChange<Payload>::Value;
     return std::make_shared<ChangeSerde<V>>(resolveSerde<V>(nullptr, defaults, isKey, node));
+  }
+  if constexpr (IsWindowed<Payload>::value) {
+    using K = typename IsWindowed<Payload>::Key;
+    return std::make_shared<WindowedSerde<K>>(resolveSerde<K>(nullptr, defaults, isKey, node));
   }
   if (auto s = defaults.find<Payload>()) return s;
   const std::string& configured = isKey ? defaults.keySerdeName : defaults.valueSerdeName;

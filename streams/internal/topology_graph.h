@@ -28,9 +28,12 @@ struct StoreInit {
   std::function<int64_t()> recordTimestamp;
 };
 
+enum class StoreKind { kKeyValue, kWindow, kSession };
+
 // A state store of the topology: how to build it for a task, and how to query it.
 struct StoreSpec {
   std::string name;
+  StoreKind kind = StoreKind::kKeyValue;
   bool persistent = true;  // RocksDB; otherwise in memory
   bool logging = true;     // changes go to "<application.id>-<name>-changelog"
   std::map<std::string, std::string> changelogConfigs;

@@ -1,0 +1,318 @@
+// Window and session stores over a byte store, segmented by time. Internal.
+//
+// Keys are laid out segment first, then key, then time:
+//   window store:  [segment: 8][key bytes][window start: 8][sequence: 4]
+//   session store: [segment: 8][key bytes][session end: 8][session start: 8]
+// (numbers big-endian, so byte order is numeric order). A key's windows in a segment are
+// one contiguous range, and expired segments, older than the retention, are dropped with
+// one range delete. The sequence number keeps duplicates apart in stores that retain them
+// (stream-stream joins).
+#pragma once
+
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "streams/internal/typed_store.h"
+#include "streams/window_store.h"
+
+namespace kstreams::internal {
+
+inline void appendInt64(std::string& out, int64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
+}
+inline void appendInt32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+inline int64_t readInt64(std::string_view b, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
+  return static_cast<int64_t>(v);
+}
+
+// Segments of a store: which exist, and when to drop them.
+class Segments {
+ public:
+  Segments(int64_t retentionMs, int64_t intervalMs) : retention_(retentionMs), interval_(intervalMs) {}
+  // Kafka Streams' choice: half the retention, at least a minute.
+  static int64_t intervalFor(int64_t retentionMs) { return std::max<int64_t>(retentionMs / 2, 60000); }
+
+  int64_t segmentOf(int64_t time) const { return std::max<int64_t>(time, 0) / interval_; }
+  int64_t retentionMs() const { return retention_; }
+  // Times at or before this are expired.
+  int64_t expiredBefore() const { return observed_ - retention_; }
+  bool expired(int64_t time) const { return observed_ >= 0 && time <= expiredBefore(); }
+
+  // Moves stream time to `time`; drops the segments it makes expire.
+  void observe(int64_t time, KeyValueBytesStore& store) {
+    if (time <= observed_) return;
+    observed_ = time;
+    const int64_t firstLive = segmentOf(observed_ - retention_ + 1);
+    if (firstLive > dropped_) {
+      std::string from, to;
+      appendInt64(from, std::max<int64_t>(dropped_, 0));
+      appendInt64(to, firstLive);
+      store.deleteRange(from, to);
+      dropped_ = firstLive;
+    }
+  }
+  // The first and last segment holding data, read from the store.
+  static std::pair<int64_t, int64_t> bounds(KeyValueBytesStore& store) {
+    auto first = store.range(std::nullopt, std::nullopt, false);
+    if (!first->valid()) return {0, -1};
+    const int64_t low = readInt64(first->key(), 0);
+    auto last = store.range(std::nullopt, std::nullopt, true);
+    return {low, readInt64(last->key(), 0)};
+  }
+
+ private:
+  int64_t retention_;
+  int64_t interval_;
+  int64_t observed_ = -1;
+  int64_t dropped_ = 0;
+};
+
+// Iterates several ranges one after another, keeping the entries a filter accepts.
+class FilteredChain final : public BytesIterator {
+ public:
+  using Filter = std::function<bool(std::string_view key)>;
+  FilteredChain(std::vector<std::unique_ptr<BytesIterator>> parts, Filter filter)
+      : parts_(std::move(parts)), filter_(std::move(filter)) {
+    settle();
+  }
+  bool valid() const override { return index_ < parts_.size(); }
+  std::string_view key() const override { return parts_[index_]->key(); }
+  std::string_view value() const override { return parts_[index_]->value(); }
+  void next() override {
+    parts_[index_]->next();
+    settle();
+  }
+
+ private:
+  void settle() {
+    while (index_ < parts_.size()) {
+      auto& p = parts_[index_];
+      while (p->valid() && !filter_(p->key())) p->next();
+      if (p->valid()) return;
+      ++index_;
+    }
+  }
+  std::vector<std::unique_ptr<BytesIterator>> parts_;
+  Filter filter_;
+  size_t index_ = 0;
+};
+
+// A window store. Over the full store stack for processors; over a committed-data reader
+// (read only) for queries.
+template <class K, class V>
+class TypedWindowStore final : public WindowStore<K, V> {
+ public:
+  TypedWindowStore(std::shared_ptr<KeyValueBytesStore> bytes, SerdePtr<K> keySerde, SerdePtr<V> valueSerde,
+                   int64_t windowSizeMs, int64_t retentionMs, bool retainDuplicates,
+                   std::function<int64_t()> timestamp = nullptr)
+      : bytes_(std::move(bytes)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)),
+        windowSize_(windowSizeMs), segments_(retentionMs, Segments::intervalFor(retentionMs)),
+        retainDuplicates_(retainDuplicates), timestamp_(std::move(timestamp)) {}
+
+  const std::string& name() const override { return bytes_->name(); }
+  bool persistent() const override { return bytes_->persistent(); }
+  void flush() override { bytes_->flush(); }
+
+  void put(const K& key, const V& value, int64_t windowStart) override { putAt(key, value, windowStart, now()); }
+  void putAt(const K& key, const V& value, int64_t windowStart, int64_t timestamp) {
+    segments_.observe(windowStart, *bytes_);
+    if (segments_.expired(windowStart)) return;  // older than the retention: gone already
+    valueBuffer_.clear();
+    valueSerde_->serialize(value, valueBuffer_);
+    bytes_->put(storeKey(key, windowStart, retainDuplicates_ ? ++sequence_ : 0), valueBuffer_, timestamp);
+  }
+  void remove(const K& key, int64_t windowStart) override {
+    bytes_->put(storeKey(key, windowStart, 0), std::nullopt, now());
+  }
+
+  std::optional<V> fetch(const K& key, int64_t windowStart) override {
+    auto bytes = bytes_->get(storeKey(key, windowStart, 0));
+    if (!bytes) return std::nullopt;
+    return valueSerde_->deserialize(*bytes);
+  }
+  KeyValueIterator<int64_t, V> fetch(const K& key, int64_t timeFrom, int64_t timeTo) override {
+    // Times are never negative, and negative numbers sort after positive ones as bytes.
+    timeFrom = std::max<int64_t>(timeFrom, 0);
+    std::string k;
+    keySerde_->serialize(key, k);
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    auto [first, last] = Segments::bounds(*bytes_);
+    for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg)
+      parts.push_back(bytes_->range(rawKey(seg, k, timeFrom, 0), rawKey(seg, k, timeTo, UINT32_MAX), false));
+    auto filter = [k](std::string_view key) { return key.size() == k.size() + 20 && key.substr(8, k.size()) == k; };
+    return KeyValueIterator<int64_t, V>(std::make_unique<FilteredChain>(std::move(parts), filter),
+                                        [vs = valueSerde_](std::string_view key, std::string_view value) {
+                                          return KeyValue<int64_t, V>{readInt64(key, key.size() - 12), vs->deserialize(value)};
+                                        });
+  }
+  KeyValueIterator<Windowed<K>, V> fetchAll(int64_t timeFrom, int64_t timeTo) override {
+    timeFrom = std::max<int64_t>(timeFrom, 0);
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    auto [first, last] = Segments::bounds(*bytes_);
+    for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg) {
+      std::string from, to;
+      appendInt64(from, seg);
+      appendInt64(to, seg + 1);
+      parts.push_back(bytes_->range(from, to, false));
+    }
+    auto filter = [timeFrom, timeTo](std::string_view key) {
+      const int64_t start = readInt64(key, key.size() - 12);
+      return start >= timeFrom && start <= timeTo;
+    };
+    return windowedIterator(std::make_unique<FilteredChain>(std::move(parts), filter));
+  }
+  KeyValueIterator<Windowed<K>, V> all() override {
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    parts.push_back(bytes_->range(std::nullopt, std::nullopt, false));
+    return windowedIterator(std::make_unique<FilteredChain>(std::move(parts), [](std::string_view) { return true; }));
+  }
+
+  bool cachingEnabled() const { return bytes_->cachingEnabled(); }
+  // Called with each window the cache writes down (see TypedKeyValueStore::setFlushListener).
+  void setFlushListener(std::function<void(Windowed<K>, std::optional<V>, std::optional<V>, int64_t)> listener) {
+    bytes_->setFlushListener([this, listener = std::move(listener)](std::string_view k, std::optional<std::string_view> n,
+                                                                    std::optional<std::string_view> o, int64_t ts) {
+      std::optional<V> newValue, oldValue;
+      if (n) newValue = valueSerde_->deserialize(*n);
+      if (o) oldValue = valueSerde_->deserialize(*o);
+      listener(windowedKey(k), std::move(newValue), std::move(oldValue), ts);
+    });
+  }
+  const Segments& segments() const { return segments_; }
+
+ private:
+  int64_t now() const { return timestamp_ ? timestamp_() : 0; }
+  std::string rawKey(int64_t segment, std::string_view key, int64_t start, uint32_t sequence) const {
+    std::string out;
+    out.reserve(key.size() + 20);
+    appendInt64(out, segment);
+    out.append(key);
+    appendInt64(out, start);
+    appendInt32(out, sequence);
+    return out;
+  }
+  std::string storeKey(const K& key, int64_t start, uint32_t sequence) {
+    keyBuffer_.clear();
+    keySerde_->serialize(key, keyBuffer_);
+    return rawKey(segments_.segmentOf(start), keyBuffer_, start, sequence);
+  }
+  Windowed<K> windowedKey(std::string_view k) const {
+    const int64_t start = readInt64(k, k.size() - 12);
+    return Windowed<K>{keySerde_->deserialize(k.substr(8, k.size() - 20)), Window{start, start + windowSize_}};
+  }
+  KeyValueIterator<Windowed<K>, V> windowedIterator(std::unique_ptr<BytesIterator> inner) const {
+    return KeyValueIterator<Windowed<K>, V>(std::move(inner), [this](std::string_view k, std::string_view v) {
+      return KeyValue<Windowed<K>, V>{windowedKey(k), valueSerde_->deserialize(v)};
+    });
+  }
+
+  std::shared_ptr<KeyValueBytesStore> bytes_;
+  SerdePtr<K> keySerde_;
+  SerdePtr<V> valueSerde_;
+  int64_t windowSize_;
+  Segments segments_;
+  bool retainDuplicates_;
+  std::function<int64_t()> timestamp_;
+  uint32_t sequence_ = 0;
+  std::string keyBuffer_, valueBuffer_;
+};
+
+// A session store; segments by session end.
+template <class K, class V>
+class TypedSessionStore final : public SessionStore<K, V> {
+ public:
+  TypedSessionStore(std::shared_ptr<KeyValueBytesStore> bytes, SerdePtr<K> keySerde, SerdePtr<V> valueSerde,
+                    int64_t retentionMs, std::function<int64_t()> timestamp = nullptr)
+      : bytes_(std::move(bytes)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)),
+        segments_(retentionMs, Segments::intervalFor(retentionMs)), timestamp_(std::move(timestamp)) {}
+
+  const std::string& name() const override { return bytes_->name(); }
+  bool persistent() const override { return bytes_->persistent(); }
+  void flush() override { bytes_->flush(); }
+
+  void put(const Windowed<K>& session, const V& aggregate) override {
+    segments_.observe(session.window.end, *bytes_);
+    if (segments_.expired(session.window.end)) return;
+    std::string value;
+    valueSerde_->serialize(aggregate, value);
+    bytes_->put(storeKey(session), value, timestamp_ ? timestamp_() : session.window.end);
+  }
+  void remove(const Windowed<K>& session) override {
+    bytes_->put(storeKey(session), std::nullopt, timestamp_ ? timestamp_() : session.window.end);
+  }
+
+  KeyValueIterator<Windowed<K>, V> findSessions(const K& key, int64_t earliestSessionEnd, int64_t latestSessionStart) override {
+    earliestSessionEnd = std::max<int64_t>(earliestSessionEnd, 0);
+    std::string k;
+    keySerde_->serialize(key, k);
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    auto [first, last] = Segments::bounds(*bytes_);
+    for (int64_t seg = std::max(first, segments_.segmentOf(earliestSessionEnd)); seg <= last; ++seg)
+      parts.push_back(bytes_->range(rawKey(seg, k, earliestSessionEnd, 0),
+                                    rawKey(seg, k, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),
+                                    false));
+    auto filter = [k, latestSessionStart](std::string_view key) {
+      return key.size() == k.size() + 24 && key.substr(8, k.size()) == k &&
+             readInt64(key, key.size() - 8) <= latestSessionStart;
+    };
+    return sessions(std::make_unique<FilteredChain>(std::move(parts), filter));
+  }
+  KeyValueIterator<Windowed<K>, V> fetch(const K& key) override {
+    return findSessions(key, 0, std::numeric_limits<int64_t>::max());
+  }
+  std::optional<V> fetchSession(const K& key, int64_t sessionStart, int64_t sessionEnd) override {
+    auto bytes = bytes_->get(storeKey(Windowed<K>{key, Window{sessionStart, sessionEnd}}));
+    if (!bytes) return std::nullopt;
+    return valueSerde_->deserialize(*bytes);
+  }
+
+  bool cachingEnabled() const { return bytes_->cachingEnabled(); }
+  void setFlushListener(std::function<void(Windowed<K>, std::optional<V>, std::optional<V>, int64_t)> listener) {
+    bytes_->setFlushListener([this, listener = std::move(listener)](std::string_view k, std::optional<std::string_view> n,
+                                                                    std::optional<std::string_view> o, int64_t ts) {
+      std::optional<V> newValue, oldValue;
+      if (n) newValue = valueSerde_->deserialize(*n);
+      if (o) oldValue = valueSerde_->deserialize(*o);
+      listener(sessionKey(k), std::move(newValue), std::move(oldValue), ts);
+    });
+  }
+  const Segments& segments() const { return segments_; }
+
+ private:
+  std::string rawKey(int64_t segment, std::string_view key, int64_t end, int64_t start) const {
+    std::string out;
+    appendInt64(out, segment);
+    out.append(key);
+    appendInt64(out, end);
+    appendInt64(out, start);
+    return out;
+  }
+  std::string storeKey(const Windowed<K>& session) const {
+    std::string k;
+    keySerde_->serialize(session.key, k);
+    return rawKey(segments_.segmentOf(session.window.end), k, session.window.end, session.window.start);
+  }
+  Windowed<K> sessionKey(std::string_view k) const {
+    return Windowed<K>{keySerde_->deserialize(k.substr(8, k.size() - 24)),
+                       Window{readInt64(k, k.size() - 8), readInt64(k, k.size() - 16)}};
+  }
+  KeyValueIterator<Windowed<K>, V> sessions(std::unique_ptr<BytesIterator> inner) const {
+    return KeyValueIterator<Windowed<K>, V>(std::move(inner), [this](std::string_view k, std::string_view v) {
+      return KeyValue<Windowed<K>, V>{sessionKey(k), valueSerde_->deserialize(v)};
+    });
+  }
+
+  std::shared_ptr<KeyValueBytesStore> bytes_;
+  SerdePtr<K> keySerde_;
+  SerdePtr<V> valueSerde_;
+  Segments segments_;
+  std::function<int64_t()> timestamp_;
+};
+
+}  // namespace kstreams::internal

@@ -1,0 +1,203 @@
+// Windowed aggregations: grouped.windowedBy(windows) then count / reduce / aggregate, giving
+// a KTable keyed by Windowed<K> whose rows are windows.
+//
+//   orders.groupByKey()
+//       .windowedBy(TimeWindows::ofSizeAndGrace(1min, 10s).advanceBy(20s))
+//       .count(Materialized<std::string, int64_t>::as("orders-per-minute"))
+//       .toStream()   // KStream<Windowed<std::string>, std::optional<int64_t>>
+//
+// Windows are kept in a window (or session) store for the window size plus grace, or
+// Materialized::withRetention if longer; its changelog is compact,delete.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "streams/internal/window_nodes.h"
+#include "streams/ktable.h"
+#include "streams/windows.h"
+
+namespace kstreams {
+
+template <class K, class V>
+class KGroupedStream;
+
+namespace internal {
+
+// The part of a windowed aggregation both kinds share: naming, repartitioning, the store.
+template <class K, class V>
+struct WindowedAggregation {
+  std::shared_ptr<TopologyGraph> graph;
+  KStream<K, V> input;  // repartitioned if it had to be
+  SerdePtr<K> keySerde;
+  SerdePtr<V> valueSerde;
+  std::string store;
+  std::string lineage;
+};
+
+template <class K, class V, class VR>
+WindowedAggregation<K, V> prepareWindowedAggregation(const KGroupedStream<K, V>& grouped, std::string_view kind,
+                                                    const Materialized<K, VR>& m);
+
+}  // namespace internal
+
+template <class K, class V>
+class TimeWindowedKStream {
+ public:
+  TimeWindowedKStream(KGroupedStream<K, V> grouped, std::variant<TimeWindows, SlidingWindows> windows)
+      : grouped_(std::move(grouped)), windows_(windows) {}
+
+  KTable<Windowed<K>, int64_t> count(const Materialized<K, int64_t>& materialized = {}) const {
+    return aggregateWith<int64_t>(
+        "windowedCount", [] { return std::optional<int64_t>(0); },
+        [](const K&, const V&, const std::optional<int64_t>& n) { return (n ? *n : 0) + 1; }, materialized);
+  }
+  template <class Reducer>
+  KTable<Windowed<K>, V> reduce(Reducer reducer, const Materialized<K, V>& materialized = {}) const {
+    return aggregateWith<V>(
+        "windowedReduce", [] { return std::optional<V>(); },
+        [reducer](const K&, const V& v, const std::optional<V>& agg) mutable { return agg ? reducer(*agg, v) : v; },
+        materialized);
+  }
+  template <class Initializer, class Aggregator, class VR = std::decay_t<std::invoke_result_t<Initializer&>>>
+  KTable<Windowed<K>, VR> aggregate(Initializer initializer, Aggregator aggregator,
+                                    const Materialized<K, VR>& materialized = {}) const {
+    return aggregateWith<VR>(
+        "windowedAggregate", [initializer]() mutable { return std::optional<VR>(initializer()); },
+        [aggregator](const K& k, const V& v, const std::optional<VR>& agg) mutable { return aggregator(k, v, *agg); },
+        materialized);
+  }
+
+ private:
+  template <class VR, class Init, class Agg>
+  KTable<Windowed<K>, VR> aggregateWith(std::string_view kind, Init init, Agg agg, const Materialized<K, VR>& m) const;
+
+  KGroupedStream<K, V> grouped_;
+  std::variant<TimeWindows, SlidingWindows> windows_;
+};
+
+template <class K, class V>
+class SessionWindowedKStream {
+ public:
+  SessionWindowedKStream(KGroupedStream<K, V> grouped, SessionWindows windows)
+      : grouped_(std::move(grouped)), windows_(windows) {}
+
+  KTable<Windowed<K>, int64_t> count(const Materialized<K, int64_t>& materialized = {}) const {
+    return aggregateWith<int64_t>(
+        "sessionCount", [] { return std::optional<int64_t>(0); },
+        [](const K&, const V&, const std::optional<int64_t>& n) { return (n ? *n : 0) + 1; },
+        [](const K&, const int64_t& a, const int64_t& b) { return a + b; }, materialized);
+  }
+  template <class Reducer>
+  KTable<Windowed<K>, V> reduce(Reducer reducer, const Materialized<K, V>& materialized = {}) const {
+    return aggregateWith<V>(
+        "sessionReduce", [] { return std::optional<V>(); },
+        [reducer](const K&, const V& v, const std::optional<V>& agg) mutable { return agg ? reducer(*agg, v) : v; },
+        [reducer](const K&, const V& a, const V& b) mutable { return reducer(a, b); }, materialized);
+  }
+  // merger: VR(const K&, const VR&, const VR&) combines two sessions that a record joins.
+  template <class Initializer, class Aggregator, class Merger,
+            class VR = std::decay_t<std::invoke_result_t<Initializer&>>>
+  KTable<Windowed<K>, VR> aggregate(Initializer initializer, Aggregator aggregator, Merger merger,
+                                    const Materialized<K, VR>& materialized = {}) const {
+    return aggregateWith<VR>(
+        "sessionAggregate", [initializer]() mutable { return std::optional<VR>(initializer()); },
+        [aggregator](const K& k, const V& v, const std::optional<VR>& agg) mutable { return aggregator(k, v, *agg); },
+        merger, materialized);
+  }
+
+ private:
+  template <class VR, class Init, class Agg, class Merger>
+  KTable<Windowed<K>, VR> aggregateWith(std::string_view kind, Init init, Agg agg, Merger merger,
+                                        const Materialized<K, VR>& m) const;
+
+  KGroupedStream<K, V> grouped_;
+  SessionWindows windows_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Implementation.
+
+namespace internal {
+
+template <class K, class V, class VR>
+WindowedAggregation<K, V> prepareWindowedAggregation(const KGroupedStream<K, V>& grouped, std::string_view kind,
+                                                    const Materialized<K, VR>& m) {
+  WindowedAggregation<K, V> a{grouped.stream().graph(), grouped.stream(), grouped.keySerde(), grouped.valueSerde(), "", ""};
+  a.lineage = a.graph->childLineage(grouped.stream().node(), kind);
+  a.store = m.storeName.empty() ? TopologyGraph::stableName("KSTREAM-AGGREGATE-STATE-STORE-", a.lineage) : m.storeName;
+  a.input = grouped.input(a.store);
+  return a;
+}
+
+}  // namespace internal
+
+template <class K, class V>
+template <class VR, class Init, class Agg>
+KTable<Windowed<K>, VR> TimeWindowedKStream<K, V>::aggregateWith(std::string_view kind, Init init, Agg agg,
+                                                                const Materialized<K, VR>& m) const {
+  auto a = internal::prepareWindowedAggregation<K, V, VR>(grouped_, kind, m);
+  SerdePtr<VR> valueSerde = m.valueSerde;
+  if constexpr (std::is_same_v<VR, V>)
+    if (!valueSerde) valueSerde = a.valueSerde;
+  const bool sliding = std::holds_alternative<SlidingWindows>(windows_);
+  const int64_t size = sliding ? std::get<SlidingWindows>(windows_).timeDifferenceMs() : std::get<TimeWindows>(windows_).sizeMs();
+  const int64_t grace = sliding ? std::get<SlidingWindows>(windows_).gracePeriodMs() : std::get<TimeWindows>(windows_).gracePeriodMs();
+  // Sliding windows reach back twice the time difference to find the previous record.
+  const int64_t needed = (sliding ? 2 * size : size) + grace;
+  const int64_t retention = std::max<int64_t>(needed, m.retention ? m.retention->count() : 0);
+  a.graph->addStore(internal::windowStoreSpec<K, VR, true>(
+      internal::StoreKind::kWindow, a.store, m.persistent, m.logging, m.caching, m.changelogConfigs,
+      m.keySerde ? m.keySerde : a.keySerde, valueSerde, size, retention, false));
+  const std::string name = a.graph->newName("KSTREAM-AGGREGATE-");
+  internal::NodeFactory factory;
+  if (sliding) {
+    factory = [name, store = a.store, windows = std::get<SlidingWindows>(windows_), init, agg](const internal::SerdeDefaults&) {
+      return std::make_unique<internal::SlidingWindowAggregateNode<K, V, VR, Init, Agg>>(name, store, windows, init, agg);
+    };
+  } else {
+    auto fn = [init, agg](const K& k, const V& v, const std::optional<VR>& current) mutable {
+      return agg(k, v, current ? current : init());
+    };
+    factory = [name, store = a.store, windows = std::get<TimeWindows>(windows_), fn](const internal::SerdeDefaults&) {
+      return std::make_unique<internal::TimeWindowAggregateNode<K, V, VR, decltype(fn)>>(name, store, windows, fn);
+    };
+  }
+  size_t index = internal::addStoreProcessor(*a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V),
+                                             typeid(Windowed<K>), typeid(Change<VR>), std::move(factory));
+  SerdePtr<Windowed<K>> windowedSerde;
+  if (SerdePtr<K> ks = m.keySerde ? m.keySerde : a.keySerde) windowedSerde = WindowedSerdes::windowedSerdeFrom(ks);
+  KTable<Windowed<K>, VR> table(a.graph, index, windowedSerde, valueSerde, a.store);
+  table.setWindowGrace(grace);
+  return table;
+}
+
+template <class K, class V>
+template <class VR, class Init, class Agg, class Merger>
+KTable<Windowed<K>, VR> SessionWindowedKStream<K, V>::aggregateWith(std::string_view kind, Init init, Agg agg,
+                                                                   Merger merger, const Materialized<K, VR>& m) const {
+  auto a = internal::prepareWindowedAggregation<K, V, VR>(grouped_, kind, m);
+  SerdePtr<VR> valueSerde = m.valueSerde;
+  if constexpr (std::is_same_v<VR, V>)
+    if (!valueSerde) valueSerde = a.valueSerde;
+  const int64_t retention = std::max<int64_t>(windows_.inactivityGapMs() + windows_.gracePeriodMs(),
+                                              m.retention ? m.retention->count() : 0);
+  a.graph->addStore(internal::windowStoreSpec<K, VR, true>(
+      internal::StoreKind::kSession, a.store, m.persistent, m.logging, m.caching, m.changelogConfigs,
+      m.keySerde ? m.keySerde : a.keySerde, valueSerde, 0, retention, false));
+  const std::string name = a.graph->newName("KSTREAM-SESSION-AGGREGATE-");
+  size_t index = internal::addStoreProcessor(
+      *a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V), typeid(Windowed<K>), typeid(Change<VR>),
+      [name, store = a.store, windows = windows_, init, agg, merger](const internal::SerdeDefaults&) {
+        return std::make_unique<internal::SessionWindowAggregateNode<K, V, VR, Init, Agg, Merger>>(name, store, windows,
+                                                                                                 init, agg, merger);
+      });
+  SerdePtr<Windowed<K>> windowedSerde;
+  if (SerdePtr<K> ks = m.keySerde ? m.keySerde : a.keySerde) windowedSerde = WindowedSerdes::windowedSerdeFrom(ks);
+  KTable<Windowed<K>, VR> table(a.graph, index, windowedSerde, valueSerde, a.store);
+  table.setWindowGrace(windows_.gracePeriodMs());
+  return table;
+}
+
+}  // namespace kstreams
