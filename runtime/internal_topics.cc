@@ -89,6 +89,19 @@ std::vector<InternalTopicSpec> InternalTopicManager::repartitionTopics(
         }
     }
   }
+  // Joined topics must be co-partitioned: a repartition topic in a co-partition group takes
+  // the group's largest count (Kafka Streams does the same).
+  for (const auto& group : graph.copartitionGroups()) {
+    int32_t count = 0;
+    for (const auto& t : group) {
+      if (auto it = partitions.find(t); it != partitions.end()) count = std::max(count, it->second);
+      else if (auto r = resolved.find(t); r != resolved.end()) count = std::max(count, r->second);
+    }
+    for (const auto& t : group) {
+      auto spec = graph.repartitionTopics().find(t);
+      if (spec != graph.repartitionTopics().end() && !spec->second.partitions && count > 0) resolved[t] = count;
+    }
+  }
   std::vector<InternalTopicSpec> out;
   for (const auto& [name, topic] : graph.repartitionTopics()) {
     if (!resolved.count(name))
@@ -193,6 +206,23 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
       repartitionTopics(graph, config_.applicationId(), layout.partitions);
 
   for (const auto& spec : internal) layout.partitions[spec.name] = spec.partitions;
+  // Co-partitioning: joined topics need the same number of partitions.
+  for (const auto& group : graph.copartitionGroups()) {
+    std::map<std::string, int32_t> counts;
+    for (const auto& t : group) {
+      const std::string real = graph.repartitionTopics().count(t) ? config_.applicationId() + "-" + t : t;
+      if (layout.partitions.count(real)) counts[real] = layout.partitions[real];
+    }
+    std::set<int32_t> distinct;
+    for (const auto& [t, n] : counts) distinct.insert(n);
+    if (distinct.size() > 1) {
+      std::string list;
+      for (const auto& [t, n] : counts) list += (list.empty() ? "" : ", ") + t + " (" + std::to_string(n) + " partitions)";
+      throw TopologyException("joined topics must be co-partitioned, with the same number of partitions: " + list +
+                              ". Repartition one side to the other's count (KStream::repartition with "
+                              "Repartitioned::withNumberOfPartitions)");
+    }
+  }
   for (const Subtopology& st : graph.subtopologies()) {
     int32_t tasks = 0;
     for (const auto& t : st.sourceTopics) tasks = std::max(tasks, layout.partitions[t]);

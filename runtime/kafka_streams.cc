@@ -11,6 +11,7 @@
 #include <random>
 
 #include "runtime/composite_reader.h"
+#include "runtime/global_stream_thread.h"
 #include "runtime/internal_topics.h"
 #include "runtime/log.h"
 #include "runtime/stream_thread.h"
@@ -150,10 +151,27 @@ void KafkaStreams::start() {
   if (!topology_.graph().stores().empty())
     rocksdb_ = std::make_unique<internal::RocksDBResources>(config_.rocksdbBlockCacheBytes(),
                                                             config_.rocksdbWriteBufferBytes());
+  if (!topology_.graph().globalStores().empty()) {
+    // Global tables are complete before any task looks into them.
+    try {
+      global_ = std::make_unique<internal::GlobalStreamThread>(
+          topology_.graph(), config_, rocksdb_.get(), *registry_,
+          [this](const std::string& error) { onGlobalThreadError(error); });
+      lock.unlock();
+      global_->restore();
+      lock.lock();
+      global_->start();
+    } catch (const StreamsException& e) {
+      if (!lock.owns_lock()) lock.lock();
+      lastError_ = e.what();
+      transition(lock, State::ERROR);
+      throw;
+    }
+  }
   transition(lock, State::REBALANCING);
   for (int i = 0; i < config_.numStreamThreads(); ++i)
     threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
-                                                                internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_},
+                                                                instanceServices(),
                                                                 *adapter_));
   for (auto& t : threads_) t->start();
 }
@@ -166,6 +184,18 @@ KafkaStreams::State KafkaStreams::stateFromThreads() const {
     allRunning = allRunning && s == internal::StreamThread::State::kRunning;
   }
   return allRunning ? State::RUNNING : State::REBALANCING;
+}
+
+internal::InstanceServices KafkaStreams::instanceServices() const {
+  return internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_, global_ ? &global_->readers() : nullptr};
+}
+
+void KafkaStreams::onGlobalThreadError(const std::string& error) {
+  std::unique_lock lock(mutex_);
+  lastError_ = error;
+  if (state_ == State::PENDING_SHUTDOWN || state_ == State::NOT_RUNNING) return;
+  transition(lock, State::PENDING_ERROR);
+  for (auto& t : threads_) t->shutdown();
 }
 
 void KafkaStreams::onThreadStateChange() {
@@ -202,7 +232,7 @@ void KafkaStreams::onThreadError(internal::StreamThread& thread, const std::stri
     internal::log().warn("replacing {} after its failure", thread.name());
     lastError_.clear();
     threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
-                                                                internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_},
+                                                                instanceServices(),
                                                                 *adapter_));
     threads_.back()->start();
     transition(lock, State::REBALANCING);
@@ -241,6 +271,10 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
   for (auto& t : threads_) threads.push_back(t.get());
   lock.unlock();
   for (auto* t : threads) t->join();
+  if (global_) {
+    global_->shutdown();
+    global_->join();
+  }
   lock.lock();
   releaseStateDirectory();
   if (!error) transition(lock, State::NOT_RUNNING);

@@ -36,6 +36,8 @@ struct TopicLayout;
 class StreamsListenerAdapter;
 class RocksDBResources;
 class StoreRegistry;
+class GlobalStreamThread;
+struct InstanceServices;
 }  // namespace internal
 
 class KafkaStreams {
@@ -136,6 +138,9 @@ class KafkaStreams {
   friend class internal::StreamsListenerAdapter;
   void onThreadStateChange();
   void onThreadError(internal::StreamThread& thread, const std::string& error);
+  // The global thread failed: the instance stops in ERROR.
+  void onGlobalThreadError(const std::string& error);
+  internal::InstanceServices instanceServices() const;
   // Under mutex_: moves to `state` and returns the transition to report, if any.
   void transition(std::unique_lock<std::mutex>& lock, State state);
   State stateFromThreads() const;
@@ -151,6 +156,7 @@ class KafkaStreams {
   std::unique_ptr<internal::TopicLayout> layout_;
   std::unique_ptr<internal::StreamsListenerAdapter> adapter_;
   std::unique_ptr<internal::RocksDBResources> rocksdb_;
+  std::unique_ptr<internal::GlobalStreamThread> global_;
   std::string processId_;
   int processLockFd_ = -1;
   std::unique_ptr<internal::StoreRegistry> registry_;

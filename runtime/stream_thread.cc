@@ -126,6 +126,7 @@ void StreamThread::createClients() {
   };
   services_.skippedRecords = &metrics_.skippedRecords;
   services_.droppedRecords = &metrics_.droppedRecords;
+  services_.globalStores = instance_.globalStores;
 
   if (!topology_.graph().stores().empty()) {
     cache_.maxBytes = config_.statestoreCacheMaxBytes() / config_.numStreamThreads();

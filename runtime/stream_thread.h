@@ -44,6 +44,7 @@ struct InstanceServices {
   // Stable across restarts of an instance with the same state.dir; names the threads'
   // transactional producers.
   std::string processId;
+  const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>* globalStores = nullptr;
 };
 
 class StreamThread {

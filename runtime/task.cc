@@ -192,6 +192,12 @@ void Task::clearBuffers() {
 
 StateStore* Task::stateStore(std::string_view name) { return state_ ? state_->store(name) : nullptr; }
 
+std::shared_ptr<KeyValueBytesStore> Task::globalStore(std::string_view name) {
+  if (!services_.globalStores) return nullptr;
+  auto it = services_.globalStores->find(std::string(name));
+  return it == services_.globalStores->end() ? nullptr : it->second;
+}
+
 Cancellable Task::schedule(std::chrono::milliseconds interval, PunctuationType type,
                            Punctuator punctuator) {
   if (interval.count() < 1)

@@ -44,6 +44,9 @@ struct TaskServices {
   std::atomic<int64_t>* droppedRecords = nullptr;
   // What tasks with state stores need; may be nullptr if no sub-topology has stores.
   const StateServices* state = nullptr;
+  // The instance's global stores (GlobalKTable), by name: committed data, readable from
+  // any thread. May be nullptr.
+  const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>* globalStores = nullptr;
 };
 
 // An input partition's next offset to commit.
@@ -102,6 +105,7 @@ class Task final : public TaskContext {
   int64_t wallClockTime() const override { return services_.wallClock(); }
   RecordCollector& collector() override { return *services_.collector; }
   StateStore* stateStore(std::string_view name) override;
+  std::shared_ptr<KeyValueBytesStore> globalStore(std::string_view name) override;
   Cancellable schedule(std::chrono::milliseconds interval, PunctuationType type,
                        Punctuator punctuator) override;
   void requestCommit() override { commitRequested_ = true; }

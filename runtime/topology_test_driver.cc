@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "runtime/task.h"
+#include "state/in_memory_store.h"
 
 namespace kstreams {
 namespace {
@@ -83,6 +84,14 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig c
   stateServices_->registry = registry_.get();
   services.state = stateServices_.get();
 
+  for (const auto& [store, topic] : topology_.graph().globalStores()) {
+    auto local = internal::openInMemoryStore(store);
+    globalReaders_[store] = local->committedReader();
+    registry_->add(store, TaskId{-1, 0}, globalReaders_[store]);
+    globalStoresByTopic_[topic] = std::move(local);
+  }
+  services.globalStores = &globalReaders_;
+
   const internal::TopologyGraph& graph = topology_.graph();
   for (const internal::Subtopology& st : graph.subtopologies()) {
     std::vector<internal::Task::InputPartition> inputs;
@@ -128,7 +137,7 @@ std::shared_ptr<void> TopologyTestDriver::queryView(const std::string& name, con
 }
 
 void TopologyTestDriver::checkInputTopic(const std::string& topic) const {
-  if (!readers_.count(topic))
+  if (!readers_.count(topic) && !globalStoresByTopic_.count(topic))
     throw StreamsException("the topology does not read topic " + topic +
                            "; create input topics only for topics it reads");
 }
@@ -154,6 +163,14 @@ void TopologyTestDriver::pipeRaw(const std::string& topic, std::optional<std::st
                                  std::optional<std::string> value, int64_t timestamp,
                                  Headers headers) {
   checkInputTopic(topic);
+  if (auto global = globalStoresByTopic_.find(topic); global != globalStoresByTopic_.end()) {
+    // A global table's topic updates its store directly, as the global thread does.
+    if (key) {
+      global->second->put(*key, value ? std::optional<std::string_view>(*value) : std::nullopt, timestamp);
+      global->second->commit(std::nullopt);
+    }
+    return;
+  }
   enqueue(topic, std::move(key), std::move(value), timestamp, std::move(headers));
   commit();
 }

@@ -33,6 +33,8 @@ namespace internal {
 class Task;
 class RocksDBResources;
 class StoreRegistry;
+class LocalStore;
+class KeyValueBytesStore;
 struct CacheBudget;
 struct StateServices;
 }
@@ -223,6 +225,9 @@ class TopologyTestDriver {
   std::unique_ptr<internal::CacheBudget> cache_;
   std::unique_ptr<internal::StoreRegistry> registry_;
   std::unique_ptr<internal::StateServices> stateServices_;
+  // Global tables: their stores, by topic, and the readers tasks look into.
+  std::map<std::string, std::unique_ptr<internal::LocalStore>> globalStoresByTopic_;
+  std::map<std::string, std::shared_ptr<internal::KeyValueBytesStore>> globalReaders_;
   std::vector<std::unique_ptr<internal::Task>> tasks_;
   // Real topic name -> the task and input index that reads it.
   std::map<std::string, std::pair<internal::Task*, size_t>> readers_;

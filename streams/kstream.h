@@ -39,6 +39,15 @@ template <class K, class V>
 class BranchedKStream;
 template <class K, class V>
 class KGroupedStream;
+template <class K, class V>
+class KTable;
+template <class K, class V>
+class GlobalKTable;
+class JoinWindows;
+template <class K, class V1, class V2>
+struct StreamJoined;
+template <class K, class V, class VT>
+struct Joined;
 class StreamsBuilder;
 
 template <class K, class V>
@@ -94,6 +103,34 @@ class KStream {
   auto groupBy(Selector selector) const;
   template <class Selector, class K2>
   KGroupedStream<K2, ValuePayload> groupBy(Selector selector, const Grouped<K2, ValuePayload>& grouped) const;
+
+  // Joins (defined in joins.h, included by streams_builder.h). Joiners take the values (or
+  // the key first, then the values): join (const V&, const V2&); leftJoin (const V&,
+  // const std::optional<V2>&); outerJoin (both optional). Keys must be co-partitioned: a
+  // stream whose key changed is repartitioned first, and topics of different partition
+  // counts are an error at start-up.
+  //
+  // With another stream: records whose timestamps differ by at most the join window.
+  template <class V2, class Joiner>
+  auto join(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+            const StreamJoined<K, V, V2>& joined = {}) const;
+  template <class V2, class Joiner>
+  auto leftJoin(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                const StreamJoined<K, V, V2>& joined = {}) const;
+  template <class V2, class Joiner>
+  auto outerJoin(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                 const StreamJoined<K, V, V2>& joined = {}) const;
+  // With a table: each record looks up its key's current row (table updates emit nothing).
+  template <class VT, class Joiner>
+  auto join(const KTable<K, VT>& table, Joiner joiner, const Joined<K, V, VT>& joined = {}) const;
+  template <class VT, class Joiner>
+  auto leftJoin(const KTable<K, VT>& table, Joiner joiner, const Joined<K, V, VT>& joined = {}) const;
+  // With a global table, by the key selector's key: KG(const K&, const V&). No
+  // co-partitioning needed.
+  template <class KG, class VG, class Selector, class Joiner>
+  auto join(const GlobalKTable<KG, VG>& table, Selector keySelector, Joiner joiner, const Named& named = {}) const;
+  template <class KG, class VG, class Selector, class Joiner>
+  auto leftJoin(const GlobalKTable<KG, VG>& table, Selector keySelector, Joiner joiner, const Named& named = {}) const;
 
   // Runs a user Processor (see processor.h) on every record. `stores` names the state stores
   // it uses, added with StreamsBuilder::addStateStore.

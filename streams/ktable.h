@@ -49,6 +49,21 @@ class KTable {
   template <class Selector, class K2, class V2>
   KGroupedTable<K2, V2> groupBy(Selector selector, const Grouped<K2, V2>& grouped) const;
 
+  // Joins with another table of the same key type (defined in joins.h): the result updates
+  // whenever either side changes, and deletes when the join has no result any more.
+  // Joiners as for KStream joins.
+  template <class V2, class Joiner, class VR = std::decay_t<std::invoke_result_t<Joiner&, const V&, const V2&>>>
+  KTable<K, VR> join(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& materialized = {}) const;
+  template <class V2, class Joiner,
+            class VR = std::decay_t<std::invoke_result_t<Joiner&, const V&, const std::optional<V2>&>>>
+  KTable<K, VR> leftJoin(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& materialized = {}) const;
+  template <class V2, class Joiner,
+            class VR = std::decay_t<std::invoke_result_t<Joiner&, const std::optional<V>&, const std::optional<V2>&>>>
+  KTable<K, VR> outerJoin(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& materialized = {}) const;
+
+  // This table with a store (its own, or a new one for a table that has none), for lookups.
+  KTable ensureMaterialized() const;
+
   // The store holding this table, if it was materialized; empty otherwise.
   const std::string& queryableStoreName() const { return storeName_; }
   // For a windowed table: the grace period of its windows (when suppress() closes them).
@@ -127,6 +142,14 @@ KTable<K, V2> KTable<K, V>::materializeIfNamed(const KStream<K, Change<V2>>& cha
         return std::make_unique<internal::TableMaterializeNode<K, V2>>(store);
       });
   return KTable<K, V2>(graph_, index, keySerde_, m.valueSerde ? m.valueSerde : valueSerde, m.storeName);
+}
+
+template <class K, class V>
+KTable<K, V> KTable<K, V>::ensureMaterialized() const {
+  if (!storeName_.empty()) return *this;
+  const std::string store =
+      internal::TopologyGraph::stableName("KTABLE-STATE-STORE-", graph_->node(node_).lineage + "/materialize");
+  return materializeIfNamed<V>(changes(), Materialized<K, V>::as(store), valueSerde_);
 }
 
 template <class K, class V>

@@ -15,6 +15,8 @@
 
 #include "streams/consumed.h"
 #include "streams/kgrouped_stream.h"
+#include "streams/global_ktable.h"
+#include "streams/joins.h"
 #include "streams/kgrouped_table.h"
 #include "streams/kstream.h"
 #include "streams/ktable.h"
@@ -46,6 +48,11 @@ class StreamsBuilder {
   template <class K, class V>
   KTable<K, V> table(const std::string& topic, const Consumed<K, V>& consumed = {},
                      const Materialized<K, V>& materialized = {});
+
+  // A global table of a topic: every instance holds all of it (see global_ktable.h).
+  template <class K, class V>
+  GlobalKTable<K, V> globalTable(const std::string& topic, const Consumed<K, V>& consumed = {},
+                                 const Materialized<K, V>& materialized = {});
 
   // Adds a store for processors of KStream::process to use by name.
   template <class K, class V>
@@ -84,6 +91,46 @@ KStream<K, V> StreamsBuilder::stream(const std::vector<std::string>& topics,
   };
   size_t index = graph_->addNode(std::move(node), std::vector<size_t>{});
   return KStream<K, V>(graph_, index, consumed.keySerde, consumed.valueSerde, false);
+}
+
+template <class K, class V>
+GlobalKTable<K, V> StreamsBuilder::globalTable(const std::string& topic, const Consumed<K, V>& consumed,
+                                               const Materialized<K, V>& materialized) {
+  const std::string store = materialized.storeName.empty()
+                                ? internal::TopologyGraph::stableName(topic + "-GLOBAL-STORE-", "global:" + topic)
+                                : materialized.storeName;
+  SerdePtr<K> ks = materialized.keySerde ? materialized.keySerde : consumed.keySerde;
+  SerdePtr<V> vs = materialized.valueSerde ? materialized.valueSerde : consumed.valueSerde;
+  // The global thread keeps the store from the topic's bytes; these nodes describe it.
+  internal::GraphNode source;
+  source.kind = internal::GraphNode::Kind::kSource;
+  source.global = true;
+  source.name = consumed.processorName.empty() ? graph_->newName("KSTREAM-SOURCE-") : consumed.processorName;
+  source.topics = {topic};
+  source.outKey = &typeid(std::optional<K>);
+  source.outValue = &typeid(std::optional<V>);
+  source.lineage = "global:" + topic;
+  source.factory = [name = source.name, ks, vs](const internal::SerdeDefaults& d) {
+    return std::make_unique<internal::SourceNode<std::optional<K>, std::optional<V>>>(
+        internal::resolveSerde<K>(ks, d, true, name), internal::resolveSerde<V>(vs, d, false, name), nullptr);
+  };
+  size_t sourceIndex = graph_->addNode(std::move(source), std::vector<size_t>{});
+  graph_->addStore(internal::keyValueStoreSpec<K, V, false>(store, materialized.persistent, false, false, {}, ks, vs));
+  graph_->addGlobalStore(store, topic);
+  internal::GraphNode updater;
+  updater.kind = internal::GraphNode::Kind::kProcessor;
+  updater.global = true;
+  updater.name = graph_->newName("KTABLE-SOURCE-");
+  updater.inKey = &typeid(std::optional<K>);
+  updater.inValue = &typeid(std::optional<V>);
+  updater.lineage = "global:" + topic + "/update";
+  updater.factory = [](const internal::SerdeDefaults&) -> std::unique_ptr<internal::NodeInstance> {
+    auto ignore = [](Record<std::optional<K>, std::optional<V>>&&, internal::Downstream<Void, Void>&) {};
+    return std::make_unique<internal::StatelessNode<std::optional<K>, std::optional<V>, Void, Void, decltype(ignore)>>(ignore);
+  };
+  size_t updaterIndex = graph_->addNode(std::move(updater), std::vector<size_t>{sourceIndex});
+  graph_->connectStore(store, updaterIndex);
+  return GlobalKTable<K, V>(store, topic, ks, vs);
 }
 
 template <class K, class V>

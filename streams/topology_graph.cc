@@ -121,6 +121,20 @@ void TopologyGraph::connectStore(const std::string& store, size_t node) {
   if (std::find(users.begin(), users.end(), node) == users.end()) users.push_back(node);
 }
 
+std::set<std::string> TopologyGraph::sourceTopicsOf(size_t node) const {
+  std::set<std::string> topics;
+  std::vector<size_t> todo{node};
+  std::set<size_t> seen;
+  while (!todo.empty()) {
+    size_t n = todo.back();
+    todo.pop_back();
+    if (!seen.insert(n).second) continue;
+    if (nodes_[n].kind == GraphNode::Kind::kSource) topics.insert(nodes_[n].topics.begin(), nodes_[n].topics.end());
+    for (size_t p : nodes_[n].parents) todo.push_back(p);
+  }
+  return topics;
+}
+
 std::optional<size_t> TopologyGraph::find(const std::string& name) const {
   auto it = byName_.find(name);
   if (it == byName_.end()) return std::nullopt;
@@ -152,6 +166,7 @@ std::vector<Subtopology> TopologyGraph::subtopologies() const {
 
   std::map<size_t, Subtopology> byRoot;  // ordered by the first node of each component
   for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].global) continue;
     Subtopology& st = byRoot[findRoot(i)];
     st.nodes.push_back(i);
     const GraphNode& n = nodes_[i];
@@ -201,9 +216,28 @@ std::string TopologyGraph::describe() const {
     return out + "]";
   };
 
+  // Global stores are described as sub-topologies of their own, numbered after the others.
+  std::vector<Subtopology> all = subtopologies();
+  std::vector<size_t> globalIds;
+  {
+    std::map<size_t, Subtopology> globals;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (!nodes_[i].global) continue;
+      size_t r = i;
+      while (!nodes_[r].parents.empty()) r = nodes_[r].parents.front();
+      globals[r].nodes.push_back(i);
+    }
+    for (auto& [r, st] : globals) {
+      st.id = static_cast<int32_t>(all.size());
+      globalIds.push_back(all.size());
+      all.push_back(std::move(st));
+    }
+  }
   std::string out = "Topologies:\n ";
-  for (const Subtopology& st : subtopologies()) {
-    out += "  Sub-topology: " + std::to_string(st.id) + "\n";
+  for (size_t index = 0; index < all.size(); ++index) {
+    const Subtopology& st = all[index];
+    const bool global = std::find(globalIds.begin(), globalIds.end(), index) != globalIds.end();
+    out += "  Sub-topology: " + std::to_string(st.id) + (global ? " for global store (will not generate tasks)" : "") + "\n";
     std::vector<size_t> sorted = st.nodes;
     std::sort(sorted.begin(), sorted.end(), order);
     for (size_t i : sorted) {

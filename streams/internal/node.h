@@ -19,6 +19,7 @@
 #include "streams/change.h"
 #include "streams/windows.h"
 #include "streams/errors.h"
+#include "streams/internal/bytes_store.h"
 #include "streams/punctuation.h"
 #include "streams/record.h"
 #include "streams/serde.h"
@@ -146,6 +147,9 @@ class TaskContext {
   virtual RecordCollector& collector() = 0;
   // The store named `name` if this node was connected to it, else nullptr.
   virtual StateStore* stateStore(std::string_view name) = 0;
+  // The committed data of a global store (GlobalKTable), readable from any thread; nullptr
+  // if there is no such store.
+  virtual std::shared_ptr<KeyValueBytesStore> globalStore(std::string_view name) = 0;
   virtual Cancellable schedule(std::chrono::milliseconds interval, PunctuationType type,
                                Punctuator punctuator) = 0;
   // Asks for a commit as soon as possible.

@@ -67,6 +67,9 @@ struct GraphNode {
   const std::type_info* inValue = nullptr;
   const std::type_info* outKey = nullptr;
   const std::type_info* outValue = nullptr;
+  // Part of a global table's (GlobalKTable) updating: read by every instance in full, not
+  // by tasks. Described apart, as Kafka Streams does.
+  bool global = false;
   // A path of operator kinds from the sources, from which generated names of stores and
   // internal topics are derived, so that they do not shift when operators are added
   // elsewhere in the topology.
@@ -106,6 +109,16 @@ class TopologyGraph {
   static std::string stableName(std::string_view prefix, std::string_view lineage);
 
   void addRepartitionTopic(RepartitionTopic topic);
+  // Topics that must have the same number of partitions because their records are joined
+  // by key (internal ones by short name). Repartition topics among them get the group's count.
+  void addCopartitionGroup(std::set<std::string> topics) { copartitionGroups_.push_back(std::move(topics)); }
+  const std::vector<std::set<std::string>>& copartitionGroups() const { return copartitionGroups_; }
+  // The topics whose records reach `node` (through its ancestors, up to their sources).
+  std::set<std::string> sourceTopicsOf(size_t node) const;
+  // Global stores: read in full by every instance from their topic (GlobalKTable).
+  void addGlobalStore(const std::string& store, const std::string& topic) { globalStores_[store] = topic; }
+  const std::map<std::string, std::string>& globalStores() const { return globalStores_; }
+
   // Adds a store; throws TopologyException if the name is taken.
   void addStore(StoreSpec store);
   // Lets `node` use `store`, which must have been added. Nodes sharing a store end up in one
@@ -137,6 +150,8 @@ class TopologyGraph {
   std::map<std::string, RepartitionTopic> repartitionTopics_;
   std::map<std::string, std::vector<size_t>> storeUsers_;
   std::map<std::string, StoreSpec> stores_;
+  std::vector<std::set<std::string>> copartitionGroups_;
+  std::map<std::string, std::string> globalStores_;  // store -> topic
   int64_t nextIndex_ = 0;
 };
 

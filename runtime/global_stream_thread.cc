@@ -1,0 +1,144 @@
+#include "runtime/global_stream_thread.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/log.h"
+#include "state/in_memory_store.h"
+
+namespace kstreams::internal {
+
+GlobalStreamThread::GlobalStreamThread(const TopologyGraph& graph, const StreamsConfig& config, RocksDBResources* rocksdb,
+                                       StoreRegistry& registry, std::function<void(const std::string&)> onError)
+    : config_(config), rocksdb_(rocksdb), registry_(registry), onError_(std::move(onError)) {
+  for (const auto& [store, topic] : graph.globalStores()) {
+    Global g;
+    g.store = store;
+    g.topic = topic;
+    const std::string dir = config.stateDir() + "/" + config.applicationId() + "/global/" + store;
+    g.checkpointFile = dir + ".checkpoint";
+    std::filesystem::create_directories(std::filesystem::path(dir).parent_path());
+    g.local = graph.stores().at(store).persistent ? openRocksDBStore(store, dir, *rocksdb_) : openInMemoryStore(store);
+    if (graph.stores().at(store).persistent) {
+      std::ifstream in(g.checkpointFile);
+      int32_t partition;
+      int64_t offset;
+      while (in >> partition >> offset) g.next[partition] = offset;
+    }
+    globals_.push_back(std::move(g));
+  }
+  for (auto& g : globals_) byTopic_[g.topic] = &g;
+  auto props = clientProperties(config, "consumer", config.clientId() + "-GlobalStreamThread",
+                                {{"auto.offset.reset", "earliest"}},
+                                {{"group.id", config.applicationId() + "-global"},
+                                 {"enable.auto.commit", "false"},
+                                 {"enable.auto.offset.store", "false"},
+                                 {"enable.partition.eof", "true"},
+                                 {"isolation.level", config.exactlyOnce() ? "read_committed" : "read_uncommitted"}});
+  consumer_ = createClient(RD_KAFKA_CONSUMER, makeConf(props));
+}
+
+GlobalStreamThread::~GlobalStreamThread() {
+  shutdown();
+  join();
+  for (auto& g : globals_) registry_.remove(g.store, TaskId{-1, 0});
+  if (consumer_) rd_kafka_consumer_close(consumer_.get());
+}
+
+void GlobalStreamThread::restore() {
+  const auto started = std::chrono::steady_clock::now();
+  std::map<std::pair<std::string, int32_t>, bool> atEnd;
+  PartitionList assignment(rd_kafka_topic_partition_list_new(0));
+  for (auto& g : globals_) {
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer_.get(), g.topic.c_str(), nullptr);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_.get(), 0, rkt, &md, static_cast<int>(config_.defaultApiTimeout().count()));
+    rd_kafka_topic_destroy(rkt);
+    KafkaMetadata owned(md);
+    if (err || md->topic_cnt != 1 || md->topics[0].err)
+      throw MissingSourceTopicException("the topic of global table " + g.store + ", " + g.topic +
+                                        ", cannot be read: " + rd_kafka_err2str(err ? err : md->topics[0].err));
+    for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+      auto it = g.next.find(p);
+      rd_kafka_topic_partition_list_add(assignment.get(), g.topic.c_str(), p)->offset =
+          it == g.next.end() ? RD_KAFKA_OFFSET_BEGINNING : it->second;
+      atEnd[{g.topic, p}] = false;
+    }
+  }
+  rd_kafka_assign(consumer_.get(), assignment.get());
+  const int64_t before = restored_;
+  auto allAtEnd = [&] {
+    for (const auto& [tp, done] : atEnd)
+      if (!done) return false;
+    return true;
+  };
+  while (!allAtEnd()) poll(100, &atEnd);
+  commit();
+  for (auto& g : globals_) {
+    readers_[g.store] = g.local->committedReader();
+    registry_.add(g.store, TaskId{-1, 0}, readers_[g.store]);
+  }
+  log().info("global stores restored: {} records in {} ms", restored_ - before,
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+}
+
+void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd) {
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), timeoutMs);
+  for (int n = 0; m != nullptr && n < 10000; ++n) {
+    const std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (atEnd) (*atEnd)[{topic, m->partition}] = true;
+    } else if (m->err) {
+      std::string text = rd_kafka_message_errstr(m);
+      rd_kafka_message_destroy(m);
+      throw StreamsException("global table topic " + topic + " cannot be read: " + text);
+    } else if (auto it = byTopic_.find(topic); it != byTopic_.end()) {
+      Global& g = *it->second;
+      if (m->key) {  // a record without a key cannot be a row
+        std::string_view key(static_cast<const char*>(m->key), m->key_len);
+        if (m->payload) g.local->put(key, std::string_view(static_cast<const char*>(m->payload), m->len), 0);
+        else g.local->put(key, std::nullopt, 0);
+      }
+      g.next[m->partition] = m->offset + 1;
+      ++restored_;
+    }
+    rd_kafka_message_destroy(m);
+    m = rd_kafka_consumer_poll(consumer_.get(), 0);
+  }
+  if (m) rd_kafka_message_destroy(m);
+}
+
+void GlobalStreamThread::commit() {
+  lastCommit_ = std::chrono::steady_clock::now();
+  for (auto& g : globals_) {
+    g.local->commit(std::nullopt);
+    // After the data: a crash in between re-reads a few records, which is harmless.
+    const std::string tmp = g.checkpointFile + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      for (const auto& [p, offset] : g.next) out << p << ' ' << offset << '\n';
+    }
+    std::filesystem::rename(tmp, g.checkpointFile);
+  }
+}
+
+void GlobalStreamThread::start() { thread_ = std::thread([this] { run(); }); }
+
+void GlobalStreamThread::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void GlobalStreamThread::run() {
+  try {
+    while (!stop_) {
+      poll(static_cast<int>(config_.pollTime().count()), nullptr);
+      if (std::chrono::steady_clock::now() - lastCommit_ >= std::chrono::milliseconds(100)) commit();
+    }
+    commit();
+  } catch (const std::exception& e) {
+    log().error("the global stream thread failed: {}", e.what());
+    if (onError_) onError_(std::string("global stream thread: ") + e.what());
+  }
+}
+
+}  // namespace kstreams::internal

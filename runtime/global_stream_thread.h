@@ -1,0 +1,67 @@
+// GlobalStreamThread: keeps an instance's global stores (GlobalKTable) — each holds all
+// partitions of its topic. start() of KafkaStreams restores them to the end of their topics
+// before any stream thread runs; then this thread applies new records as they arrive.
+//
+// A store's position is a checkpoint file of per-partition offsets next to it, written after
+// each local commit, so a restart reads only what is new. Stream threads read the stores'
+// committed data, which is safe from any thread. Internal.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "runtime/kafka_client.h"
+#include "runtime/store_registry.h"
+#include "state/local_store.h"
+#include "state/rocksdb_store.h"
+#include "streams/internal/topology_graph.h"
+
+namespace kstreams::internal {
+
+class GlobalStreamThread {
+ public:
+  GlobalStreamThread(const TopologyGraph& graph, const StreamsConfig& config, RocksDBResources* rocksdb,
+                     StoreRegistry& registry, std::function<void(const std::string&)> onError);
+  ~GlobalStreamThread();
+
+  // Opens the stores and reads their topics to the end. Blocking; throws StreamsException.
+  void restore();
+  void start();
+  void shutdown() { stop_ = true; }
+  void join();
+  // The stores' committed data, by store name. Fixed once restore() returned.
+  const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>& readers() const { return readers_; }
+  int64_t restoredRecords() const { return restored_; }
+
+ private:
+  struct Global {
+    std::string store;
+    std::string topic;
+    std::unique_ptr<LocalStore> local;
+    std::string checkpointFile;
+    std::map<int32_t, int64_t> next;  // next offset to read, per partition
+  };
+
+  void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
+  void commit();
+  void run();
+
+  const StreamsConfig& config_;
+  RocksDBResources* rocksdb_;
+  StoreRegistry& registry_;
+  std::function<void(const std::string&)> onError_;
+  std::vector<Global> globals_;
+  std::map<std::string, Global*> byTopic_;
+  std::map<std::string, std::shared_ptr<KeyValueBytesStore>> readers_;
+  KafkaHandle consumer_;
+  std::atomic<bool> stop_{false};
+  int64_t restored_ = 0;
+  std::chrono::steady_clock::time_point lastCommit_;
+  std::thread thread_;
+};
+
+}  // namespace kstreams::internal

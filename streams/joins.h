@@ -1,0 +1,247 @@
+// The joins of KStream and KTable (declared in kstream.h and ktable.h). Included by
+// streams_builder.h.
+#pragma once
+
+#include "streams/global_ktable.h"
+#include "streams/internal/join_nodes.h"
+#include "streams/joined.h"
+#include "streams/kgrouped_stream.h"
+#include "streams/ktable.h"
+
+namespace kstreams {
+namespace internal {
+
+// A merge node that forwards whatever either parent forwards.
+template <class K, class V>
+size_t addMergeNode(TopologyGraph& graph, std::vector<size_t> parents, std::string name, std::string lineage) {
+  GraphNode node;
+  node.kind = GraphNode::Kind::kProcessor;
+  node.name = std::move(name);
+  node.inKey = node.outKey = &typeid(K);
+  node.inValue = node.outValue = &typeid(V);
+  node.lineage = std::move(lineage);
+  node.factory = [](const SerdeDefaults&) {
+    auto pass = [](Record<K, V>&& r, Downstream<K, V>& out) { out.forward(std::move(r)); };
+    return std::make_unique<StatelessNode<K, V, K, V, decltype(pass)>>(pass);
+  };
+  return graph.addNode(std::move(node), parents);
+}
+
+template <class K, class V>
+KStream<K, V> repartitionedForJoin(const KStream<K, V>& stream, const std::string& name) {
+  if (!stream.repartitionRequired()) return stream;
+  return stream.repartition(Repartitioned<K, V>::as(name).withKeySerde(stream.keySerde()).withValueSerde(stream.valueSerde()));
+}
+
+inline void addCopartitionGroup(TopologyGraph& graph, size_t a, size_t b) {
+  std::set<std::string> topics = graph.sourceTopicsOf(a);
+  for (const auto& t : graph.sourceTopicsOf(b)) topics.insert(t);
+  graph.addCopartitionGroup(std::move(topics));
+}
+
+template <JoinKind kKind, class K, class V1, class V2, class Joiner>
+KStream<K, JoinResult<kKind, K, V1, V2, Joiner>> streamStreamJoin(const KStream<K, V1>& self, const KStream<K, V2>& other,
+                                                                  Joiner joiner, const JoinWindows& windows,
+                                                                  const StreamJoined<K, V1, V2>& sj, const char* kind) {
+  using VR = JoinResult<kKind, K, V1, V2, Joiner>;
+  static_assert(!NullableTraits<K>::kNullable && !NullableTraits<V1>::kNullable && !NullableTraits<V2>::kNullable,
+                "join streams of non-optional keys and values: filter out nulls first");
+  auto& graph = *self.graph();
+  if (other.graph() != self.graph()) throw TopologyException("join() needs two streams of the same StreamsBuilder");
+  const std::string lineage = graph.childLineage(self.node(), kind);
+  const std::string base = sj.name.empty() ? TopologyGraph::stableName("KSTREAM-JOIN-", lineage) : sj.name;
+  KStream<K, V1> left = repartitionedForJoin(self, base + "-left");
+  KStream<K, V2> right = repartitionedForJoin(other, base + "-right");
+  const std::string storeBase = sj.storeName.empty() ? base : sj.storeName;
+  const std::string thisStore = storeBase + "-this-join-store", otherStore = storeBase + "-other-join-store";
+  const std::string outerStore = kKind == JoinKind::kInner ? "" : storeBase + "-outer-shared-join-store";
+  SerdePtr<K> ks = sj.keySerde ? sj.keySerde : (self.keySerde() ? self.keySerde() : other.keySerde());
+  SerdePtr<V1> vs1 = sj.valueSerde ? sj.valueSerde : self.valueSerde();
+  SerdePtr<V2> vs2 = sj.otherValueSerde ? sj.otherValueSerde : other.valueSerde();
+  const int64_t size = windows.beforeMs() + windows.afterMs();
+  const int64_t retention = size + windows.gracePeriodMs();
+  graph.addStore(windowStoreSpec<K, V1, false>(StoreKind::kWindow, thisStore, true, sj.logging, false, {}, ks, vs1, size,
+                                              retention, true));
+  graph.addStore(windowStoreSpec<K, V2, false>(StoreKind::kWindow, otherStore, true, sj.logging, false, {}, ks, vs2, size,
+                                              retention, true));
+  if (!outerStore.empty())
+    graph.addStore(keyValueStoreSpec<Bytes, Bytes, false>(outerStore, true, sj.logging, false, {}, Serdes::Bytes(),
+                                                          Serdes::Bytes()));
+
+  auto params = [=](const SerdeDefaults& d, const std::string& name, const std::string& mine, const std::string& theirs) {
+    typename StreamStreamJoinNode<K, V1, V2, VR, Joiner, kKind, true>::Params p;
+    p.name = name;
+    p.thisStore = mine;
+    p.otherStore = theirs;
+    p.outerStore = outerStore;
+    p.beforeMs = windows.beforeMs();
+    p.afterMs = windows.afterMs();
+    p.graceMs = windows.gracePeriodMs();
+    p.joiner = joiner;
+    p.keySerde = resolveSerde<K>(ks, d, true, name);
+    p.leftSerde = resolveSerde<V1>(vs1, d, false, name);
+    p.rightSerde = resolveSerde<V2>(vs2, d, false, name);
+    return p;
+  };
+  const std::string thisName = sj.name.empty() ? graph.newName("KSTREAM-JOINTHIS-") : base + "-join-this";
+  size_t thisNode = addStoreProcessor(
+      graph, {left.node()}, thisName, lineage + "/this", thisStore, typeid(K), typeid(V1), typeid(K), typeid(VR),
+      [params, thisName, thisStore, otherStore](const SerdeDefaults& d) {
+        auto p = params(d, thisName, thisStore, otherStore);
+        typename StreamStreamJoinNode<K, V1, V2, VR, Joiner, kKind, true>::Params q{
+            p.name, p.thisStore, p.otherStore, p.outerStore, p.beforeMs, p.afterMs, p.graceMs, p.joiner,
+            p.keySerde, p.leftSerde, p.rightSerde};
+        return std::make_unique<StreamStreamJoinNode<K, V1, V2, VR, Joiner, kKind, true>>(std::move(q));
+      });
+  graph.connectStore(otherStore, thisNode);
+  const std::string otherName = sj.name.empty() ? graph.newName("KSTREAM-JOINOTHER-") : base + "-join-other";
+  size_t otherNode = addStoreProcessor(
+      graph, {right.node()}, otherName, lineage + "/other", otherStore, typeid(K), typeid(V2), typeid(K), typeid(VR),
+      [params, otherName, thisStore, otherStore](const SerdeDefaults& d) {
+        auto p = params(d, otherName, otherStore, thisStore);
+        typename StreamStreamJoinNode<K, V1, V2, VR, Joiner, kKind, false>::Params q{
+            p.name, p.thisStore, p.otherStore, p.outerStore, p.beforeMs, p.afterMs, p.graceMs, p.joiner,
+            p.keySerde, p.leftSerde, p.rightSerde};
+        return std::make_unique<StreamStreamJoinNode<K, V1, V2, VR, Joiner, kKind, false>>(std::move(q));
+      });
+  graph.connectStore(thisStore, otherNode);
+  if (!outerStore.empty()) {
+    graph.connectStore(outerStore, thisNode);
+    graph.connectStore(outerStore, otherNode);
+  }
+  addCopartitionGroup(graph, left.node(), right.node());
+  size_t merged = addMergeNode<K, VR>(graph, {thisNode, otherNode},
+                                      sj.name.empty() ? graph.newName("KSTREAM-MERGE-") : base + "-merge", lineage + "/merge");
+  return KStream<K, VR>(self.graph(), merged, ks, nullptr, false);
+}
+
+template <JoinKind kKind, class K, class V, class VT, class Joiner>
+KStream<K, JoinResult<kKind, K, V, VT, Joiner>> streamTableJoin(const KStream<K, V>& self, const KTable<K, VT>& table,
+                                                                Joiner joiner, const Joined<K, V, VT>& j, const char* kind) {
+  using VR = JoinResult<kKind, K, V, VT, Joiner>;
+  auto& graph = *self.graph();
+  const std::string lineage = graph.childLineage(self.node(), kind);
+  const std::string base = j.name.empty() ? TopologyGraph::stableName("KSTREAM-JOIN-", lineage) : j.name;
+  KStream<K, V> stream = repartitionedForJoin(self, base + "-left");
+  KTable<K, VT> t = table.ensureMaterialized();
+  const std::string name = j.name.empty() ? graph.newName("KSTREAM-JOIN-") : j.name;
+  size_t index = addStoreProcessor(graph, {stream.node()}, name, lineage, t.queryableStoreName(), typeid(K), typeid(V),
+                                   typeid(K), typeid(VR), [name, store = t.queryableStoreName(), joiner](const SerdeDefaults&) {
+                                     return std::make_unique<StreamTableJoinNode<K, V, VT, VR, Joiner, kKind>>(name, store, joiner);
+                                   });
+  addCopartitionGroup(graph, stream.node(), t.node());
+  return KStream<K, VR>(self.graph(), index, j.keySerde ? j.keySerde : stream.keySerde(), nullptr, false);
+}
+
+template <JoinKind kKind, class K, class V, class KG, class VG, class Selector, class Joiner>
+KStream<K, JoinResult<kKind, K, V, VG, Joiner>> streamGlobalJoin(const KStream<K, V>& self, const GlobalKTable<KG, VG>& g,
+                                                                 Selector selector, Joiner joiner, const Named& named,
+                                                                 const char* kind) {
+  using VR = JoinResult<kKind, K, V, VG, Joiner>;
+  static_assert(std::is_invocable_v<Selector&, const K&, const V&>, "the key selector takes (const K&, const V&)");
+  auto& graph = *self.graph();
+  GraphNode node;
+  node.kind = GraphNode::Kind::kProcessor;
+  node.name = named.name.empty() ? graph.newName("KSTREAM-JOIN-") : named.name;
+  node.inKey = node.outKey = &typeid(K);
+  node.inValue = &typeid(V);
+  node.outValue = &typeid(VR);
+  node.lineage = graph.childLineage(self.node(), kind);
+  node.factory = [name = node.name, store = g.queryableStoreName(), selector, joiner, ks = g.keySerde(),
+                  vs = g.valueSerde()](const SerdeDefaults& d) {
+    return std::make_unique<StreamGlobalTableJoinNode<K, V, KG, VG, VR, Selector, Joiner, kKind>>(
+        name, store, selector, joiner, resolveSerde<KG>(ks, d, true, name), resolveSerde<VG>(vs, d, false, name));
+  };
+  size_t index = graph.addNode(std::move(node), std::vector<size_t>{self.node()});
+  return KStream<K, VR>(self.graph(), index, self.keySerde(), nullptr, self.repartitionRequired());
+}
+
+}  // namespace internal
+
+template <class K, class V>
+template <class V2, class Joiner>
+auto KStream<K, V>::join(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                         const StreamJoined<K, V, V2>& joined) const {
+  return internal::streamStreamJoin<internal::JoinKind::kInner>(*this, other, joiner, windows, joined, "join");
+}
+template <class K, class V>
+template <class V2, class Joiner>
+auto KStream<K, V>::leftJoin(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                             const StreamJoined<K, V, V2>& joined) const {
+  return internal::streamStreamJoin<internal::JoinKind::kLeft>(*this, other, joiner, windows, joined, "leftJoin");
+}
+template <class K, class V>
+template <class V2, class Joiner>
+auto KStream<K, V>::outerJoin(const KStream<K, V2>& other, Joiner joiner, const JoinWindows& windows,
+                              const StreamJoined<K, V, V2>& joined) const {
+  return internal::streamStreamJoin<internal::JoinKind::kOuter>(*this, other, joiner, windows, joined, "outerJoin");
+}
+template <class K, class V>
+template <class VT, class Joiner>
+auto KStream<K, V>::join(const KTable<K, VT>& table, Joiner joiner, const Joined<K, V, VT>& joined) const {
+  return internal::streamTableJoin<internal::JoinKind::kInner>(*this, table, joiner, joined, "tableJoin");
+}
+template <class K, class V>
+template <class VT, class Joiner>
+auto KStream<K, V>::leftJoin(const KTable<K, VT>& table, Joiner joiner, const Joined<K, V, VT>& joined) const {
+  return internal::streamTableJoin<internal::JoinKind::kLeft>(*this, table, joiner, joined, "tableLeftJoin");
+}
+template <class K, class V>
+template <class KG, class VG, class Selector, class Joiner>
+auto KStream<K, V>::join(const GlobalKTable<KG, VG>& table, Selector keySelector, Joiner joiner, const Named& named) const {
+  return internal::streamGlobalJoin<internal::JoinKind::kInner>(*this, table, keySelector, joiner, named, "globalJoin");
+}
+template <class K, class V>
+template <class KG, class VG, class Selector, class Joiner>
+auto KStream<K, V>::leftJoin(const GlobalKTable<KG, VG>& table, Selector keySelector, Joiner joiner,
+                             const Named& named) const {
+  return internal::streamGlobalJoin<internal::JoinKind::kLeft>(*this, table, keySelector, joiner, named, "globalLeftJoin");
+}
+
+namespace internal {
+
+template <JoinKind kKind, class K, class V1, class V2, class VR, class Joiner>
+KTable<K, VR> tableTableJoin(const KTable<K, V1>& self, const KTable<K, V2>& other, Joiner joiner,
+                             const Materialized<K, VR>& m, const char* kind) {
+  auto& graph = *self.graph();
+  KTable<K, V1> left = self.ensureMaterialized();
+  KTable<K, V2> right = other.ensureMaterialized();
+  const std::string lineage = graph.childLineage(left.node(), kind);
+  const std::string thisName = graph.newName("KTABLE-JOINTHIS-");
+  size_t thisNode = addStoreProcessor(
+      graph, {left.node()}, thisName, lineage + "/this", right.queryableStoreName(), typeid(K), typeid(Change<V1>),
+      typeid(K), typeid(Change<VR>), [thisName, store = right.queryableStoreName(), joiner](const SerdeDefaults&) {
+        return std::make_unique<TableTableJoinNode<K, V1, V2, VR, Joiner, kKind, true>>(thisName, store, joiner);
+      });
+  const std::string otherName = graph.newName("KTABLE-JOINOTHER-");
+  size_t otherNode = addStoreProcessor(
+      graph, {right.node()}, otherName, lineage + "/other", left.queryableStoreName(), typeid(K), typeid(Change<V2>),
+      typeid(K), typeid(Change<VR>), [otherName, store = left.queryableStoreName(), joiner](const SerdeDefaults&) {
+        return std::make_unique<TableTableJoinNode<K, V1, V2, VR, Joiner, kKind, false>>(otherName, store, joiner);
+      });
+  addCopartitionGroup(graph, left.node(), right.node());
+  size_t merged = addMergeNode<K, Change<VR>>(graph, {thisNode, otherNode}, graph.newName("KTABLE-MERGE-"), lineage + "/merge");
+  KTable<K, VR> joined(self.graph(), merged, left.keySerde(), m.valueSerde, "");
+  if (m.storeName.empty()) return joined;
+  return joined.mapValues([](const VR& v) { return v; }, m);
+}
+
+}  // namespace internal
+
+template <class K, class V>
+template <class V2, class Joiner, class VR>
+KTable<K, VR> KTable<K, V>::join(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& m) const {
+  return internal::tableTableJoin<internal::JoinKind::kInner, K, V, V2, VR>(*this, other, joiner, m, "tableJoin");
+}
+template <class K, class V>
+template <class V2, class Joiner, class VR>
+KTable<K, VR> KTable<K, V>::leftJoin(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& m) const {
+  return internal::tableTableJoin<internal::JoinKind::kLeft, K, V, V2, VR>(*this, other, joiner, m, "tableLeftJoin");
+}
+template <class K, class V>
+template <class V2, class Joiner, class VR>
+KTable<K, VR> KTable<K, V>::outerJoin(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& m) const {
+  return internal::tableTableJoin<internal::JoinKind::kOuter, K, V, V2, VR>(*this, other, joiner, m, "tableOuterJoin");
+}
+
+}  // namespace kstreams

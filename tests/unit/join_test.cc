@@ -1,0 +1,199 @@
+// Joins through the TopologyTestDriver: stream-stream (inner, left, outer, with grace),
+// stream-table, table-table (inner, left, outer, tombstones), stream-global table.
+#include <gtest/gtest.h>
+
+#include "runtime/topology_test_driver.h"
+#include "streams/streams_builder.h"
+
+namespace kstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using Pairs = std::vector<KeyValue<std::string, std::string>>;
+
+std::string show(const std::optional<std::string>& v) { return v ? *v : "null"; }
+
+struct TwoStreams {
+  StreamsBuilder builder;
+  KStream<std::string, std::string> left = builder.stream<std::string, std::string>("left");
+  KStream<std::string, std::string> right = builder.stream<std::string, std::string>("right");
+  std::unique_ptr<TopologyTestDriver> driver;
+  std::optional<TestInputTopic<std::string, std::string>> l, r;
+  std::optional<TestOutputTopic<std::string, std::string>> out;
+
+  void start(KStream<std::string, std::string> joined) {
+    joined.to("out");
+    driver = std::make_unique<TopologyTestDriver>(builder.build());
+    l = driver->createInputTopic<std::string, std::string>("left");
+    r = driver->createInputTopic<std::string, std::string>("right");
+    out = driver->createOutputTopic<std::string, std::string>("out");
+  }
+};
+
+TEST(StreamStreamJoin, InnerJoinsRecordsWithinTheWindowEitherWay) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + "+" + b; },
+                      JoinWindows::ofTimeDifferenceWithNoGrace(10s)));
+  t.l->pipeInput("k", "a1", 1000);
+  t.r->pipeInput("k", "b1", 5000);    // 4 s after a1: joins
+  t.r->pipeInput("j", "b2", 5000);    // another key: no
+  t.l->pipeInput("k", "a2", 14000);   // 9 s after b1: joins b1
+  t.r->pipeInput("k", "b3", 30000);   // 16 s after a2: too far
+  EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "a1+b1"}, {"k", "a2+b1"}}));
+}
+
+TEST(StreamStreamJoin, JoinedRecordsTakeTheLaterTimestamp) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + b; },
+                      JoinWindows::ofTimeDifferenceWithNoGrace(10s)));
+  t.r->pipeInput("k", "b", 3000);
+  t.l->pipeInput("k", "a", 1000);
+  EXPECT_EQ(t.out->readRecord().timestamp, 3000);
+}
+
+TEST(StreamStreamJoin, LeftJoinEmitsNoPartnerOnlyWhenTheWindowCloses) {
+  TwoStreams t;
+  t.start(t.left.leftJoin(
+      t.right, [](const std::string& a, const std::optional<std::string>& b) { return a + "+" + show(b); },
+      JoinWindows::ofTimeDifferenceAndGrace(5s, 1s)));
+  t.l->pipeInput("k", "a1", 1000);
+  t.l->pipeInput("j", "a2", 2000);
+  EXPECT_TRUE(t.out->isEmpty()) << "no early a1+null";
+  t.r->pipeInput("k", "b1", 4000);  // a1's partner arrives within the window
+  EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "a1+b1"}}));
+  t.l->pipeInput("x", "a3", 9000);  // stream time 9 s: a2's window (2 s + 5 s + 1 s grace) has closed
+  EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"j", "a2+null"}}));
+}
+
+TEST(StreamStreamJoin, OuterJoinEmitsUnmatchedRecordsOfBothSides) {
+  TwoStreams t;
+  t.start(t.left.outerJoin(
+      t.right,
+      [](const std::optional<std::string>& a, const std::optional<std::string>& b) { return show(a) + "+" + show(b); },
+      JoinWindows::ofTimeDifferenceWithNoGrace(2s)));
+  t.l->pipeInput("a", "l1", 1000);
+  t.r->pipeInput("b", "r1", 1500);
+  t.l->pipeInput("c", "l2", 1600);
+  t.r->pipeInput("c", "r2", 1700);
+  t.l->pipeInput("z", "late-clock", 10000);
+  auto out = t.out->readKeyValuesToList();
+  std::multiset<std::string> results;
+  for (auto& kv : out) results.insert(kv.key + ":" + kv.value);
+  EXPECT_EQ(results, (std::multiset<std::string>{"a:l1+null", "b:null+r1", "c:l2+r2"}));
+}
+
+TEST(StreamStreamJoin, ARecordLaterThanWindowAndGraceIsDropped) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + b; },
+                      JoinWindows::ofTimeDifferenceAndGrace(2s, 1s)));
+  t.r->pipeInput("k", "b", 10000);
+  t.l->pipeInput("k", "a", 1000);  // 1 s + 2 s + 1 s grace < stream time 10 s
+  EXPECT_TRUE(t.out->isEmpty());
+  EXPECT_EQ(t.driver->droppedRecords(), 1);
+}
+
+TEST(StreamTableJoin, EachRecordSeesTheCurrentRowAndTableUpdatesEmitNothing) {
+  StreamsBuilder builder;
+  auto profiles = builder.table<std::string, std::string>("profiles");
+  auto orders = builder.stream<std::string, std::string>("orders");
+  orders.join(profiles, [](const std::string& o, const std::string& p) { return o + "@" + p; }).to("joined");
+  orders.leftJoin(profiles, [](const std::string& o, const std::optional<std::string>& p) { return o + "@" + show(p); })
+      .to("left-joined");
+  TopologyTestDriver driver(builder.build());
+  auto p = driver.createInputTopic<std::string, std::optional<std::string>>("profiles");
+  auto o = driver.createInputTopic<std::string, std::string>("orders");
+  auto joined = driver.createOutputTopic<std::string, std::string>("joined");
+  auto leftJoined = driver.createOutputTopic<std::string, std::string>("left-joined");
+  o.pipeInput("c1", "o1");
+  p.pipeInput("c1", std::string("gold"));
+  o.pipeInput("c1", "o2");
+  p.pipeInput("c1", std::string("silver"));
+  o.pipeInput("c1", "o3");
+  p.pipeInput("c1", std::nullopt);
+  o.pipeInput("c1", "o4");
+  EXPECT_EQ(joined.readValuesToList(), (std::vector<std::string>{"o2@gold", "o3@silver"}));
+  EXPECT_EQ(leftJoined.readValuesToList(), (std::vector<std::string>{"o1@null", "o2@gold", "o3@silver", "o4@null"}));
+}
+
+TEST(StreamTableJoin, AStreamWhoseKeyChangedIsRepartitionedFirst) {
+  StreamsBuilder builder;
+  auto profiles = builder.table<std::string, std::string>("profiles");
+  builder.stream<std::string, std::string>("orders")
+      .selectKey([](const std::string&, const std::string& v) { return v.substr(0, v.find(':')); })
+      .join(profiles, [](const std::string& o, const std::string& p) { return o + "@" + p; })
+      .to("joined");
+  Topology topology = builder.build();
+  EXPECT_EQ(topology.graph().repartitionTopics().size(), 1u);
+  TopologyTestDriver driver(topology);
+  auto p = driver.createInputTopic<std::string, std::optional<std::string>>("profiles");
+  auto o = driver.createInputTopic<std::string, std::string>("orders");
+  auto joined = driver.createOutputTopic<std::string, std::string>("joined");
+  p.pipeInput("c7", std::string("gold"));
+  o.pipeInput("order-1", "c7:o1");
+  EXPECT_EQ(joined.readKeyValue(), (KeyValue<std::string, std::string>{"c7", "c7:o1@gold"}));
+}
+
+TEST(TableTableJoin, ResultsFollowEitherSideAndDeletesPropagate) {
+  StreamsBuilder builder;
+  auto a = builder.table<std::string, std::string>("a");
+  auto b = builder.table<std::string, std::string>("b");
+  auto produced = Produced<std::string, std::optional<std::string>>::with(Serdes::String(), Serdes::String());
+  a.join(b, [](const std::string& x, const std::string& y) { return x + y; },
+         Materialized<std::string, std::string>::as("inner").withCachingDisabled())
+      .toStream()
+      .to("inner", produced);
+  a.leftJoin(b, [](const std::string& x, const std::optional<std::string>& y) { return x + show(y); })
+      .toStream()
+      .to("left", produced);
+  a.outerJoin(b, [](const std::optional<std::string>& x, const std::optional<std::string>& y) { return show(x) + show(y); })
+      .toStream()
+      .to("outer", produced);
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, std::optional<std::string>>("a");
+  auto inB = driver.createInputTopic<std::string, std::optional<std::string>>("b");
+  auto inner = driver.createOutputTopic<std::string, std::optional<std::string>>("inner");
+  auto left = driver.createOutputTopic<std::string, std::optional<std::string>>("left");
+  auto outer = driver.createOutputTopic<std::string, std::optional<std::string>>("outer");
+  using Out = std::vector<std::optional<std::string>>;
+  in.pipeInput("k", std::string("1"));
+  inB.pipeInput("k", std::string("x"));
+  in.pipeInput("k", std::string("2"));
+  inB.pipeInput("k", std::nullopt);
+  in.pipeInput("k", std::nullopt);
+  EXPECT_EQ(inner.readValuesToList(), (Out{"1x", "2x", std::nullopt}));
+  EXPECT_EQ(left.readValuesToList(), (Out{"1null", "1x", "2x", "2null", std::nullopt}));
+  EXPECT_EQ(outer.readValuesToList(), (Out{"1null", "1x", "2x", "2null", std::nullopt}));
+  auto innerStore = driver.getKeyValueStore<std::string, std::string>("inner");
+  EXPECT_EQ(innerStore->get("k"), std::nullopt);
+}
+
+TEST(GlobalTableJoin, StreamsJoinTheRowTheirKeySelectorPicks) {
+  StreamsBuilder builder;
+  auto countries = builder.globalTable<std::string, std::string>("countries",
+                                                                 Consumed<std::string, std::string>{},
+                                                                 Materialized<std::string, std::string>::as("countries"));
+  auto orders = builder.stream<std::string, std::string>("orders");  // order id -> country code
+  orders.join(countries, [](const std::string&, const std::string& code) { return code; },
+              [](const std::string& code, const std::string& name) { return code + "=" + name; })
+      .to("joined");
+  orders.leftJoin(countries, [](const std::string&, const std::string& code) { return code; },
+                  [](const std::string& code, const std::optional<std::string>& name) { return code + "=" + show(name); })
+      .to("left");
+  Topology topology = builder.build();
+  EXPECT_NE(topology.describe().toString().find("for global store (will not generate tasks)"), std::string::npos);
+  TopologyTestDriver driver(topology);
+  auto c = driver.createInputTopic<std::string, std::string>("countries");
+  auto o = driver.createInputTopic<std::string, std::string>("orders");
+  auto joined = driver.createOutputTopic<std::string, std::string>("joined");
+  auto left = driver.createOutputTopic<std::string, std::string>("left");
+  c.pipeInput("FR", "France");
+  o.pipeInput("o1", "FR");
+  o.pipeInput("o2", "XX");
+  EXPECT_EQ(joined.readKeyValuesToList(), (Pairs{{"o1", "FR=France"}}));
+  EXPECT_EQ(left.readValuesToList(), (std::vector<std::string>{"FR=France", "XX=null"}));
+  auto countryStore = driver.getKeyValueStore<std::string, std::string>("countries");
+  EXPECT_EQ(countryStore->get("FR"), "France");
+}
+
+}  // namespace
+}  // namespace kstreams
