@@ -90,13 +90,15 @@ std::vector<InternalTopicSpec> InternalTopicManager::repartitionTopics(
     }
   }
   // Joined topics must be co-partitioned: a repartition topic in a co-partition group takes
-  // the group's largest count (Kafka Streams does the same).
+  // the count of the group's user topics, or else the largest count among its repartition
+  // topics.
   for (const auto& group : graph.copartitionGroups()) {
-    int32_t count = 0;
+    int32_t userCount = 0, internalCount = 0;
     for (const auto& t : group) {
-      if (auto it = partitions.find(t); it != partitions.end()) count = std::max(count, it->second);
-      else if (auto r = resolved.find(t); r != resolved.end()) count = std::max(count, r->second);
+      if (auto it = partitions.find(t); it != partitions.end()) userCount = std::max(userCount, it->second);
+      else if (auto r = resolved.find(t); r != resolved.end()) internalCount = std::max(internalCount, r->second);
     }
+    const int32_t count = userCount > 0 ? userCount : internalCount;
     for (const auto& t : group) {
       auto spec = graph.repartitionTopics().find(t);
       if (spec != graph.repartitionTopics().end() && !spec->second.partitions && count > 0) resolved[t] = count;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "streams/global_ktable.h"
+#include "streams/internal/fk_join_nodes.h"
 #include "streams/internal/join_nodes.h"
 #include "streams/joined.h"
 #include "streams/kgrouped_stream.h"
@@ -227,6 +228,133 @@ KTable<K, VR> tableTableJoin(const KTable<K, V1>& self, const KTable<K, V2>& oth
 }
 
 }  // namespace internal
+
+namespace internal {
+
+// A hop through an internal topic: a sink writing `topic` and a source reading it back.
+// Returns the source's index.
+template <class K, class V>
+size_t addInternalTopicHop(TopologyGraph& graph, std::vector<size_t> parents, const std::string& topic, SerdePtr<K> ks,
+                           SerdePtr<V> vs, const std::string& lineage) {
+  graph.addRepartitionTopic({topic, std::nullopt});
+  GraphNode sink;
+  sink.kind = GraphNode::Kind::kSink;
+  sink.name = topic + "-sink";
+  sink.topics = {topic};
+  sink.internalTopics = true;
+  sink.inKey = &typeid(K);
+  sink.inValue = &typeid(V);
+  sink.lineage = lineage + "/sink";
+  sink.factory = [name = sink.name, topic, ks, vs](const SerdeDefaults& d) {
+    return std::make_unique<SinkNode<K, V>>(name, topic, true, nullptr, resolveSerde<K>(ks, d, true, name),
+                                            resolveSerde<V>(vs, d, false, name), nullptr);
+  };
+  graph.addNode(std::move(sink), parents);
+  GraphNode source;
+  source.kind = GraphNode::Kind::kSource;
+  source.name = topic + "-source";
+  source.topics = {topic};
+  source.internalTopics = true;
+  source.outKey = &typeid(K);
+  source.outValue = &typeid(V);
+  source.lineage = "internal:" + topic;
+  source.factory = [name = source.name, ks, vs](const SerdeDefaults& d) {
+    return std::make_unique<SourceNode<K, V>>(resolveSerde<K>(ks, d, true, name), resolveSerde<V>(vs, d, false, name),
+                                              nullptr);
+  };
+  return graph.addNode(std::move(source), std::vector<size_t>{});
+}
+
+template <JoinKind kKind, class K, class V, class KO, class VO, class VR, class Extractor, class Joiner>
+KTable<K, VR> foreignKeyJoin(const KTable<K, V>& self, const KTable<KO, VO>& other, Extractor foreignKey, Joiner joiner,
+                             const Materialized<K, VR>& m, const char* kind) {
+  auto& graph = *self.graph();
+  if (other.graph() != self.graph()) throw TopologyException("join() needs two tables of the same StreamsBuilder");
+  KTable<K, V> left = self.ensureMaterialized();
+  KTable<KO, VO> right = other.ensureMaterialized();
+  const std::string lineage = graph.childLineage(left.node(), kind);
+  const std::string base = TopologyGraph::stableName("KTABLE-FK-JOIN-", lineage);
+  const std::string subscriptionTopic = base + "-subscription-registration-topic";
+  const std::string responseTopic = base + "-subscription-response-topic";
+  const std::string subscriptions = base + "-subscription-store";
+  graph.addStore(keyValueStoreSpec<Bytes, Bytes, false>(subscriptions, true, true, false, {}, Serdes::Bytes(), Serdes::Bytes()));
+  SerdePtr<K> ks = left.keySerde();
+  SerdePtr<V> vs = left.valueSerde();
+  SerdePtr<KO> kos = right.keySerde();
+  SerdePtr<VO> vos = right.valueSerde();
+
+  GraphNode sender;
+  sender.kind = GraphNode::Kind::kProcessor;
+  sender.name = base + "-subscription-sender";
+  sender.inKey = &typeid(K);
+  sender.inValue = &typeid(Change<V>);
+  sender.outKey = &typeid(KO);
+  sender.outValue = &typeid(Bytes);
+  sender.lineage = lineage + "/subscribe";
+  sender.factory = [name = sender.name, foreignKey, ks, vs](const SerdeDefaults& d) {
+    return std::make_unique<SubscriptionSender<K, V, KO, Extractor>>(foreignKey, resolveSerde<K>(ks, d, true, name),
+                                                                     resolveSerde<V>(vs, d, false, name));
+  };
+  size_t senderIndex = graph.addNode(std::move(sender), std::vector<size_t>{left.node()});
+  size_t subscriptionSource = addInternalTopicHop<KO, Bytes>(graph, {senderIndex}, subscriptionTopic, kos,
+                                                             Serdes::Bytes(), lineage + "/subscriptions");
+  const std::string receiverName = base + "-subscription-receiver";
+  size_t receiver = addStoreProcessor(
+      graph, {subscriptionSource}, receiverName, lineage + "/receive", subscriptions, typeid(KO), typeid(Bytes), typeid(K),
+      typeid(Bytes), [=, rightStore = right.queryableStoreName()](const SerdeDefaults& d) {
+        return std::make_unique<SubscriptionReceiver<K, KO, VO>>(
+            subscriptions, rightStore, resolveSerde<K>(ks, d, true, receiverName),
+            resolveSerde<KO>(kos, d, true, receiverName), resolveSerde<VO>(vos, d, false, receiverName));
+      });
+  graph.connectStore(right.queryableStoreName(), receiver);
+  const std::string notifierName = base + "-right-change-notifier";
+  size_t notifier = addStoreProcessor(
+      graph, {right.node()}, notifierName, lineage + "/notify", subscriptions, typeid(KO), typeid(Change<VO>), typeid(K),
+      typeid(Bytes), [=](const SerdeDefaults& d) {
+        return std::make_unique<RightChangeNotifier<K, KO, VO>>(subscriptions, resolveSerde<K>(ks, d, true, notifierName),
+                                                                 resolveSerde<KO>(kos, d, true, notifierName),
+                                                                 resolveSerde<VO>(vos, d, false, notifierName));
+      });
+  size_t responseSource =
+      addInternalTopicHop<K, Bytes>(graph, {receiver, notifier}, responseTopic, ks, Serdes::Bytes(), lineage + "/responses");
+  const std::string joinerName = base + "-response-joiner";
+  size_t responses = addStoreProcessor(
+      graph, {responseSource}, joinerName, lineage + "/join", left.queryableStoreName(), typeid(K), typeid(Bytes), typeid(K),
+      typeid(Change<VR>), [=, leftStore = left.queryableStoreName()](const SerdeDefaults& d) {
+        return std::make_unique<ResponseJoiner<K, V, VO, VR, Joiner, kKind>>(
+            leftStore, joiner, resolveSerde<V>(vs, d, false, joinerName), resolveSerde<VO>(vos, d, false, joinerName));
+      });
+  std::set<std::string> subscriptionGroup = graph.sourceTopicsOf(right.node());
+  subscriptionGroup.insert(subscriptionTopic);
+  graph.addCopartitionGroup(std::move(subscriptionGroup));
+  std::set<std::string> responseGroup = graph.sourceTopicsOf(left.node());
+  responseGroup.insert(responseTopic);
+  graph.addCopartitionGroup(std::move(responseGroup));
+  // The result is always kept: a delete needs the value it deletes.
+  Materialized<K, VR> result = m;
+  if (result.storeName.empty()) result.storeName = base + "-result-store";
+  KTable<K, VR> joined(self.graph(), responses, ks, m.valueSerde, "");
+  return joined.mapValues([](const VR& v) { return v; }, result);
+}
+
+}  // namespace internal
+
+template <class K, class V>
+template <class KO, class VO, class Extractor, class Joiner, class VR>
+  requires std::is_invocable_v<Extractor&, const V&>
+KTable<K, VR> KTable<K, V>::join(const KTable<KO, VO>& other, Extractor foreignKey, Joiner joiner,
+                                 const Materialized<K, VR>& m) const {
+  return internal::foreignKeyJoin<internal::JoinKind::kInner, K, V, KO, VO, VR>(*this, other, foreignKey, joiner, m,
+                                                                               "fkJoin");
+}
+template <class K, class V>
+template <class KO, class VO, class Extractor, class Joiner, class VR>
+  requires std::is_invocable_v<Extractor&, const V&>
+KTable<K, VR> KTable<K, V>::leftJoin(const KTable<KO, VO>& other, Extractor foreignKey, Joiner joiner,
+                                     const Materialized<K, VR>& m) const {
+  return internal::foreignKeyJoin<internal::JoinKind::kLeft, K, V, KO, VO, VR>(*this, other, foreignKey, joiner, m,
+                                                                              "fkLeftJoin");
+}
 
 template <class K, class V>
 template <class V2, class Joiner, class VR>

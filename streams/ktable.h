@@ -61,6 +61,21 @@ class KTable {
             class VR = std::decay_t<std::invoke_result_t<Joiner&, const std::optional<V>&, const std::optional<V2>&>>>
   KTable<K, VR> outerJoin(const KTable<K, V2>& other, Joiner joiner, const Materialized<K, VR>& materialized = {}) const;
 
+  // Foreign-key joins: each row joins the row of `other` whose key foreignKey(value)
+  // extracts (KO(const V&)); joiner VR(const V&, const VO&), or for leftJoin
+  // VR(const V&, const std::optional<VO>&). The result is keyed by this table's key and
+  // updates as either side changes. No co-partitioning is needed between the tables.
+  template <class KO, class VO, class Extractor, class Joiner,
+            class VR = std::decay_t<std::invoke_result_t<Joiner&, const V&, const VO&>>>
+    requires std::is_invocable_v<Extractor&, const V&>
+  KTable<K, VR> join(const KTable<KO, VO>& other, Extractor foreignKey, Joiner joiner,
+                     const Materialized<K, VR>& materialized = {}) const;
+  template <class KO, class VO, class Extractor, class Joiner,
+            class VR = std::decay_t<std::invoke_result_t<Joiner&, const V&, const std::optional<VO>&>>>
+    requires std::is_invocable_v<Extractor&, const V&>
+  KTable<K, VR> leftJoin(const KTable<KO, VO>& other, Extractor foreignKey, Joiner joiner,
+                         const Materialized<K, VR>& materialized = {}) const;
+
   // This table with a store (its own, or a new one for a table that has none), for lookups.
   KTable ensureMaterialized() const;
 

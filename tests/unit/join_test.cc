@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/topology_test_driver.h"
+#include "streams/json_serde.h"
 #include "streams/streams_builder.h"
 
 namespace kstreams {
@@ -193,6 +194,60 @@ TEST(GlobalTableJoin, StreamsJoinTheRowTheirKeySelectorPicks) {
   EXPECT_EQ(left.readValuesToList(), (std::vector<std::string>{"FR=France", "XX=null"}));
   auto countryStore = driver.getKeyValueStore<std::string, std::string>("countries");
   EXPECT_EQ(countryStore->get("FR"), "France");
+}
+
+}  // namespace
+}  // namespace kstreams
+
+namespace kstreams {
+namespace {
+
+struct Order {
+  std::string customer;
+  int64_t amount = 0;
+  bool operator==(const Order&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, customer, amount)
+
+TEST(ForeignKeyJoin, RowsJoinTheRowTheirForeignKeyPointsAtAndFollowBothSides) {
+  StreamsBuilder builder;
+  auto orders = builder.table("orders", Consumed<std::string, Order>::with(Serdes::String(), Serdes::Json<Order>()));
+  auto customers = builder.table<std::string, std::string>("customers");  // customer -> name
+  auto produced = Produced<std::string, std::optional<std::string>>::with(Serdes::String(), Serdes::String());
+  orders.join(customers, [](const Order& o) { return o.customer; },
+              [](const Order& o, const std::string& name) { return name + ":" + std::to_string(o.amount); },
+              Materialized<std::string, std::string>::as("enriched").withCachingDisabled())
+      .toStream()
+      .to("enriched", produced);
+  orders.leftJoin(customers, [](const Order& o) { return o.customer; },
+                  [](const Order& o, const std::optional<std::string>& name) { return show(name) + ":" + std::to_string(o.amount); })
+      .toStream()
+      .to("left-enriched", produced);
+  TopologyTestDriver driver(builder.build());
+  auto o = driver.createInputTopic<std::string, std::optional<Order>>("orders", Serdes::String(), Serdes::Json<Order>());
+  auto c = driver.createInputTopic<std::string, std::optional<std::string>>("customers");
+  auto enriched = driver.getKeyValueStore<std::string, std::string>("enriched");
+  auto left = driver.createOutputTopic<std::string, std::optional<std::string>>("left-enriched");
+
+  o.pipeInput("o1", Order{"c1", 10});
+  EXPECT_EQ(enriched->get("o1"), std::nullopt) << "no customer yet";
+  c.pipeInput("c1", std::string("Ada"));
+  EXPECT_EQ(enriched->get("o1"), "Ada:10") << "the customer's arrival updates the order";
+  o.pipeInput("o2", Order{"c1", 20});
+  EXPECT_EQ(enriched->get("o2"), "Ada:20");
+  c.pipeInput("c1", std::string("Ada L."));
+  EXPECT_EQ(enriched->get("o1"), "Ada L.:10") << "a customer change reaches all its orders";
+  EXPECT_EQ(enriched->get("o2"), "Ada L.:20");
+  c.pipeInput("c2", std::string("Bob"));
+  o.pipeInput("o1", Order{"c2", 11});  // the order moves to another customer
+  EXPECT_EQ(enriched->get("o1"), "Bob:11");
+  c.pipeInput("c1", std::string("Ada again"));
+  EXPECT_EQ(enriched->get("o1"), "Bob:11") << "o1 no longer follows c1";
+  o.pipeInput("o2", std::nullopt);
+  EXPECT_EQ(enriched->get("o2"), std::nullopt) << "a deleted order leaves the result";
+  c.pipeInput("c2", std::nullopt);
+  EXPECT_EQ(enriched->get("o1"), std::nullopt) << "inner join: no customer, no row";
+  EXPECT_EQ(left.readKeyValuesToMap().at("o1"), "null:11") << "left join keeps the order";
 }
 
 }  // namespace
