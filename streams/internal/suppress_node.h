@@ -90,7 +90,8 @@ class SuppressNode final : public RecordInput<K, Change<V>> {
     if (fromStore) buffer_->remove(key);
   }
 
-  void emit(const std::string& keyBytes) {
+  // Takes the key by value: callers pass index_ entries, which remove() erases.
+  void emit(std::string keyBytes) {
     Bytes key{keyBytes};
     auto held = buffer_->get(key);
     remove(key, true);
