@@ -53,6 +53,7 @@ struct Joined {
     j.name = std::move(name);
     return j;
   }
+  Joined& withName(std::string n) { name = std::move(n); return *this; }
 };
 
 }  // namespace kstreams

@@ -28,10 +28,15 @@ size_t addMergeNode(TopologyGraph& graph, std::vector<size_t> parents, std::stri
   return graph.addNode(std::move(node), parents);
 }
 
+// The stream, repartitioned by its key first if its key may have changed. The join's own
+// serdes win over the stream's.
 template <class K, class V>
-KStream<K, V> repartitionedForJoin(const KStream<K, V>& stream, const std::string& name) {
+KStream<K, V> repartitionedForJoin(const KStream<K, V>& stream, const std::string& name, SerdePtr<K> keySerde,
+                                   SerdePtr<V> valueSerde) {
   if (!stream.repartitionRequired()) return stream;
-  return stream.repartition(Repartitioned<K, V>::as(name).withKeySerde(stream.keySerde()).withValueSerde(stream.valueSerde()));
+  return stream.repartition(Repartitioned<K, V>::as(name)
+                                .withKeySerde(keySerde ? keySerde : stream.keySerde())
+                                .withValueSerde(valueSerde ? valueSerde : stream.valueSerde()));
 }
 
 inline void addCopartitionGroup(TopologyGraph& graph, size_t a, size_t b) {
@@ -51,8 +56,8 @@ KStream<K, JoinResult<kKind, K, V1, V2, Joiner>> streamStreamJoin(const KStream<
   if (other.graph() != self.graph()) throw TopologyException("join() needs two streams of the same StreamsBuilder");
   const std::string lineage = graph.childLineage(self.node(), kind);
   const std::string base = sj.name.empty() ? TopologyGraph::stableName("KSTREAM-JOIN-", lineage) : sj.name;
-  KStream<K, V1> left = repartitionedForJoin(self, base + "-left");
-  KStream<K, V2> right = repartitionedForJoin(other, base + "-right");
+  KStream<K, V1> left = repartitionedForJoin(self, base + "-left", sj.keySerde, sj.valueSerde);
+  KStream<K, V2> right = repartitionedForJoin(other, base + "-right", sj.keySerde, sj.otherValueSerde);
   const std::string storeBase = sj.storeName.empty() ? base : sj.storeName;
   const std::string thisStore = storeBase + "-this-join-store", otherStore = storeBase + "-other-join-store";
   const std::string outerStore = kKind == JoinKind::kInner ? "" : storeBase + "-outer-shared-join-store";
@@ -123,7 +128,7 @@ KStream<K, JoinResult<kKind, K, V, VT, Joiner>> streamTableJoin(const KStream<K,
   auto& graph = *self.graph();
   const std::string lineage = graph.childLineage(self.node(), kind);
   const std::string base = j.name.empty() ? TopologyGraph::stableName("KSTREAM-JOIN-", lineage) : j.name;
-  KStream<K, V> stream = repartitionedForJoin(self, base + "-left");
+  KStream<K, V> stream = repartitionedForJoin(self, base + "-left", j.keySerde, j.valueSerde);
   KTable<K, VT> t = table.ensureMaterialized();
   const std::string name = j.name.empty() ? graph.newName("KSTREAM-JOIN-") : j.name;
   size_t index = addStoreProcessor(graph, {stream.node()}, name, lineage, t.queryableStoreName(), typeid(K), typeid(V),
