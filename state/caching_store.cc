@@ -1,5 +1,7 @@
 #include "state/caching_store.h"
 
+#include <vector>
+
 #include "state/overlay_iterator.h"
 
 namespace kstreams::internal {
@@ -124,14 +126,40 @@ std::unique_ptr<BytesIterator> CachingStore::range(std::optional<std::string_vie
 }
 
 void CachingStore::deleteRange(std::string_view from, std::string_view to) {
-  if (*openIterators_ == 0) {
-    for (auto it = entries_.lower_bound(from); it != entries_.end() && it->first < to;) {
+  // Dropping a range (expired window segments) must not swallow updates not yet written
+  // down: downstream still gets them, in the order they were written, as Kafka Streams
+  // forwards a cache's dirty windows even when the store behind it has expired them.
+  struct Pending {
+    std::string key;
+    std::optional<std::string> value, old;
+    int64_t timestamp;
+  };
+  std::vector<Pending> pending;
+  for (std::string_view key : lru_) {
+    if (key < from || key >= to) continue;
+    auto it = entries_.find(key);
+    if (it == entries_.end() || !it->second.dirty) continue;
+    std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
+    if (listener_ && (it->second.value || old))
+      pending.push_back(Pending{std::string(key), it->second.value, std::move(old), it->second.timestamp});
+  }
+  for (auto it = entries_.lower_bound(from); it != entries_.end() && it->first < to;) {
+    if (*openIterators_ == 0) {
       charge(-sizeOf(it->first, it->second.value));
       lru_.erase(it->second.lru);
       it = entries_.erase(it);
+    } else {
+      // An open iterator may point at the entry: keep it, as a clean tombstone.
+      charge(-static_cast<int64_t>(it->second.value ? it->second.value->size() : 0));
+      it->second.value.reset();
+      it->second.dirty = false;
+      ++it;
     }
   }
   inner_->deleteRange(from, to);
+  for (const Pending& p : pending)
+    listener_(p.key, p.value ? std::optional<std::string_view>(*p.value) : std::nullopt,
+              p.old ? std::optional<std::string_view>(*p.old) : std::nullopt, p.timestamp);
 }
 
 void CachingStore::clear() {

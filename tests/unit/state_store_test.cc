@@ -175,5 +175,33 @@ TEST(CachingStore, EvictsTheLeastRecentlyUsedEntryWhenOverBudget) {
   EXPECT_EQ(collect(cache.range(std::nullopt, std::nullopt, false)).size(), 5u);
 }
 
+TEST(CachingStore, ADroppedRangeStillForwardsItsUnflushedUpdatesAndKeepsTheRest) {
+  // Expiring window segments drops a range; windows updated since the last flush must still
+  // reach downstream (a suppress waiting for them to close), in the order they were written.
+  CacheBudget budget{1 << 20, 0};
+  auto inner = openInMemoryStore("s");
+  LocalStore* local = inner.get();
+  CachingStore cache(std::move(inner), budget);
+  std::vector<Flushed> flushed;
+  cache.setFlushListener([&](std::string_view k, std::optional<std::string_view> n, std::optional<std::string_view> o,
+                             int64_t) {
+    flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
+                       o ? std::optional<std::string>(*o) : std::nullopt});
+  });
+  cache.put("a2", "old", 0);
+  cache.flush();
+  flushed.clear();
+  cache.put("a2", "new", 1);
+  cache.put("a1", "x", 2);
+  cache.put("b1", "kept", 3);
+  cache.deleteRange("a", "b");
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"a2", "new", "old"}, {"a1", "x", std::nullopt}}));
+  EXPECT_EQ(cache.get("a2"), std::nullopt);
+  EXPECT_EQ(local->get("a2"), std::nullopt);
+  flushed.clear();
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"b1", "kept", std::nullopt}}));
+}
+
 }  // namespace
 }  // namespace kstreams::internal
