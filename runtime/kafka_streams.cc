@@ -336,15 +336,10 @@ std::vector<KafkaStreams::ThreadMetadata> KafkaStreams::metadataForLocalThreads(
 namespace kstreams {
 
 std::shared_ptr<void> KafkaStreams::queryView(const std::string& name, const std::type_info& key,
-                                              const std::type_info& value) const {
-  const auto& stores = topology_.graph().stores();
-  auto spec = stores.find(name);
-  if (spec == stores.end()) throw InvalidStateStoreException("the topology has no state store named " + name);
-  if (!spec->second.queryFactory || *spec->second.queryKey != key || *spec->second.queryValue != value)
-    throw InvalidStateStoreException("state store " + name + " holds " + internal::typeName(*spec->second.queryKey) +
-                                     " -> " + internal::typeName(*spec->second.queryValue) + ", not " +
-                                     internal::typeName(key) + " -> " + internal::typeName(value));
-  return spec->second.queryFactory(std::make_shared<internal::CompositeReader>(*registry_, name), config_.serdeDefaults());
+                                              const std::type_info& value, int kind) const {
+  const internal::StoreSpec& spec =
+      topology_.graph().queryableStore(name, static_cast<internal::StoreKind>(kind), key, value);
+  return spec.queryFactory(std::make_shared<internal::CompositeReader>(*registry_, name), config_.serdeDefaults());
 }
 
 KafkaStreams::KeyQueryMetadata KafkaStreams::queryMetadataForBytes(const std::string& store,

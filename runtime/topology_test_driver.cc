@@ -121,19 +121,11 @@ StateStore* TopologyTestDriver::getStateStore(const std::string& name) {
 
 std::shared_ptr<void> TopologyTestDriver::queryView(const std::string& name, const std::type_info& key,
                                                     const std::type_info& value, int kind) {
-  const auto& stores = topology_.graph().stores();
-  auto spec = stores.find(name);
-  if (spec == stores.end()) throw StreamsException("the topology has no state store named " + name);
-  if (static_cast<int>(spec->second.kind) != kind)
-    throw StreamsException("state store " + name + " is not a " +
-                           (kind == 0 ? "key-value" : kind == 1 ? "window" : "session") + " store");
-  if (!spec->second.queryFactory || *spec->second.queryKey != key || *spec->second.queryValue != value)
-    throw StreamsException("state store " + name + " holds " + internal::typeName(*spec->second.queryKey) + " -> " +
-                           internal::typeName(*spec->second.queryValue) + ", not " + internal::typeName(key) +
-                           " -> " + internal::typeName(value));
+  const internal::StoreSpec& spec =
+      topology_.graph().queryableStore(name, static_cast<internal::StoreKind>(kind), key, value);
   auto readers = registry_->readers(name);
   if (readers.empty()) throw StreamsException("state store " + name + " is not open");
-  return spec->second.queryFactory(readers.begin()->second, config_.serdeDefaults());
+  return spec.queryFactory(readers.begin()->second, config_.serdeDefaults());
 }
 
 void TopologyTestDriver::checkInputTopic(const std::string& topic) const {

@@ -5,6 +5,8 @@
 
 #include "streams/internal/topology_graph.h"
 
+#include "streams/errors.h"
+
 namespace kstreams::internal {
 namespace {
 
@@ -109,6 +111,22 @@ void TopologyGraph::addStore(StoreSpec store) {
     throw TopologyException("state store '" + store.name + "' is added twice; store names must be unique");
   std::string name = store.name;
   stores_.emplace(std::move(name), std::move(store));
+}
+
+const StoreSpec& TopologyGraph::queryableStore(const std::string& name, StoreKind kind, const std::type_info& key,
+                                              const std::type_info& value) const {
+  auto spec = stores_.find(name);
+  if (spec == stores_.end()) throw InvalidStateStoreException("the topology has no state store named " + name);
+  static const char* const kKinds[] = {"key-value", "window", "session"};
+  if (spec->second.kind != kind)
+    throw InvalidStateStoreException("state store " + name + " is a " + kKinds[static_cast<int>(spec->second.kind)] +
+                                     " store, not a " + kKinds[static_cast<int>(kind)] +
+                                     " store; query it with store(), windowStore() or sessionStore() to match");
+  if (!spec->second.queryFactory || *spec->second.queryKey != key || *spec->second.queryValue != value)
+    throw InvalidStateStoreException("state store " + name + " holds " + typeName(*spec->second.queryKey) + " -> " +
+                                     typeName(*spec->second.queryValue) + ", not " + typeName(key) + " -> " +
+                                     typeName(value));
+  return spec->second;
 }
 
 void TopologyGraph::connectStore(const std::string& store, size_t node) {

@@ -125,6 +125,10 @@ class TopologyGraph {
   // sub-topology.
   void connectStore(const std::string& store, size_t node);
   const std::map<std::string, StoreSpec>& stores() const { return stores_; }
+  // The store an interactive query names, checked against the kind and types the query
+  // asks for; throws InvalidStateStoreException saying what the store really is.
+  const StoreSpec& queryableStore(const std::string& name, StoreKind kind, const std::type_info& key,
+                                  const std::type_info& value) const;
 
   const std::vector<GraphNode>& nodes() const { return nodes_; }
   const GraphNode& node(size_t i) const { return nodes_.at(i); }

@@ -50,6 +50,12 @@ TEST(Windows, TumblingWindowsCountPerWindow) {
   auto store = h.driver->getWindowStore<std::string, int64_t>("per-minute");
   EXPECT_EQ(store->fetch("card", 0), 3);
   EXPECT_EQ(store->fetch("card", 0, 60000).toList().size(), 2u);
+  try {
+    h.driver->getKeyValueStore<std::string, int64_t>("per-minute");
+    FAIL() << "a window store is not a key-value store";
+  } catch (const InvalidStateStoreException& e) {
+    EXPECT_NE(std::string(e.what()).find("is a window store, not a key-value store"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Windows, HoppingWindowsPutARecordInEveryWindowThatContainsIt) {
