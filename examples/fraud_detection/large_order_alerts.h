@@ -1,6 +1,6 @@
 // The first fraud check users write: every order above a threshold becomes an alert.
 //
-//   orders (key: customer id, value: Order JSON)
+//   orders (value: Order JSON)
 //     -> filter(amount > threshold) -> mapValues(to FraudAlert) -> fraud_alerts
 #pragma once
 
@@ -20,13 +20,11 @@ struct LargeOrderOptions {
   std::function<void(const FraudAlert&)> onAlert;
 };
 
-inline void addLargeOrderAlerts(kstreams::StreamsBuilder& builder, const LargeOrderOptions& options) {
+inline void addLargeOrderAlerts(const kstreams::KStream<std::string, Order>& orders, const LargeOrderOptions& options) {
   using namespace kstreams;
   const double threshold = options.threshold;
   auto alerts =
-      builder
-          .stream(options.ordersTopic, Consumed<std::string, Order>::with(Serdes::String(), Serdes::Json<Order>())
-                                           .withName("orders-source"))
+      orders
           .filter([threshold](const std::string&, const Order& o) { return o.amount > threshold; },
                   Named::as("above-threshold"))
           .mapValues(
@@ -42,6 +40,11 @@ inline void addLargeOrderAlerts(kstreams::StreamsBuilder& builder, const LargeOr
   alerts.to(options.alertsTopic,
             Produced<std::string, FraudAlert>::with(Serdes::String(), Serdes::Json<FraudAlert>())
                 .withName("alerts-sink"));
+}
+
+// The check alone, reading options.ordersTopic.
+inline void addLargeOrderAlerts(kstreams::StreamsBuilder& builder, const LargeOrderOptions& options) {
+  addLargeOrderAlerts(orderStream(builder, options.ordersTopic), options);
 }
 
 }  // namespace fraud

@@ -1,7 +1,10 @@
 // The orders view: order count and total amount per customer, as a queryable table.
 //
-//   orders (key: customer id, value: Order JSON)
-//     -> groupByKey -> aggregate(count, total) -> store "orders-per-customer"
+//   orders (key: card id, value: Order JSON)
+//     -> groupBy(customer id) -> aggregate(count, total) -> store "orders-per-customer"
+//
+// Grouping by the customer repartitions the orders through "<application.id>-
+// orders-by-customer-repartition", so each customer's orders meet in one task.
 #pragma once
 
 #include "examples/fraud_detection/orders.h"
@@ -23,7 +26,10 @@ inline kstreams::KTable<std::string, CustomerTotals> addCustomerTotals(kstreams:
   using namespace kstreams;
   return builder
       .stream(ordersTopic, Consumed<std::string, fraud::Order>::with(Serdes::String(), Serdes::Json<fraud::Order>()))
-      .groupByKey()
+      .groupBy([](const std::string&, const fraud::Order& o) { return o.customer_id; },
+               Grouped<std::string, fraud::Order>::as("orders-by-customer")
+                   .withKeySerde(Serdes::String())
+                   .withValueSerde(Serdes::Json<fraud::Order>()))
       .aggregate([] { return CustomerTotals{}; },
                  [](const std::string&, const fraud::Order& o, const CustomerTotals& t) {
                    return CustomerTotals{t.orders + 1, t.total + o.amount};
