@@ -48,6 +48,8 @@ template <class K, class V1, class V2>
 struct StreamJoined;
 template <class K, class V, class VT>
 struct Joined;
+template <class K, class V>
+struct Materialized;
 class StreamsBuilder;
 
 template <class K, class V>
@@ -90,6 +92,13 @@ class KStream {
   // reads it back, so that each record lands on the partition (and the task) of its key.
   // Starts a new sub-topology.
   KStream repartition(const Repartitioned<K, V>& repartitioned = {}) const;
+
+  // The stream as a table: each record sets its key's row; in a stream of optional values a
+  // null value deletes it, and records with a null key are dropped. A stream whose key may
+  // have changed is repartitioned first. The table is kept in a store, named by
+  // `materialized` to query it. Defined in ktable.h.
+  KTable<KeyPayload, ValuePayload> toTable(const Named& named = {},
+                                           const Materialized<KeyPayload, ValuePayload>& materialized = {}) const;
 
   // Groups records by key for an aggregation (count, reduce, aggregate, windowedBy). If the
   // key may have changed since the stream was read (map, selectKey, ...), the records go

@@ -246,4 +246,30 @@ KStream<K, std::optional<V>> KTable<K, V>::toStream(const Named& named) const {
       keySerde_, valueSerde_, false);
 }
 
+template <class K, class V>
+KTable<typename KStream<K, V>::KeyPayload, typename KStream<K, V>::ValuePayload> KStream<K, V>::toTable(
+    const Named& named, const Materialized<KeyPayload, ValuePayload>& materialized) const {
+  using KT = KeyPayload;
+  using VT = ValuePayload;
+  auto& graph = *graph_;
+  const std::string lineage = graph.childLineage(node_, "toTable");
+  const std::string name = named.name.empty() ? graph.newName("KSTREAM-TOTABLE-") : named.name;
+  KStream<K, V> in = *this;
+  if (repartitionRequired_)
+    in = repartition(Repartitioned<K, V>::as(name).withKeySerde(keySerde_).withValueSerde(valueSerde_));
+  const std::string store = materialized.storeName.empty()
+                                ? internal::TopologyGraph::stableName("KSTREAM-TOTABLE-STATE-STORE-", lineage)
+                                : materialized.storeName;
+  SerdePtr<KT> ks = materialized.keySerde ? materialized.keySerde : keySerde_;
+  SerdePtr<VT> vs = materialized.valueSerde ? materialized.valueSerde : valueSerde_;
+  internal::addTableStore<KT, VT>(graph, store, materialized, ks, vs);
+  size_t index = internal::addStoreProcessor(
+      graph, {in.node()}, name, lineage, store, typeid(K), typeid(V), typeid(KT), typeid(Change<VT>),
+      [name, store](const internal::SerdeDefaults&) {
+        return std::make_unique<internal::TableSourceNode<KT, VT, K, V>>(name, store);
+      });
+  return KTable<KT, VT>(graph_, index, ks, vs, store);
+}
+
 }  // namespace kstreams
+

@@ -81,10 +81,11 @@ class StreamAggregateNode final : public RecordInput<K, V> {
   Downstream<K, Change<VR>> out_;
 };
 
-// A table read from a topic: a record sets its key's row, a tombstone deletes it. Records
-// with a null key are dropped (and counted).
-template <class K, class V>
-class TableSourceNode final : public RecordInput<std::optional<K>, std::optional<V>> {
+// A table read from a topic (InK, InV optional) or made from a stream (KStream::toTable):
+// a record sets its key's row, a null value deletes it. Records with a null key are
+// dropped (and counted).
+template <class K, class V, class InK = std::optional<K>, class InV = std::optional<V>>
+class TableSourceNode final : public RecordInput<InK, InV> {
  public:
   TableSourceNode(std::string name, std::string store) : name_(std::move(name)), storeName_(std::move(store)) {}
   void init(TaskContext& context) override {
@@ -92,19 +93,30 @@ class TableSourceNode final : public RecordInput<std::optional<K>, std::optional
     table_.attach(context, storeName_, out_);
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
-  void process(Record<std::optional<K>, std::optional<V>>&& r) override {
-    if (!r.key) {
-      this->context_->recordDropped(name_, "a table record has a null key");
-      return;
+  void process(Record<InK, InV>&& r) override {
+    if constexpr (NullableTraits<InK>::kNullable) {
+      if (!r.key) {
+        this->context_->recordDropped(name_, "a table record has a null key");
+        return;
+      }
     }
-    std::optional<ValueAndTimestamp<V>> old = table_.get(*r.key);
-    if (!old && !r.value) return;  // deleting a row that does not exist changes nothing
+    K key = std::move(payload(r.key));
+    std::optional<V> value;
+    if constexpr (NullableTraits<InV>::kNullable) value = std::move(r.value);
+    else value = std::move(r.value);
+    std::optional<ValueAndTimestamp<V>> old = table_.get(key);
+    if (!old && !value) return;  // deleting a row that does not exist changes nothing
     std::optional<V> oldValue;
     if (old) oldValue = std::move(old->value);
-    table_.write(std::move(*r.key), std::move(r.value), std::move(oldValue), r.timestamp, std::move(r.headers));
+    table_.write(std::move(key), std::move(value), std::move(oldValue), r.timestamp, std::move(r.headers));
   }
 
  private:
+  template <class T>
+  static auto& payload(T& t) {
+    if constexpr (NullableTraits<T>::kNullable) return *t;
+    else return t;
+  }
   std::string name_;
   std::string storeName_;
   TableWriter<K, V> table_;

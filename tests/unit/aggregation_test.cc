@@ -142,6 +142,34 @@ TEST(Table, ASourceTableUpsertsAndTombstonesDelete) {
   EXPECT_EQ(store->get("u2"), std::nullopt);
 }
 
+TEST(Table, AStreamBecomesATableAndARekeyedOneIsRepartitionedFirst) {
+  StreamsBuilder builder;
+  auto events = builder.stream("events", Consumed<std::string, std::optional<std::string>>::with(Serdes::String(),
+                                                                                               Serdes::String()));
+  events.toTable(Named::as("latest"), Materialized<std::string, std::string>::as("latest-store").withCachingDisabled())
+      .toStream()
+      .to("latest-changes", Produced<std::string, std::optional<std::string>>::with(Serdes::String(), Serdes::String()));
+  builder.stream("names", Consumed<std::string, std::string>::with(Serdes::String(), Serdes::String()))
+      .selectKey([](const std::string&, const std::string& v) { return v.substr(0, 1); })
+      .toTable(Named::as("by-initial"), Materialized<std::string, std::string>::as("by-initial-store").withCachingDisabled());
+  Topology topology = builder.build();
+  EXPECT_NE(topology.describe().toString().find("by-initial-repartition"), std::string::npos)
+      << topology.describe().toString();
+  TopologyTestDriver driver(topology);
+  auto in = driver.createInputTopic<std::string, std::optional<std::string>>("events");
+  auto out = driver.createOutputTopic<std::string, std::optional<std::string>>("latest-changes");
+  in.pipeInput("k", std::string("a"));
+  in.pipeInput("k", std::string("b"));
+  in.pipeInput("k", std::nullopt);
+  using Changes = std::vector<KeyValue<std::string, std::optional<std::string>>>;
+  EXPECT_EQ(out.readKeyValuesToList(), (Changes{{"k", "a"}, {"k", "b"}, {"k", std::nullopt}}));
+  auto names = driver.createInputTopic<std::string, std::string>("names");
+  names.pipeInput("1", "ada");
+  names.pipeInput("2", "alan");
+  auto byInitial = driver.getKeyValueStore<std::string, std::string>("by-initial-store");
+  EXPECT_EQ(byInitial->get("a"), "alan");
+}
+
 TEST(Table, FilterAndMapValuesPropagateChangesAndTombstones) {
   StreamsBuilder builder;
   auto balances = builder.table<std::string, int64_t>("balances", {},
