@@ -54,9 +54,11 @@ class StreamsBuilder {
   GlobalKTable<K, V> globalTable(const std::string& topic, const Consumed<K, V>& consumed = {},
                                  const Materialized<K, V>& materialized = {});
 
-  // Adds a store for processors of KStream::process to use by name.
-  template <class K, class V>
-  StreamsBuilder& addStateStore(const StoreBuilder<K, V>& store) {
+  // Adds a store for processors of KStream::process to use by name: a key-value store
+  // (Stores::keyValueStoreBuilder) or a window store (Stores::windowStoreBuilder).
+  template <class Builder>
+    requires requires(const Builder& b) { b.spec(); }
+  StreamsBuilder& addStateStore(const Builder& store) {
     graph_->addStore(store.spec());
     return *this;
   }

@@ -26,6 +26,21 @@ class GetPut : public kstreams::Processor<std::string, Bytes> {
   kstreams::KeyValueStore<std::string, Bytes>* store_ = nullptr;
 };
 
+// Puts every record into a window store at its timestamp.
+class WindowPut : public kstreams::Processor<std::string, Bytes> {
+ public:
+  void init(kstreams::ProcessorContext<kstreams::Void, kstreams::Void>& ctx) override {
+    store_ = &ctx.getStateStore<kstreams::WindowStore<std::string, Bytes>>("bench-store");
+  }
+  void process(kstreams::Record<std::string, Bytes> r) override { store_->put(r.key, r.value, r.timestamp); }
+
+ private:
+  kstreams::WindowStore<std::string, Bytes>* store_ = nullptr;
+};
+
+// The joiners return the left value, as the Kafka Streams baseline's do.
+Bytes left(const Bytes& v1, const Bytes&) { return v1; }
+
 }  // namespace
 
 int runStreamsScenario(const Options& o, Meter& meter) {
@@ -42,8 +57,26 @@ int runStreamsScenario(const Options& o, Meter& meter) {
   } else if (o.scenario == "streamprocesswithstatestore") {
     builder.addStateStore(Stores::keyValueStoreBuilder<std::string, Bytes>(Stores::persistentKeyValueStore("bench-store")));
     counted(o.inputTopic).process([] { return std::make_unique<GetPut>(); }, {"bench-store"});
+  } else if (o.scenario == "streamprocesswithwindowstore") {
+    builder.addStateStore(Stores::windowStoreBuilder<std::string, Bytes>("bench-store", std::chrono::minutes(10),
+                                                                         std::chrono::minutes(1)));
+    counted(o.inputTopic).process([] { return std::make_unique<WindowPut>(); }, {"bench-store"});
   } else if (o.scenario == "streamcount") {
     counted(o.inputTopic).groupByKey().count();
+  } else if (o.scenario == "streamcountwindowed") {
+    counted(o.inputTopic).groupByKey().windowedBy(TimeWindows::ofSizeWithNoGrace(std::chrono::minutes(1))).count();
+  } else if (o.scenario == "streamtablejoin") {
+    auto table = builder.table<std::string, Bytes>(o.tableTopic);
+    counted(o.inputTopic).join(table, left).to(o.outputTopic);
+  } else if (o.scenario == "streamstreamjoin") {
+    auto other = builder.stream<std::string, Bytes>(o.secondInputTopic);
+    counted(o.inputTopic)
+        .join(other, left, JoinWindows::ofTimeDifferenceWithNoGrace(std::chrono::minutes(1)))
+        .to(o.outputTopic);
+  } else if (o.scenario == "tabletablejoin") {
+    // As the baseline: the left table is the counted input stream made a table.
+    auto right = builder.table<std::string, Bytes>(o.secondInputTopic);
+    counted(o.inputTopic).toTable().join(right, left).toStream().to(o.outputTopic);
   } else {
     fmt::print(stderr, "kstreams-bench: unsupported scenario {}\n", o.scenario);
     return 3;
