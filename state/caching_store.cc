@@ -83,38 +83,56 @@ void CachingStore::put(std::string_view key, std::optional<std::string_view> val
   evictWhileOverBudget();
 }
 
-void CachingStore::writeDown(Map::iterator it) {
-  Entry& e = it->second;
+void CachingStore::writeDown(const std::string& key, Entry& e) {
   if (!e.dirty) return;
   e.dirty = false;
-  std::optional<std::string> old = listener_ ? inner_->get(it->first) : std::nullopt;
-  inner_->put(it->first, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
+  std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
+  inner_->put(key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
   if (listener_ && (e.value || old)) {
     // Copies: the listener may write to this cache again (a downstream processor of the same
-    // store), which may move entries.
-    std::string key = it->first;
-    std::optional<std::string> value = e.value;
-    listener_(key, value ? std::optional<std::string_view>(*value) : std::nullopt,
+    // store), which changes the entry.
+    const std::string k = key;
+    const std::optional<std::string> value = e.value;
+    listener_(k, value ? std::optional<std::string_view>(*value) : std::nullopt,
               old ? std::optional<std::string_view>(*old) : std::nullopt, e.timestamp);
   }
 }
 
+namespace {
+struct Flag {
+  explicit Flag(bool& f) : f_(f) { f_ = true; }
+  ~Flag() { f_ = false; }
+  bool& f_;
+};
+}  // namespace
+
 void CachingStore::flush() {
-  // Oldest first, as the entries were written. Writing down never removes entries.
-  for (auto key = lru_.begin(); key != lru_.end(); ++key) {
-    auto it = entries_.find(*key);
-    if (it != entries_.end()) writeDown(it);
+  {
+    Flag busy(writingDown_);
+    // Oldest first, as the entries were written. Nothing is erased meanwhile (eviction
+    // waits), and entries the listener adds go to the end of lru_, to be written too.
+    for (auto key = lru_.begin(); key != lru_.end(); ++key) {
+      auto it = entries_.find(*key);
+      if (it != entries_.end()) writeDown(it->first, it->second);
+    }
   }
   inner_->flush();
+  evictWhileOverBudget();
 }
 
 void CachingStore::evictWhileOverBudget() {
+  if (writingDown_) return;  // the outer flush or eviction evicts when it is done
+  Flag busy(writingDown_);
   while (budget_.usedBytes > budget_.maxBytes && !lru_.empty() && *openIterators_ == 0) {
+    // Taken out of the cache before it is written down, so that what the listener does to
+    // this cache cannot touch it.
     auto it = entries_.find(lru_.front());
-    writeDown(it);
-    charge(-sizeOf(it->first, it->second.value));
-    lru_.erase(it->second.lru);
+    const std::string key = it->first;
+    Entry e = std::move(it->second);
+    charge(-sizeOf(key, e.value));
+    lru_.erase(e.lru);
     entries_.erase(it);
+    writeDown(key, e);
   }
 }
 
@@ -144,12 +162,13 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
       pending.push_back(Pending{std::string(key), it->second.value, std::move(old), it->second.timestamp});
   }
   for (auto it = entries_.lower_bound(from); it != entries_.end() && it->first < to;) {
-    if (*openIterators_ == 0) {
+    if (*openIterators_ == 0 && !writingDown_) {
       charge(-sizeOf(it->first, it->second.value));
       lru_.erase(it->second.lru);
       it = entries_.erase(it);
     } else {
-      // An open iterator may point at the entry: keep it, as a clean tombstone.
+      // An open iterator, or the loop writing entries down, may point at the entry: keep
+      // it, as a clean tombstone.
       charge(-static_cast<int64_t>(it->second.value ? it->second.value->size() : 0));
       it->second.value.reset();
       it->second.dirty = false;

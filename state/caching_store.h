@@ -58,7 +58,9 @@ class CachingStore final : public KeyValueBytesStore {
 
   Map::iterator insert(std::string_view key);
   void touch(Entry& entry);
-  void writeDown(Map::iterator it);
+  // Writes a dirty entry to the inner store and tells the flush listener. The listener may
+  // read and write this cache (and, through a join, another cache that calls back here).
+  void writeDown(const std::string& key, Entry& entry);
   void evictWhileOverBudget();
   void charge(int64_t bytes);
   static int64_t sizeOf(std::string_view key, const std::optional<std::string>& value);
@@ -68,6 +70,9 @@ class CachingStore final : public KeyValueBytesStore {
   Map entries_;
   std::list<std::string_view> lru_;  // least recently used first
   int64_t bytes_ = 0;
+  // A flush or an eviction is writing entries down: eviction waits (entries must not vanish
+  // under the loop that writes them), so re-entrant reads through the listener are safe.
+  bool writingDown_ = false;
   CacheFlushListener listener_;
   // Open iterators view entries_: eviction waits while any is open.
   std::shared_ptr<int> openIterators_ = std::make_shared<int>(0);

@@ -127,17 +127,21 @@ struct Flushed {
   bool operator==(const Flushed&) const = default;
 };
 
+void recordFlushes(CachingStore& cache, std::vector<Flushed>& flushed) {
+  cache.setFlushListener([&flushed](std::string_view k, std::optional<std::string_view> n,
+                                    std::optional<std::string_view> o, int64_t) {
+    flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
+                       o ? std::optional<std::string>(*o) : std::nullopt});
+  });
+}
+
 TEST(CachingStore, MergesRepeatedUpdatesAndFlushesTheLatestOnce) {
   CacheBudget budget{1 << 20, 0};
   auto inner = openInMemoryStore("s");
   LocalStore* local = inner.get();
   CachingStore cache(std::move(inner), budget);
   std::vector<Flushed> flushed;
-  cache.setFlushListener([&](std::string_view k, std::optional<std::string_view> n, std::optional<std::string_view> o,
-                             int64_t) {
-    flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
-                       o ? std::optional<std::string>(*o) : std::nullopt});
-  });
+  recordFlushes(cache, flushed);
   for (int i = 1; i <= 5; ++i) cache.put("a", std::to_string(i), i);
   cache.put("b", "x", 6);
   EXPECT_EQ(local->get("a"), std::nullopt) << "nothing reaches the store before a flush";
@@ -183,11 +187,7 @@ TEST(CachingStore, ADroppedRangeStillForwardsItsUnflushedUpdatesAndKeepsTheRest)
   LocalStore* local = inner.get();
   CachingStore cache(std::move(inner), budget);
   std::vector<Flushed> flushed;
-  cache.setFlushListener([&](std::string_view k, std::optional<std::string_view> n, std::optional<std::string_view> o,
-                             int64_t) {
-    flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
-                       o ? std::optional<std::string>(*o) : std::nullopt});
-  });
+  recordFlushes(cache, flushed);
   cache.put("a2", "old", 0);
   cache.flush();
   flushed.clear();
@@ -201,6 +201,39 @@ TEST(CachingStore, ADroppedRangeStillForwardsItsUnflushedUpdatesAndKeepsTheRest)
   flushed.clear();
   cache.flush();
   EXPECT_EQ(flushed, (std::vector<Flushed>{{"b1", "kept", std::nullopt}}));
+}
+
+TEST(CachingStore, ListenersThatReadEachOthersCacheWhileEvictingLoseNothing) {
+  // A table-table join: each table's flush listener looks up the other table, whose cache
+  // may evict (and call back) in the middle of the first one's eviction.
+  CacheBudget budget{2000, 0};
+  auto leftInner = openInMemoryStore("l"), rightInner = openInMemoryStore("r");
+  LocalStore *leftStore = leftInner.get(), *rightStore = rightInner.get();
+  CachingStore left(std::move(leftInner), budget), right(std::move(rightInner), budget);
+  int flushed = 0;
+  left.setFlushListener([&](std::string_view k, auto, auto, int64_t) {
+    ++flushed;
+    right.get(std::string(k));
+  });
+  right.setFlushListener([&](std::string_view k, auto, auto, int64_t) {
+    ++flushed;
+    left.get(std::string(k));
+  });
+  for (int i = 0; i < 500; ++i) {
+    const std::string key = "key-" + std::to_string(i % 137);
+    left.put(key, "l" + std::to_string(i), i);
+    right.put(key, "r" + std::to_string(i), i);
+  }
+  left.flush();
+  right.flush();
+  EXPECT_GT(flushed, 0);
+  for (int k = 0; k < 137; ++k) {
+    const std::string key = "key-" + std::to_string(k);
+    const int last = 500 - 137 + ((k - (500 - 137) % 137 + 137) % 137);  // the last i with i % 137 == k
+    EXPECT_EQ(leftStore->get(key), "l" + std::to_string(last)) << key;
+    EXPECT_EQ(rightStore->get(key), "r" + std::to_string(last)) << key;
+  }
+  EXPECT_LE(budget.usedBytes, budget.maxBytes);
 }
 
 }  // namespace
