@@ -336,9 +336,10 @@ std::vector<KafkaStreams::ThreadMetadata> KafkaStreams::metadataForLocalThreads(
 namespace kstreams {
 
 std::shared_ptr<void> KafkaStreams::queryView(const std::string& name, const std::type_info& key,
-                                              const std::type_info& value, int kind) const {
+                                              const std::type_info& value,
+                                              internal::StoreKind kind) const {
   const internal::StoreSpec& spec =
-      topology_.graph().queryableStore(name, static_cast<internal::StoreKind>(kind), key, value);
+      topology_.graph().queryableStore(name, kind, key, value);
   return spec.queryFactory(std::make_shared<internal::CompositeReader>(*registry_, name), config_.serdeDefaults());
 }
 

@@ -117,16 +117,19 @@ class KafkaStreams {
   // its timestamp. Throws InvalidStateStoreException for an unknown store or other types.
   template <class K, class V>
   std::shared_ptr<ReadOnlyKeyValueStore<K, V>> store(const std::string& name) const {
-    return std::static_pointer_cast<ReadOnlyKeyValueStore<K, V>>(queryView(name, typeid(K), typeid(V), 0));
+    return std::static_pointer_cast<ReadOnlyKeyValueStore<K, V>>(
+        queryView(name, typeid(K), typeid(V), internal::StoreKind::kKeyValue));
   }
   // The same for window and session stores (windowed aggregations).
   template <class K, class V>
   std::shared_ptr<ReadOnlyWindowStore<K, V>> windowStore(const std::string& name) const {
-    return std::static_pointer_cast<ReadOnlyWindowStore<K, V>>(queryView(name, typeid(K), typeid(V), 1));
+    return std::static_pointer_cast<ReadOnlyWindowStore<K, V>>(
+        queryView(name, typeid(K), typeid(V), internal::StoreKind::kWindow));
   }
   template <class K, class V>
   std::shared_ptr<ReadOnlySessionStore<K, V>> sessionStore(const std::string& name) const {
-    return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(queryView(name, typeid(K), typeid(V), 2));
+    return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(
+        queryView(name, typeid(K), typeid(V), internal::StoreKind::kSession));
   }
   // Which partition (and task) of store `name` owns `key`, and whether it is in this
   // instance. Keys are placed by murmur2 of their serialized bytes, as Kafka's producer does.
@@ -154,9 +157,8 @@ class KafkaStreams {
   // Under mutex_: moves to `state` and returns the transition to report, if any.
   void transition(std::unique_lock<std::mutex>& lock, State state);
   State stateFromThreads() const;
-  // kind: 0 key-value, 1 window, 2 session (internal::StoreKind).
   std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value,
-                                  int kind) const;
+                                  internal::StoreKind kind) const;
   KeyQueryMetadata queryMetadataForBytes(const std::string& store, const std::string& keyBytes) const;
   // Reads (or makes) this instance's process id under its state directory, and locks it so
   // that no other running instance uses the same state directory.

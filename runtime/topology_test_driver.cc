@@ -120,9 +120,10 @@ StateStore* TopologyTestDriver::getStateStore(const std::string& name) {
 }
 
 std::shared_ptr<void> TopologyTestDriver::queryView(const std::string& name, const std::type_info& key,
-                                                    const std::type_info& value, int kind) {
+                                                    const std::type_info& value,
+                                              internal::StoreKind kind) {
   const internal::StoreSpec& spec =
-      topology_.graph().queryableStore(name, static_cast<internal::StoreKind>(kind), key, value);
+      topology_.graph().queryableStore(name, kind, key, value);
   auto readers = registry_->readers(name);
   if (readers.empty()) throw StreamsException("state store " + name + " is not open");
   return spec.queryFactory(readers.begin()->second, config_.serdeDefaults());

@@ -168,11 +168,13 @@ class TopologyTestDriver {
   // Read-only views of window and session stores.
   template <class K, class V>
   std::shared_ptr<ReadOnlyWindowStore<K, V>> getWindowStore(const std::string& name) {
-    return std::static_pointer_cast<ReadOnlyWindowStore<K, V>>(queryView(name, typeid(K), typeid(V), 1));
+    return std::static_pointer_cast<ReadOnlyWindowStore<K, V>>(
+        queryView(name, typeid(K), typeid(V), internal::StoreKind::kWindow));
   }
   template <class K, class V>
   std::shared_ptr<ReadOnlySessionStore<K, V>> getSessionStore(const std::string& name) {
-    return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(queryView(name, typeid(K), typeid(V), 2));
+    return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(
+        queryView(name, typeid(K), typeid(V), internal::StoreKind::kSession));
   }
   // The store as processors see it, for stores added through the Processor API.
   StateStore* getStateStore(const std::string& name);
@@ -207,9 +209,8 @@ class TopologyTestDriver {
   // Processes, flushes caches and processes what that forwarded, until nothing moves; then
   // commits the stores, as a commit of a running application would.
   void commit();
-  // kind: 0 key-value, 1 window, 2 session (internal::StoreKind).
   std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value,
-                                  int kind = 0);
+                                  internal::StoreKind kind = internal::StoreKind::kKeyValue);
   template <class T>
   SerdeFor<T> serde(const SerdeFor<T>& given, bool isKey, const std::string& topic) {
     return internal::resolveSerde<T>(given, config_.serdeDefaults(), isKey, "test topic " + topic);

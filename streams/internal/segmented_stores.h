@@ -73,6 +73,21 @@ class Segments {
   int64_t dropped_ = 0;
 };
 
+// Tells `listener` about each entry the cache of `store` writes down, with its key decoded by
+// decodeKey and its values by valueSerde (see TypedKeyValueStore::setFlushListener).
+template <class K, class V, class DecodeKey>
+void setDecodingFlushListener(KeyValueBytesStore& store, SerdePtr<V> valueSerde, DecodeKey decodeKey,
+                              std::function<void(K, std::optional<V>, std::optional<V>, int64_t)> listener) {
+  store.setFlushListener([valueSerde = std::move(valueSerde), decodeKey = std::move(decodeKey),
+                          listener = std::move(listener)](std::string_view k, std::optional<std::string_view> n,
+                                                          std::optional<std::string_view> o, int64_t ts) {
+    std::optional<V> newValue, oldValue;
+    if (n) newValue = valueSerde->deserialize(*n);
+    if (o) oldValue = valueSerde->deserialize(*o);
+    listener(decodeKey(k), std::move(newValue), std::move(oldValue), ts);
+  });
+}
+
 // Iterates several ranges one after another, keeping the entries a filter accepts.
 class FilteredChain final : public BytesIterator {
  public:
@@ -176,13 +191,8 @@ class TypedWindowStore final : public WindowStore<K, V> {
   bool cachingEnabled() const { return bytes_->cachingEnabled(); }
   // Called with each window the cache writes down (see TypedKeyValueStore::setFlushListener).
   void setFlushListener(std::function<void(Windowed<K>, std::optional<V>, std::optional<V>, int64_t)> listener) {
-    bytes_->setFlushListener([this, listener = std::move(listener)](std::string_view k, std::optional<std::string_view> n,
-                                                                    std::optional<std::string_view> o, int64_t ts) {
-      std::optional<V> newValue, oldValue;
-      if (n) newValue = valueSerde_->deserialize(*n);
-      if (o) oldValue = valueSerde_->deserialize(*o);
-      listener(windowedKey(k), std::move(newValue), std::move(oldValue), ts);
-    });
+    setDecodingFlushListener(*bytes_, valueSerde_, [this](std::string_view k) { return windowedKey(k); },
+                             std::move(listener));
   }
   const Segments& segments() const { return segments_; }
 
@@ -274,13 +284,8 @@ class TypedSessionStore final : public SessionStore<K, V> {
 
   bool cachingEnabled() const { return bytes_->cachingEnabled(); }
   void setFlushListener(std::function<void(Windowed<K>, std::optional<V>, std::optional<V>, int64_t)> listener) {
-    bytes_->setFlushListener([this, listener = std::move(listener)](std::string_view k, std::optional<std::string_view> n,
-                                                                    std::optional<std::string_view> o, int64_t ts) {
-      std::optional<V> newValue, oldValue;
-      if (n) newValue = valueSerde_->deserialize(*n);
-      if (o) oldValue = valueSerde_->deserialize(*o);
-      listener(sessionKey(k), std::move(newValue), std::move(oldValue), ts);
-    });
+    setDecodingFlushListener(*bytes_, valueSerde_, [this](std::string_view k) { return sessionKey(k); },
+                             std::move(listener));
   }
   const Segments& segments() const { return segments_; }
 

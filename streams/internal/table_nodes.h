@@ -38,6 +38,16 @@ class TableWriter {
 
   std::optional<ValueAndTimestamp<V>> get(const K& key) { return store_->get(key); }
 
+  // Sets the row to value (deletes it when absent) and forwards the change with the value it
+  // replaces; deleting a row that does not exist changes nothing.
+  void set(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
+    std::optional<ValueAndTimestamp<V>> old = get(key);
+    if (!old && !value) return;
+    std::optional<V> oldValue;
+    if (old) oldValue = std::move(old->value);
+    write(std::move(key), std::move(value), std::move(oldValue), timestamp, std::move(headers));
+  }
+
   // Stores the row (a delete when newValue is absent) and forwards the change.
   void write(K key, std::optional<V> newValue, std::optional<V> oldValue, int64_t timestamp, Headers headers) {
     if (newValue) store_->putAt(key, ValueAndTimestamp<V>{*newValue, timestamp}, timestamp);
@@ -100,23 +110,13 @@ class TableSourceNode final : public RecordInput<InK, InV> {
         return;
       }
     }
-    K key = std::move(payload(r.key));
-    std::optional<V> value;
-    if constexpr (NullableTraits<InV>::kNullable) value = std::move(r.value);
-    else value = std::move(r.value);
-    std::optional<ValueAndTimestamp<V>> old = table_.get(key);
-    if (!old && !value) return;  // deleting a row that does not exist changes nothing
-    std::optional<V> oldValue;
-    if (old) oldValue = std::move(old->value);
-    table_.write(std::move(key), std::move(value), std::move(oldValue), r.timestamp, std::move(r.headers));
+    K key;
+    if constexpr (NullableTraits<InK>::kNullable) key = std::move(*r.key);
+    else key = std::move(r.key);
+    table_.set(std::move(key), std::optional<V>(std::move(r.value)), r.timestamp, std::move(r.headers));
   }
 
  private:
-  template <class T>
-  static auto& payload(T& t) {
-    if constexpr (NullableTraits<T>::kNullable) return *t;
-    else return t;
-  }
   std::string name_;
   std::string storeName_;
   TableWriter<K, V> table_;
@@ -134,11 +134,7 @@ class TableMaterializeNode final : public RecordInput<K, Change<V>> {
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, Change<V>>&& r) override {
-    std::optional<ValueAndTimestamp<V>> old = table_.get(r.key);
-    if (!old && !r.value.newValue) return;
-    std::optional<V> oldValue;
-    if (old) oldValue = std::move(old->value);
-    table_.write(std::move(r.key), std::move(r.value.newValue), std::move(oldValue), r.timestamp, std::move(r.headers));
+    table_.set(std::move(r.key), std::move(r.value.newValue), r.timestamp, std::move(r.headers));
   }
 
  private:
