@@ -93,11 +93,22 @@ std::unique_ptr<StreamsProducer> StreamThread::createProducer() {
 void StreamThread::createClients() {
   producer_ = createProducer();
 
+  // Each input partition has its own prefetch queue (see partition_queue.h), and librdkafka
+  // bounds each one by queued.max.messages.kbytes. Sharing librdkafka's default budget for
+  // one consumer (64 MiB) among the input partitions keeps the memory where it would be
+  // with a single queue. Not below 1 MiB: librdkafka (before 2.4) looks at a full queue
+  // again only about once a second, so a small queue stalls a fast thread.
+  int64_t inputPartitions = 0;
+  for (const auto& t : subscription_)
+    if (auto it = layout_.partitions.find(t); it != layout_.partitions.end()) inputPartitions += it->second;
+  const int64_t prefetchKbytes = std::max<int64_t>(1024, 65536 / std::max<int64_t>(1, inputPartitions));
+
   auto props = clientProperties(
       config_, "consumer", name_ + "-consumer",
       {
           // Kafka Streams' consumer defaults.
           {"auto.offset.reset", "earliest"},
+          {"queued.max.messages.kbytes", std::to_string(prefetchKbytes)},
       },
       {
           {"group.id", config_.applicationId()},
@@ -114,6 +125,8 @@ void StreamThread::createClients() {
   rd_kafka_conf_set_opaque(conf.get(), this);
   consumer_ = createClient(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(consumer_.get());
+  consumerQueue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
+  Wakeup::attach(consumerQueue_.get(), &wakeup_);
 
   services_.applicationId = config_.applicationId();
   services_.collector = producer_.get();
@@ -168,21 +181,25 @@ void StreamThread::runOnce() {
       producerFenced_ = false;
       throw ProducerFencedException("the producer was fenced while partitions were revoked");
     }
-    bool ready = false;
-  for (const auto& [id, task] : tasks_) ready = ready || task->buffered() > 0;
-  poll(ready ? std::chrono::milliseconds(0) : config_.pollTime());
-  prepareTasks();
-  metrics_.processedRecords.fetch_add(processRecords(), std::memory_order_relaxed);
-  for (auto& [id, task] : tasks_) {
-    StateManager* state = task->state();
-    if (!state || state->pendingBytes() < kMaxPendingStoreBytes) continue;
-    if (config_.exactlyOnce()) task->requestCommit();
-    else state->applyPendingEarly();
-  }
-  for (auto& [id, task] : tasks_) task->punctuateWallClock();
+    wakeup_.arm();
+    bool busy = pollConsumer();
+    busy = fetchRecords() > 0 || busy;
+    prepareTasks();
+    const int64_t processed = processRecords();
+    metrics_.processedRecords.fetch_add(processed, std::memory_order_relaxed);
+    busy = busy || processed > 0;
+    for (auto& [id, task] : tasks_) {
+      StateManager* state = task->state();
+      if (!state || state->pendingBytes() < kMaxPendingStoreBytes) continue;
+      if (config_.exactlyOnce()) task->requestCommit();
+      else state->applyPendingEarly();
+    }
+    for (auto& [id, task] : tasks_) task->punctuateWallClock();
     maybeCommit();
-    pauseOrResume();
     producer_->poll();
+    // Nothing came and nothing could be processed: sleep until a queue gets something.
+    // (Restoring blocks in the changelog reader instead.)
+    if (!busy && restoring_.empty()) wakeup_.wait(config_.pollTime());
   } catch (const TransactionAbortedException& e) {
     recoverFromAbortedTransaction(e.what());
   } catch (const ProducerFencedException& e) {
@@ -263,15 +280,43 @@ void StreamThread::prepareTasks() {
   }
 }
 
-void StreamThread::poll(std::chrono::milliseconds timeout) {
-  constexpr int kMaxPollRecords = 1000;
-  rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count()));
-  for (int n = 0; message != nullptr;) {
+bool StreamThread::pollConsumer() {
+  // Records come through the partitions' queues; this one has rebalances and errors (and
+  // records of a partition whose queue was not split off yet).
+  bool any = false;
+  for (int n = 0; n < 1000; ++n) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), 0);
+    if (message == nullptr) break;
+    any = true;
     handleMessage(message);
-    if (++n >= kMaxPollRecords) break;
-    message = rd_kafka_consumer_poll(consumer_.get(), 0);
   }
   rethrowCallbackError();
+  return any;
+}
+
+int64_t StreamThread::fetchRecords() {
+  const size_t limit = static_cast<size_t>(config_.bufferedRecordsPerPartition());
+  std::vector<rd_kafka_message_t*>& batch = fetchBatch_;
+  int64_t total = 0;
+  for (auto& [topic, routes] : routes_) {
+    for (Route& r : routes) {
+      if (!r.task) continue;
+      const size_t buffered = r.task->buffered(r.input);
+      if (buffered >= limit) continue;
+      batch.resize(limit - buffered);
+      const size_t n = r.queue.take(batch.data(), batch.size());
+      for (size_t i = 0; i < n; ++i) {
+        try {
+          handleMessage(batch[i]);
+        } catch (...) {
+          for (size_t j = i + 1; j < n; ++j) rd_kafka_message_destroy(batch[j]);
+          throw;
+        }
+      }
+      total += static_cast<int64_t>(n);
+    }
+  }
+  return total;
 }
 
 void StreamThread::rethrowCallbackError() {
@@ -368,26 +413,10 @@ bool StreamThread::hasUnfetched(const std::string& topic, int32_t partition) {
   return true;
 }
 
-void StreamThread::pauseOrResume() {
-  const size_t limit = static_cast<size_t>(config_.bufferedRecordsPerPartition());
-  PartitionList pause(rd_kafka_topic_partition_list_new(0));
-  PartitionList resume(rd_kafka_topic_partition_list_new(0));
-  for (auto& [topic, routes] : routes_) {
-    for (size_t p = 0; p < routes.size(); ++p) {
-      Route& r = routes[p];
-      if (!r.task) continue;
-      size_t buffered = r.task->buffered(r.input);
-      if (!r.paused && buffered >= limit) {
-        rd_kafka_topic_partition_list_add(pause.get(), topic.c_str(), static_cast<int32_t>(p));
-        r.paused = true;
-      } else if (r.paused && buffered < limit / 2 + 1) {
-        rd_kafka_topic_partition_list_add(resume.get(), topic.c_str(), static_cast<int32_t>(p));
-        r.paused = false;
-      }
-    }
-  }
-  if (pause->cnt) rd_kafka_pause_partitions(consumer_.get(), pause.get());
-  if (resume->cnt) rd_kafka_resume_partitions(consumer_.get(), resume.get());
+void StreamThread::releaseQueues() {
+  for (auto& [topic, routes] : routes_)
+    for (Route& r : routes) r.queue = PartitionQueue();
+  consumerQueue_.reset();
 }
 
 void StreamThread::maybeCommit() {
@@ -445,6 +474,7 @@ void StreamThread::shutdownCleanly() {
   commit();
   // Leaving the group revokes the partitions (onRevoked commits nothing new) and lets the
   // rest of the group take them over at once.
+  releaseQueues();
   rd_kafka_consumer_close(consumer_.get());
   rethrowCallbackError();
   closeTasks(true);
@@ -469,6 +499,7 @@ void StreamThread::fail(const std::string& error) {
   failed_ = true;
   closeTasks(false);
   if (consumer_) {
+    releaseQueues();
     rd_kafka_consumer_close(consumer_.get());
     callbackError_ = nullptr;
     consumer_.reset();

@@ -21,6 +21,7 @@
 
 #include "runtime/changelog_reader.h"
 #include "runtime/internal_topics.h"
+#include "runtime/partition_queue.h"
 #include "runtime/streams_producer.h"
 #include "runtime/task.h"
 #include "streams/topology.h"
@@ -89,7 +90,7 @@ class StreamThread {
   struct Route {
     Task* task = nullptr;
     size_t input = 0;
-    bool paused = false;
+    PartitionQueue queue;
     int64_t nextOffset = -1;  // after the last record received
   };
 
@@ -104,12 +105,16 @@ class StreamThread {
   // Exactly-once: the producer was fenced; replace it and rejoin the group.
   void recoverFromFencing(const std::string& why);
   void seekToCommitted(rd_kafka_topic_partition_list_t* partitions);
-  void poll(std::chrono::milliseconds timeout);
+  // Serves the consumer queue: rebalances, errors. Returns whether anything came.
+  bool pollConsumer();
+  // Moves records from the partitions' queues into tasks with room. Returns how many.
+  int64_t fetchRecords();
+  // librdkafka wants every queue reference gone before the consumer closes.
+  void releaseQueues();
   void handleMessage(rd_kafka_message_t* message);
   int64_t processRecords();
   void maybeCommit();
   void commit();
-  void pauseOrResume();
   bool hasUnfetched(const std::string& topic, int32_t partition);
   void shutdownCleanly();
   void fail(const std::string& error);
@@ -134,7 +139,9 @@ class StreamThread {
   std::map<std::string, int32_t> topicToSubtopology_;  // real topic name -> sub-topology
   std::vector<std::string> subscription_;
 
+  Wakeup wakeup_;  // outlives every queue that calls it
   KafkaHandle consumer_;
+  KafkaQueue consumerQueue_;  // for wake-ups; released before the consumer closes
   std::unique_ptr<StreamsProducer> producer_;
   TaskServices services_;
   CacheBudget cache_;
@@ -148,6 +155,7 @@ class StreamThread {
   // Routes by topic name, indexed by partition; and by the consumer's topic handles.
   std::unordered_map<std::string, std::vector<Route>> routes_;
   std::unordered_map<rd_kafka_topic_t*, std::vector<Route>*> routesByHandle_;
+  std::vector<rd_kafka_message_t*> fetchBatch_;
 
   std::atomic<bool> shutdownRequested_{false};
   std::atomic<State> state_{State::kCreated};

@@ -65,7 +65,7 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
        "How long a task with several input partitions waits for an empty one before processing "
        "the others out of timestamp order; 0 waits only for data already on the broker, -1 never waits."},
       {kBufferedRecordsPerPartition, "1000",
-       "Records buffered per input partition before the partition is paused."},
+       "Records of one input partition a task holds; more wait in the consumer's prefetch queue for the partition."},
       {kPollMs, "100", "How long a thread blocks polling when it has nothing to process."},
       {kDefaultKeySerde, "",
        "Built-in serde for keys without one (String, Long, Integer, Double, Bytes, ... or the Java "

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -28,6 +29,8 @@ struct Options {
   std::string applicationId;
   std::optional<int64_t> commitIntervalMs;
   int64_t timeoutS = 600;
+  // Extra Streams configuration (KEY=VALUE), applied last: for experiments.
+  std::vector<std::string> config;
 };
 
 // Counts processed records and measures the interval from the start (the application

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--application-id", o.applicationId, "default: bench-<scenario>-<random>");
   app.add_option("--commit-interval-ms", o.commitIntervalMs);
   app.add_option("--timeout-s", o.timeoutS)->capture_default_str();
+  app.add_option("--config", o.config, "KEY=VALUE: extra configuration of the streams scenarios (repeatable)");
   CLI11_PARSE(app, argc, argv);
   if (!std::getenv("KSTREAMS_LOG_LEVEL")) kstreams::setLogLevel("warn");
 
