@@ -209,6 +209,10 @@ rocksdb::Options baseOptions(RocksDBResources& resources) {
   options.max_background_jobs = 2;
   options.keep_log_file_num = 2;
   options.max_open_files = 256;
+  // Most lookups of a stream processor miss (a key's first record, a join's other side not
+  // there yet): a bloom filter over each memtable answers those without searching it.
+  options.memtable_prefix_bloom_size_ratio = 0.05;
+  options.memtable_whole_key_filtering = true;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = resources.blockCache();
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
