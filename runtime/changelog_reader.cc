@@ -1,5 +1,7 @@
 #include "runtime/changelog_reader.h"
 
+#include <thread>
+
 #include "runtime/log.h"
 
 namespace kstreams::internal {
@@ -15,6 +17,14 @@ PartitionList single(const std::string& topic, int32_t partition, int64_t offset
 
 int64_t elapsedMs(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
+
+// Errors of a cluster that is still settling (leaders moving, a topic just created).
+bool isTransient(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+         err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+         err == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH || err == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH ||
+         err == RD_KAFKA_RESP_ERR__TRANSPORT;
 }
 
 }  // namespace
@@ -39,8 +49,13 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
   int restoring = 0;
   for (const RestoreTarget& t : targets) {
     int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer_.get(), t.topic.c_str(), t.partition, &low,
-                                                               &high, static_cast<int>(config_.defaultApiTimeout().count()));
+    const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
+    rd_kafka_resp_err_t err;
+    // A changelog created a moment ago may not have a leader everywhere yet.
+    while ((err = rd_kafka_query_watermark_offsets(consumer_.get(), t.topic.c_str(), t.partition, &low, &high,
+                                                   static_cast<int>(config_.defaultApiTimeout().count()))) &&
+           isTransient(err) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (err)
       throw StreamsException("cannot find the end of changelog " + partitionName(t.topic, t.partition) + " to restore store " +
                              t.store->name() + " of task " + task.toString() + ": " + rd_kafka_err2str(err));

@@ -369,6 +369,7 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
   if (m->key) raw.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
   if (m->payload) raw.value = std::string_view(static_cast<const char*>(m->payload), m->len);
   r->nextOffset = m->offset + 1;
+  r->waitingSince = {};
 
   rd_kafka_headers_t* hdrs = nullptr;
   if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
@@ -398,16 +399,26 @@ int64_t StreamThread::processRecords() {
 bool StreamThread::hasUnfetched(const std::string& topic, int32_t partition) {
   auto routes = routes_.find(topic);
   if (routes == routes_.end() || static_cast<size_t>(partition) >= routes->second.size()) return false;
-  const Route& r = routes->second[partition];
+  Route& r = routes->second[partition];
   int64_t low = -1, high = -1;
-  if (rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), partition, &low, &high) ||
-      high < 0 || r.nextOffset < 0 || r.nextOffset >= high)
-    return false;
-  auto key = std::make_pair(topic, partition);
-  auto now = std::chrono::steady_clock::now();
-  auto [it, inserted] = waitingSince_.emplace(key, now);
-  if (now - it->second > kMaxWaitForFetchedData) {
-    waitingSince_.erase(it);
+  // Cached from the last fetch response; -1 until the first one.
+  rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), partition, &low, &high);
+  if (high >= 0 && low == high) return false;  // empty
+  if (r.nextOffset < 0) {
+    PartitionList position(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(position.get(), topic.c_str(), partition);
+    if (!rd_kafka_position(consumer_.get(), position.get()) && position->elems[0].offset >= 0)
+      r.nextOffset = position->elems[0].offset;
+  }
+  if (high >= 0 && r.nextOffset >= high) return false;  // caught up
+  // Records on the broker not delivered yet, or no fetch has said how many: wait, as Kafka
+  // Streams does for a partition whose lag it does not know. But not forever: the last
+  // offsets may be transaction markers, which are never delivered.
+  if (r.gaveUpAt == r.nextOffset) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (r.waitingSince == std::chrono::steady_clock::time_point{}) r.waitingSince = now;
+  if (now - r.waitingSince > kMaxWaitForFetchedData) {
+    r.gaveUpAt = r.nextOffset;
     return false;
   }
   return true;

@@ -91,7 +91,12 @@ class StreamThread {
     Task* task = nullptr;
     size_t input = 0;
     PartitionQueue queue;
-    int64_t nextOffset = -1;  // after the last record received
+    int64_t nextOffset = -1;  // after the last record received, or the consumer's position
+    // hasUnfetched stopped waiting for this partition at this nextOffset, and does not wait
+    // again until a record moves it (the partition's last offsets may hold no records).
+    int64_t gaveUpAt = -2;
+    // When a task first waited for this partition since its last record; zero: not waiting.
+    std::chrono::steady_clock::time_point waitingSince{};
   };
 
   void run();
@@ -163,7 +168,6 @@ class StreamThread {
   bool producerFenced_ = false;  // noticed in a rebalance callback; handled after the poll
   std::exception_ptr callbackError_;
   std::chrono::steady_clock::time_point lastCommit_;
-  std::map<std::pair<std::string, int32_t>, std::chrono::steady_clock::time_point> waitingSince_;
   ThreadMetrics metrics_;
   std::thread thread_;
 };

@@ -100,7 +100,6 @@ void StreamThread::closeTasks(bool clean) {
   }
   routes_.clear();
   routesByHandle_.clear();
-  waitingSince_.clear();
 }
 
 }  // namespace kstreams::internal

@@ -1,12 +1,15 @@
 // Windows and joins on the real broker: the fraud example's velocity check gives exactly the
-// alerts a direct computation finds, across a restart in the middle of its windows; joined
+// alerts a direct computation finds, across a restart in the middle of its windows; a join
+// reads its two inputs in timestamp order while each holds only a few records; joined
 // topics of different partition counts are refused at start-up.
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "examples/fraud_detection/velocity_reference.h"
 #include "kstreams.h"
+#include "runtime/kafka_client.h"
 #include "streams/default_partitioner.h"
 #include "tests/support/kafka_cluster.h"
 
@@ -142,6 +145,52 @@ TEST(WindowsAndJoins, VelocityAlertsAreExactlyTheReferenceAcrossARestartMidWindo
   EXPECT_EQ(activity->fetch("clock-0", clockWindow)->orders, 1);
   EXPECT_EQ(activity->fetch("card-1", 0, base + 3600000).toList().size(), 0u) << "expired windows are dropped";
   EXPECT_TRUE(second.close(60s));
+}
+
+// Both inputs are on the broker before the application starts, and the task may hold only a
+// few records of each: the rest waits in the consumer's prefetch. Were one input read ahead
+// of the other, stream time would pass the other's records by more than the window and the
+// join would drop them as late. Each key has one record per side, 1 ms apart.
+TEST(WindowsAndJoins, AJoinReadsItsInputsInTimestampOrderWhileHoldingOnlyAFewRecordsOfEach) {
+  Admin admin(bootstrap());
+  const std::string left = uniqueName("left"), right = uniqueName("right"), out = uniqueName("joined");
+  admin.createTopic(left, 1);
+  admin.createTopic(right, 1);
+  admin.createTopic(out, 1);
+  constexpr int kKeys = 5000;
+  const int64_t base = internal::nowMs() - 600000;
+  {
+    KafkaProducer producer(bootstrap());
+    // One input entirely before the other in the log: a consumer that reads topics in turn
+    // would deliver all of it first.
+    for (int i = 0; i < kKeys; ++i) producer.send(left, "k" + std::to_string(i), "L", base + 10 * i + 1);
+    for (int i = 0; i < kKeys; ++i) producer.send(right, "k" + std::to_string(i), "R", base + 10 * i);
+    producer.flush();
+  }
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(left)
+      .join(builder.stream<std::string, std::string>(right),
+            [](const std::string& l, const std::string& r) { return l + r; },
+            JoinWindows::ofTimeDifferenceWithNoGrace(std::chrono::milliseconds(5)),
+            StreamJoined<std::string, std::string, std::string>::with(Serdes::String(), Serdes::String(),
+                                                                      Serdes::String()))
+      .to(out);
+  KafkaStreams streams(builder.build(),
+                       StreamsConfig{{"application.id", uniqueName("join-order")},
+                                     {"bootstrap.servers", bootstrap()},
+                                     {"state.dir", "/tmp/kstreams-it-join-order"},
+                                     {"commit.interval.ms", "200"},
+                                     {"buffered.records.per.partition", "10"}});
+  streams.start();
+  const auto records = test::consume(out, kKeys, 120s);
+  std::set<std::string> joined;
+  for (const auto& r : records) {
+    EXPECT_EQ(r.value.value_or(""), "LR");
+    joined.insert(r.key.value_or(""));
+  }
+  EXPECT_EQ(joined.size(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(streams.metrics().droppedRecords, 0) << "records dropped as late";
+  EXPECT_TRUE(streams.close(60s));
 }
 
 TEST(WindowsAndJoins, JoiningTopicsOfDifferentPartitionCountsIsAnErrorNamingThem) {
