@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * are processed: wall-clock time, the process's CPU time (user + system, all threads) and,
  * at the end, the peak resident set size (VmHWM).
  *
- * <p>The clock starts at {@link #start()} (the application reached RUNNING, or the plain
- * consumer was assigned) or at the first counted record, whichever comes first: with several
+ * <p>The clock starts at {@link #start()} (the application reached RUNNING) or at the first
+ * counted record, whichever comes first (the plain consumer scenarios: the first record): with several
  * stream threads one thread may process records before the whole client is RUNNING.
  * It stops when the {@code target}-th record is counted. Thread-safe: {@link #record} is called
  * from every stream thread.
