@@ -44,6 +44,21 @@ void CachingStore::charge(int64_t bytes) {
 
 void CachingStore::touch(Entry& entry) { lru_.splice(lru_.end(), lru_, entry.lru); }
 
+void CachingStore::markDirty(Entry& entry, std::string_view key) {
+  if (entry.dirty) {
+    dirty_.splice(dirty_.end(), dirty_, entry.dirtyPos);
+  } else {
+    entry.dirty = true;
+    entry.dirtyPos = dirty_.insert(dirty_.end(), key);
+  }
+}
+
+void CachingStore::markClean(Entry& entry) {
+  if (!entry.dirty) return;
+  entry.dirty = false;
+  dirty_.erase(entry.dirtyPos);
+}
+
 CachingStore::Map::iterator CachingStore::insert(std::string_view key) {
   auto [it, inserted] = entries_.try_emplace(std::string(key));
   if (inserted) {
@@ -77,7 +92,7 @@ void CachingStore::put(std::string_view key, std::optional<std::string_view> val
   if (value) e.value = std::string(*value);
   else e.value.reset();
   charge(static_cast<int64_t>(e.value ? e.value->size() : 0));
-  e.dirty = true;
+  markDirty(e, it->first);
   e.timestamp = timestamp;
   touch(e);
   evictWhileOverBudget();
@@ -85,7 +100,7 @@ void CachingStore::put(std::string_view key, std::optional<std::string_view> val
 
 void CachingStore::writeDown(const std::string& key, Entry& e) {
   if (!e.dirty) return;
-  e.dirty = false;
+  markClean(e);
   std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
   inner_->put(key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
   if (listener_ && (e.value || old)) {
@@ -110,10 +125,10 @@ void CachingStore::flush() {
   {
     Flag busy(writingDown_);
     // Oldest first, as the entries were written. Nothing is erased meanwhile (eviction
-    // waits), and entries the listener adds go to the end of lru_, to be written too.
-    for (auto key = lru_.begin(); key != lru_.end(); ++key) {
-      auto it = entries_.find(*key);
-      if (it != entries_.end()) writeDown(it->first, it->second);
+    // waits); entries the listener writes go to the end of dirty_, to be written too.
+    while (!dirty_.empty()) {
+      auto it = entries_.find(dirty_.front());
+      writeDown(it->first, it->second);  // takes it off dirty_
     }
   }
   inner_->flush();
@@ -131,6 +146,7 @@ void CachingStore::evictWhileOverBudget() {
     Entry e = std::move(it->second);
     charge(-sizeOf(key, e.value));
     lru_.erase(e.lru);
+    if (e.dirty) *e.dirtyPos = key;  // the map's key goes now; writeDown unlinks the node
     entries_.erase(it);
     writeDown(key, e);
   }
@@ -153,15 +169,15 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
     int64_t timestamp;
   };
   std::vector<Pending> pending;
-  for (std::string_view key : lru_) {
+  for (std::string_view key : dirty_) {
     if (key < from || key >= to) continue;
     auto it = entries_.find(key);
-    if (it == entries_.end() || !it->second.dirty) continue;
     std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
     if (listener_ && (it->second.value || old))
       pending.push_back(Pending{std::string(key), it->second.value, std::move(old), it->second.timestamp});
   }
   for (auto it = entries_.lower_bound(from); it != entries_.end() && it->first < to;) {
+    markClean(it->second);
     if (*openIterators_ == 0 && !writingDown_) {
       charge(-sizeOf(it->first, it->second.value));
       lru_.erase(it->second.lru);
@@ -171,7 +187,6 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
       // it, as a clean tombstone.
       charge(-static_cast<int64_t>(it->second.value ? it->second.value->size() : 0));
       it->second.value.reset();
-      it->second.dirty = false;
       ++it;
     }
   }
@@ -185,6 +200,7 @@ void CachingStore::clear() {
   charge(-bytes_);
   entries_.clear();
   lru_.clear();
+  dirty_.clear();
 }
 
 }  // namespace kstreams::internal

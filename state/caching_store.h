@@ -50,6 +50,7 @@ class CachingStore final : public KeyValueBytesStore {
     bool dirty = false;
     int64_t timestamp = 0;
     std::list<std::string_view>::iterator lru;  // position in lru_, which views the map's key
+    std::list<std::string_view>::iterator dirtyPos;  // position in dirty_, while dirty
   };
   using Map = std::map<std::string, Entry, std::less<>>;
   struct ValueOf {
@@ -58,6 +59,8 @@ class CachingStore final : public KeyValueBytesStore {
 
   Map::iterator insert(std::string_view key);
   void touch(Entry& entry);
+  void markDirty(Entry& entry, std::string_view key);
+  void markClean(Entry& entry);
   // Writes a dirty entry to the inner store and tells the flush listener. The listener may
   // read and write this cache (and, through a join, another cache that calls back here).
   void writeDown(const std::string& key, Entry& entry);
@@ -69,6 +72,9 @@ class CachingStore final : public KeyValueBytesStore {
   CacheBudget& budget_;
   Map entries_;
   std::list<std::string_view> lru_;  // least recently used first
+  // The dirty entries, least recently written first: a flush visits only these (a commit
+  // every 100 ms under exactly-once must not walk the whole cache).
+  std::list<std::string_view> dirty_;
   int64_t bytes_ = 0;
   // A flush or an eviction is writing entries down: eviction waits (entries must not vanish
   // under the loop that writes them), so re-entrant reads through the listener are safe.
