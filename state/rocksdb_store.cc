@@ -13,6 +13,16 @@
 namespace kstreams::internal {
 namespace {
 
+// No write-ahead log, as Kafka Streams' stores: the changelog is the log. The data and the
+// checkpoint (meta column family) are flushed together (atomic_flush), so after a crash the
+// store is whole at an older checkpoint, and restoring replays the changelog from there.
+rocksdb::WriteOptions noWal() {
+  rocksdb::WriteOptions w;
+  w.disableWAL = true;
+  return w;
+}
+
+
 constexpr const char* kMetaFamily = "kstreams-meta";
 constexpr const char* kCheckpointKey = "changelog-offset";
 
@@ -26,6 +36,9 @@ struct Database {
 
   ~Database() {
     if (!db) return;
+    // Writes skip the write-ahead log: what is only in the memtables is lost unless flushed.
+    // (A crash loses it too, the checkpoint with it: see noWal.)
+    if (data && meta) db->Flush(rocksdb::FlushOptions(), {data, meta});
     if (data) db->DestroyColumnFamilyHandle(data);
     if (meta) db->DestroyColumnFamilyHandle(meta);
     db->Close();
@@ -166,7 +179,7 @@ class RocksDBStore final : public LocalStore {
       batch.Delete(database_->data, last->key());
     }
     batch.Delete(database_->meta, kCheckpointKey);
-    rocksdb::Status s = database_->db->Write(rocksdb::WriteOptions(), &batch);
+    rocksdb::Status s = database_->db->Write(noWal(), &batch);
     if (!s.ok()) fail(*database_, "wiping", s);
     checkpoint_.reset();
   }
@@ -189,7 +202,7 @@ class RocksDBStore final : public LocalStore {
       Serdes::Int64()->serialize(*changelogOffset, bytes);
       batch.Put(database_->meta, kCheckpointKey, bytes);
     }
-    rocksdb::Status s = database_->db->Write(rocksdb::WriteOptions(), &batch);
+    rocksdb::Status s = database_->db->Write(noWal(), &batch);
     if (!s.ok()) fail(*database_, "writing", s);
     if (changelogOffset) checkpoint_ = changelogOffset;
   }
@@ -209,6 +222,7 @@ rocksdb::Options baseOptions(RocksDBResources& resources) {
   options.max_background_jobs = 2;
   options.keep_log_file_num = 2;
   options.max_open_files = 256;
+  options.atomic_flush = true;
   // Most lookups of a stream processor miss (a key's first record, a join's other side not
   // there yet): a bloom filter over each memtable answers those without searching it.
   options.memtable_prefix_bloom_size_ratio = 0.05;
