@@ -22,7 +22,6 @@ rocksdb::WriteOptions noWal() {
   return w;
 }
 
-
 constexpr const char* kMetaFamily = "kstreams-meta";
 constexpr const char* kCheckpointKey = "changelog-offset";
 
