@@ -12,12 +12,12 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "runtime/ring_queue.h"
 #include "runtime/state_manager.h"
 #include "runtime/streams_config.h"
 #include "streams/internal/topology_graph.h"
@@ -122,7 +122,7 @@ class Task final : public TaskContext {
     std::string error;  // not empty: the record cannot be read, for this reason
   };
   struct Queue {
-    std::deque<Buffered> records;
+    RingQueue<Buffered> records;
     SourceInstance* source = nullptr;
     int64_t nextOffset = -1;       // after the last record processed; -1 before the first
     int64_t committedOffset = -1;  // nextOffset at the last commit
