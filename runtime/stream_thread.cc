@@ -196,7 +196,6 @@ void StreamThread::runOnce() {
     }
     for (auto& [id, task] : tasks_) task->punctuateWallClock();
     maybeCommit();
-    producer_->poll();
     // Nothing came and nothing could be processed: sleep until a queue gets something.
     // (Restoring blocks in the changelog reader instead.)
     if (!busy && restoring_.empty()) wakeup_.wait(config_.pollTime());
@@ -307,7 +306,9 @@ int64_t StreamThread::fetchRecords() {
       const size_t n = r.queue.take(batch.data(), batch.size());
       for (size_t i = 0; i < n; ++i) {
         try {
-          handleMessage(batch[i]);
+          // A partition's queue holds its own records, and errors.
+          if (batch[i]->err) handleMessage(batch[i]);
+          else addToTask(r, batch[i]);
         } catch (...) {
           for (size_t j = i + 1; j < n; ++j) rd_kafka_message_destroy(batch[j]);
           throw;
@@ -361,6 +362,10 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
     rd_kafka_message_destroy(m);
     return;
   }
+  addToTask(*r, m);
+}
+
+void StreamThread::addToTask(Route& route, rd_kafka_message_t* m) {
   RawRecord raw;
   raw.topic = rd_kafka_topic_name(m->rkt);
   raw.partition = m->partition;
@@ -368,16 +373,16 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
   raw.timestamp = rd_kafka_message_timestamp(m, nullptr);
   if (m->key) raw.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
   if (m->payload) raw.value = std::string_view(static_cast<const char*>(m->payload), m->len);
-  r->nextOffset = m->offset + 1;
-  r->waitingSince = {};
+  route.nextOffset = m->offset + 1;
+  route.waitingSince = {};
 
   rd_kafka_headers_t* hdrs = nullptr;
   if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
     auto* owned = new MessageWithHeaders{m, headersOf(m)};
     raw.headers = &owned->headers;
-    r->task->addRecord(r->input, raw, RecordOwner(owned, destroyMessageWithHeaders));
+    route.task->addRecord(route.input, raw, RecordOwner(owned, destroyMessageWithHeaders));
   } else {
-    r->task->addRecord(r->input, raw, RecordOwner(m, destroyMessage));
+    route.task->addRecord(route.input, raw, RecordOwner(m, destroyMessage));
   }
 }
 

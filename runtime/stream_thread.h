@@ -117,6 +117,8 @@ class StreamThread {
   // librdkafka wants every queue reference gone before the consumer closes.
   void releaseQueues();
   void handleMessage(rd_kafka_message_t* message);
+  // Hands a record of route's partition to its task.
+  void addToTask(Route& route, rd_kafka_message_t* message);
   int64_t processRecords();
   void maybeCommit();
   void commit();

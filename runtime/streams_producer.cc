@@ -41,6 +41,9 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
                                       transactionalId + ": " + rd_kafka_error_string(e));
     }
   }
+  reporter_ = std::thread([this] {
+    while (!stopReporter_.load(std::memory_order_relaxed)) rd_kafka_poll(producer_.get(), 100);
+  });
 }
 
 void StreamsProducer::check(rd_kafka_error_t* e, const char* operation) {
@@ -51,7 +54,8 @@ void StreamsProducer::check(rd_kafka_error_t* e, const char* operation) {
   if (rd_kafka_error_txn_requires_abort(e)) {
     // A record that could not be written fails the same way every time it is retried:
     // that is the production exception handler's case, not a transaction to redo.
-    std::string delivery = firstError_;
+    awaitReports(apiTimeout_);
+    std::string delivery = firstError();
     abortTransaction();
     if (!delivery.empty()) throw StreamsException(delivery);
     throw TransactionAbortedException(what);
@@ -97,7 +101,11 @@ void StreamsProducer::commitTransaction(const rd_kafka_topic_partition_list_t* o
   }
   retry([&] { return rd_kafka_commit_transaction(producer_.get(), timeout); }, "committing the transaction");
   inTransaction_ = false;
-  // A commit means every record of the transaction was delivered.
+  // A commit means every record of the transaction was delivered; their reports (changelog
+  // offsets) are handled before the stores checkpoint them.
+  if (!awaitReports(apiTimeout_))
+    throw StreamsException("the delivery reports of a committed transaction did not arrive within " +
+                           std::to_string(apiTimeout_.count()) + " ms");
   throwIfFailed();
 }
 
@@ -110,6 +118,8 @@ void StreamsProducer::abortTransaction() {
     rd_kafka_error_destroy(e);
   }
   // Records of an aborted transaction are gone by design; their failures are moot.
+  awaitReports(apiTimeout_);
+  std::lock_guard lock(reportsMutex_);
   firstError_.clear();
 }
 
@@ -119,10 +129,22 @@ StreamsProducer::~StreamsProducer() {
   // Records still queued are dropped: the thread flushed before a clean close, and after a
   // failure the offsets of their input were not committed, so they are not lost.
   rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_poll(producer_.get(), 0);
+  awaitReports(apiTimeout_);
+  stopReporter_ = true;
+  rd_kafka_yield(producer_.get());
+  reporter_.join();
 }
 
 rd_kafka_topic_t* StreamsProducer::topicHandle(std::string_view topic) {
+  // A sink names the same topic record after record: a comparison is cheaper than a hash.
+  if (lastHandle_ && topic == lastTopic_) return lastHandle_;
+  rd_kafka_topic_t* rkt = topicHandleByName(topic);
+  lastTopic_.assign(topic);
+  lastHandle_ = rkt;
+  return rkt;
+}
+
+rd_kafka_topic_t* StreamsProducer::topicHandleByName(std::string_view topic) {
   auto it = topics_.find(topic);
   if (it != topics_.end()) return it->second;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_.get(), std::string(topic).c_str(), nullptr);
@@ -138,8 +160,10 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            std::optional<std::string_view> value, int64_t timestamp,
                            const Headers& headers) {
   beginTransactionIfNeeded();
+  sent();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
+  if (err) reported(1);
   if (err)
     throw StreamsException("cannot write a record to topic " + std::string(topic) + ": " +
                            rd_kafka_err2str(err));
@@ -150,8 +174,10 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   static const Headers kNoHeaders;
   beginTransactionIfNeeded();
   int64_t* slot = const_cast<int64_t*>(offsetSlot(topic, partition));
+  sent();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
+  if (err) reported(1);
   if (err)
     throw StreamsException("cannot write a changelog record to " +
                            partitionName(std::string(topic), partition) + ": " + rd_kafka_err2str(err));
@@ -163,33 +189,65 @@ const int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t parti
 }
 
 void StreamsProducer::onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* self = static_cast<StreamsProducer*>(opaque);
+  self->onDelivery(m);
+  self->reported(1);
+}
+
+void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // A tracked record: its partition's offset slot (see sendTracked).
-    if (m->_private) *static_cast<int64_t*>(m->_private) = m->offset;
+    // A tracked record: its partition's offset slot (see sendTracked). The reporting
+    // thread and a flushing stream thread may both serve reports: keep the highest.
+    if (m->_private) {
+      std::atomic_ref<int64_t> slot(*static_cast<int64_t*>(m->_private));
+      int64_t seen = slot.load(std::memory_order_relaxed);
+      while (seen < m->offset && !slot.compare_exchange_weak(seen, m->offset, std::memory_order_relaxed)) {
+      }
+    }
     return;
   }
-  auto* self = static_cast<StreamsProducer*>(opaque);
   std::string what = "writing to " +
                      partitionName(rd_kafka_topic_name(m->rkt), m->partition) + " failed: " +
                      rd_kafka_err2str(m->err);
   if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
     what += " (create the topic before starting the application)";
-  if (self->handling_ == ProductionHandling::kContinue) {
-    ++self->dropped_;
+  if (handling_ == ProductionHandling::kContinue) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
     log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
     return;
   }
-  if (self->firstError_.empty()) self->firstError_ = what;
+  std::lock_guard lock(reportsMutex_);
+  if (firstError_.empty()) firstError_ = what;
+}
+
+void StreamsProducer::reported(int64_t n) {
+  if (unreported_.fetch_sub(n, std::memory_order_acq_rel) != n) return;
+  std::lock_guard lock(reportsMutex_);
+  allReported_.notify_all();
+}
+
+bool StreamsProducer::awaitReports(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(reportsMutex_);
+  return allReported_.wait_for(lock, timeout, [this] { return unreported_.load(std::memory_order_acquire) <= 0; });
+}
+
+std::string StreamsProducer::firstError() {
+  std::lock_guard lock(reportsMutex_);
+  return firstError_;
 }
 
 void StreamsProducer::throwIfFailed() {
-  if (!firstError_.empty()) throw StreamsException(firstError_);
+  std::string error = firstError();
+  if (!error.empty()) throw StreamsException(error);
 }
 
 void StreamsProducer::flush() {
   // Bounded by message.timeout.ms: by then every record is delivered or failed.
   while (rd_kafka_flush(producer_.get(), 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
   }
+  if (!awaitReports(apiTimeout_))
+    throw StreamsException("the delivery reports of flushed records did not arrive within " +
+                           std::to_string(apiTimeout_.count()) + " ms");
   throwIfFailed();
 }
 

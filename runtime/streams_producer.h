@@ -2,13 +2,21 @@
 // through (sinks, repartition topics, changelogs). Records are copied into librdkafka's
 // queue on send; failures come back in delivery reports and surface at the next flush().
 //
-// Used by one thread only.
+// Used by one thread only. Delivery reports are served by a thread of the producer's own
+// (as the Java producer runs callbacks on its I/O thread), so the stream thread spends no
+// time on them; flush() and the transaction calls return only after every report of the
+// records sent before them has been handled, which is what makes the offsets and the first
+// error written there visible to the stream thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "runtime/kafka_client.h"
@@ -47,15 +55,13 @@ class StreamsProducer final : public RecordCollector {
   const int64_t* offsetSlot(std::string_view topic, int32_t partition) override;
   int32_t partitionCount(std::string_view topic) override;
 
-  // Serves delivery reports without blocking.
-  void poll() { rd_kafka_poll(producer_.get(), 0); }
   // Waits until every record sent so far is acknowledged or has failed. Throws
   // StreamsException naming the first failed record's topic and the broker's error, unless
   // default.production.exception.handler is Continue. Once a record has failed, every later
   // flush throws too: nothing may be committed past a lost record.
   void flush();
   // Records whose delivery failed and were let go (production handler Continue).
-  int64_t droppedRecords() const { return dropped_; }
+  int64_t droppedRecords() const { return dropped_.load(std::memory_order_relaxed); }
   rd_kafka_t* handle() { return producer_.get(); }
 
   bool transactional() const { return transactional_; }
@@ -72,8 +78,17 @@ class StreamsProducer final : public RecordCollector {
   // Turns a transactional API error into the exception the thread acts on. Returns
   // normally only for retriable errors (the caller retries until its deadline).
   void check(rd_kafka_error_t* error, const char* operation);
+  // The reporting thread, or a stream thread inside a librdkafka call that serves reports.
   static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+  void onDelivery(const rd_kafka_message_t* message);
+  void sent() { unreported_.fetch_add(1, std::memory_order_relaxed); }
+  void reported(int64_t n);
+  // Waits until every record sent so far has had its delivery report handled. Returns
+  // false if that took longer than `timeout`.
+  bool awaitReports(std::chrono::milliseconds timeout);
   rd_kafka_topic_t* topicHandle(std::string_view topic);
+  rd_kafka_topic_t* topicHandleByName(std::string_view topic);
+  std::string firstError();
   void throwIfFailed();
 
   KafkaHandle producer_;
@@ -85,13 +100,23 @@ class StreamsProducer final : public RecordCollector {
   };
   std::unordered_map<std::string, rd_kafka_topic_t*, TopicHash, std::equal_to<>> topics_;
   std::map<std::string, int32_t, std::less<>> partitionCounts_;
+  std::string lastTopic_;  // the last topic looked up, and its handle
+
+  rd_kafka_topic_t* lastHandle_ = nullptr;
   // Offsets of tracked (changelog) partitions; std::map keeps their addresses stable.
+  // Written by the background thread; read by the stream thread after awaitReports().
   std::map<std::pair<std::string, int32_t>, int64_t> offsetSlots_;
-  std::string firstError_;  // the first failure; sticky
+  std::string firstError_;  // the first failure; sticky. Same access rule as offsetSlots_.
   bool transactional_ = false;
   bool inTransaction_ = false;
   std::chrono::milliseconds apiTimeout_;
-  int64_t dropped_ = 0;
+  std::atomic<int64_t> dropped_{0};
+  // Records sent whose delivery report has not been handled yet.
+  std::atomic<int64_t> unreported_{0};
+  std::mutex reportsMutex_;
+  std::condition_variable allReported_;
+  std::atomic<bool> stopReporter_{false};
+  std::thread reporter_;  // serves delivery reports; last member: started last, stopped first
 };
 
 }  // namespace kstreams::internal

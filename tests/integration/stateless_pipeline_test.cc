@@ -237,6 +237,60 @@ TEST(StatelessPipeline, AMalformedRecordUnderLogAndContinueIsSkippedAndCounted) 
   EXPECT_TRUE(streams.close(30s));
 }
 
+// A sink whose records the broker refuses: the output topic takes at most 1000-byte
+// records, and one input value is 5000 bytes. The refusal comes back in a delivery report
+// (served off the stream thread), and the commit after it acts on it.
+struct OversizedOutput {
+  std::string in = uniqueName("sizes-in"), out = uniqueName("sizes-out");
+  OversizedOutput() {
+    Admin admin(bootstrap());
+    admin.createTopic(in, 1);
+    admin.createTopic(out, 1, -1, {{"max.message.bytes", "1000"}});
+    KafkaProducer producer(bootstrap());
+    producer.send(in, "a", "small-1");
+    producer.send(in, "b", std::string(5000, 'x'));
+    producer.send(in, "c", "small-2");
+    producer.flush();
+  }
+  Topology topology() const {
+    StreamsBuilder builder;
+    builder.stream<std::string, std::string>(in).to(out);
+    return builder.build();
+  }
+};
+
+TEST(StatelessPipeline, ARecordTheBrokerRefusesStopsTheApplicationAndNamesTheTopic) {
+  OversizedOutput io;
+  const std::string app = uniqueName("refused-app");
+  KafkaStreams streams(io.topology(), appConfig(app));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::ERROR, 60s)) << "state " << static_cast<int>(streams.state());
+  const std::string error = streams.lastError();
+  EXPECT_NE(error.find("writing to topic " + io.out + " partition 0 failed"), std::string::npos) << error;
+  // Nothing past the refused record is committed: its input is read again after a restart.
+  auto committed = Admin(bootstrap()).committedOffsets(app, io.in);
+  EXPECT_LT(committed.at(0), 2) << "the offset of the refused record's input was committed";
+  streams.close(30s);
+}
+
+TEST(StatelessPipeline, ARecordTheBrokerRefusesUnderContinueIsDroppedAndTheRestArrive) {
+  OversizedOutput io;
+  const std::string app = uniqueName("refused-continue-app");
+  // One record per produce request: the broker's limit applies to a whole batch.
+  KafkaStreams streams(io.topology(), appConfig(app, {{"default.production.exception.handler", "Continue"},
+                                                      {"producer.batch.num.messages", "1"}}));
+  streams.start();
+  auto out = test::consume(io.out, 2, 60s);
+  ASSERT_EQ(out.size(), 2u) << streams.lastError();
+  EXPECT_EQ(out[0].value, "small-1");
+  EXPECT_EQ(out[1].value, "small-2");
+  // The application goes on, and commits past the dropped record.
+  Admin admin(bootstrap());
+  EXPECT_TRUE(test::eventually([&] { return admin.committedOffsets(app, io.in).at(0) == 3; }, 30s));
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
+  EXPECT_TRUE(streams.close(30s));
+}
+
 TEST(StatelessPipeline, AMissingSourceTopicFailsAtStartAndNamesTheTopic) {
   const std::string missing = uniqueName("no-such-topic");
   StreamsBuilder builder;
