@@ -115,11 +115,6 @@ size_t StateManager::pendingBytes() const {
   return n;
 }
 
-void StateManager::applyPendingEarly() {
-  for (const Store& s : stores_)
-    if (s.local->pendingBytes() > 0) s.local->applyPendingEarly();
-}
-
 void StateManager::close() {
   if (closed_) return;
   closed_ = true;

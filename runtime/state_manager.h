@@ -73,8 +73,6 @@ class StateManager {
   void abort();
   // Bytes of writes waiting for the next commit, over all stores.
   size_t pendingBytes() const;
-  // Writes pending changes down without a checkpoint (at-least-once only).
-  void applyPendingEarly();
   // Closes the stores (without committing) and releases the directory.
   void close();
 

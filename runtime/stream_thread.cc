@@ -27,10 +27,6 @@ constexpr std::chrono::milliseconds kMaxWaitForFetchedData{1000};
 
 }  // namespace
 
-// Pending store writes beyond this are written down early (at-least-once) or trigger an
-// early commit (exactly-once), so memory stays bounded between commits.
-constexpr size_t kMaxPendingStoreBytes = 64 << 20;
-
 StreamThread::StreamThread(int index, const Topology& topology, const StreamsConfig& config,
                            const TopicLayout& layout, InstanceServices instance, Listener& listener)
     : index_(index),
@@ -94,14 +90,20 @@ void StreamThread::createClients() {
   producer_ = createProducer();
 
   // Each input partition has its own prefetch queue (see partition_queue.h), and librdkafka
-  // bounds each one by queued.max.messages.kbytes. Sharing librdkafka's default budget for
-  // one consumer (64 MiB) among the input partitions keeps the memory where it would be
-  // with a single queue. Not below 1 MiB: librdkafka (before 2.4) looks at a full queue
-  // again only about once a second, so a small queue stalls a fast thread.
+  // bounds each one by queued.max.messages.kbytes. The thread's budget is shared among its
+  // input partitions. librdkafka (before 2.4) looks at a full queue again only about once a
+  // second, so the budget must hold about a second of the thread's processing or the thread
+  // stalls: librdkafka's default for one consumer (64 MiB) for a stateless thread, which
+  // moves hundreds of MB/s; a quarter of it for a thread with state stores, which processes
+  // several times fewer records per second (the prefetch is most of a stateful thread's
+  // memory otherwise: librdkafka holds 2-3x the payload it counts). Not below 1 MiB per
+  // partition.
   int64_t inputPartitions = 0;
   for (const auto& t : subscription_)
     if (auto it = layout_.partitions.find(t); it != layout_.partitions.end()) inputPartitions += it->second;
-  const int64_t prefetchKbytes = std::max<int64_t>(1024, 65536 / std::max<int64_t>(1, inputPartitions));
+  const int64_t threadPrefetchKbytes = topology_.graph().stores().empty() ? 65536 : 16384;
+  const int64_t prefetchKbytes =
+      std::max<int64_t>(1024, threadPrefetchKbytes / std::max<int64_t>(1, inputPartitions));
 
   auto props = clientProperties(
       config_, "consumer", name_ + "-consumer",
@@ -143,6 +145,7 @@ void StreamThread::createClients() {
 
   if (!topology_.graph().stores().empty()) {
     cache_.maxBytes = config_.statestoreCacheMaxBytes() / config_.numStreamThreads();
+    maxUncommittedBytes_ = static_cast<size_t>(config_.statestoreUncommittedMaxBytes() / config_.numStreamThreads());
     stateServices_.applicationId = config_.applicationId();
     stateServices_.stateDir = config_.stateDir() + "/" + config_.applicationId();
     stateServices_.collector = producer_.get();
@@ -188,11 +191,14 @@ void StreamThread::runOnce() {
     const int64_t processed = processRecords();
     metrics_.processedRecords.fetch_add(processed, std::memory_order_relaxed);
     busy = busy || processed > 0;
-    for (auto& [id, task] : tasks_) {
-      StateManager* state = task->state();
-      if (!state || state->pendingBytes() < kMaxPendingStoreBytes) continue;
-      if (config_.exactlyOnce()) task->requestCommit();
-      else state->applyPendingEarly();
+    // Store writes wait for the commit in memory: past the thread's share of
+    // statestore.uncommitted.max.bytes, commit now. Under either guarantee local state then
+    // stays at or behind what Kafka committed.
+    if (processed > 0 && !tasks_.empty()) {
+      size_t uncommitted = 0;
+      for (auto& [id, task] : tasks_)
+        if (StateManager* state = task->state()) uncommitted += state->pendingBytes();
+      if (uncommitted >= maxUncommittedBytes_) tasks_.begin()->second->requestCommit();
     }
     for (auto& [id, task] : tasks_) task->punctuateWallClock();
     maybeCommit();

@@ -163,6 +163,7 @@ class StreamThread {
   std::unordered_map<std::string, std::vector<Route>> routes_;
   std::unordered_map<rd_kafka_topic_t*, std::vector<Route>*> routesByHandle_;
   std::vector<rd_kafka_message_t*> fetchBatch_;
+  size_t maxUncommittedBytes_ = SIZE_MAX;  // this thread's share of statestore.uncommitted.max.bytes
 
   std::atomic<bool> shutdownRequested_{false};
   std::atomic<State> state_{State::kCreated};

@@ -86,6 +86,9 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
        "Block cache shared by every RocksDB store of the process."},
       {kRocksdbWriteBufferBytes, "67108864",
        "Memtable budget shared by every RocksDB store of the process."},
+      {kStatestoreUncommittedMaxBytes, "67108864",
+       "Bytes of store writes since the last commit that an instance holds (shared by its "
+       "threads); a thread that reaches its share commits early."},
       {kApplicationServer, "", "host:port where this instance serves interactive queries, if it does."},
   };
   return info;
@@ -151,6 +154,8 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       blockCacheBytes_ = toInt(key, value, 0, INT64_MAX);
     } else if (key == kRocksdbWriteBufferBytes) {
       writeBufferBytes_ = toInt(key, value, 1024 * 1024, INT64_MAX);
+    } else if (key == kStatestoreUncommittedMaxBytes) {
+      uncommittedMaxBytes_ = toInt(key, value, 1024 * 1024, INT64_MAX);
     } else if (key == kApplicationServer) {
       if (value.find(':') == std::string::npos) bad(key, value, "expected host:port");
       applicationServer_ = value;

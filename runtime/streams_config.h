@@ -42,6 +42,7 @@ class StreamsConfig {
   static constexpr const char* kStatestoreCacheMaxBytes = "statestore.cache.max.bytes";
   static constexpr const char* kRocksdbBlockCacheBytes = "rocksdb.block.cache.bytes";
   static constexpr const char* kRocksdbWriteBufferBytes = "rocksdb.write.buffer.bytes";
+  static constexpr const char* kStatestoreUncommittedMaxBytes = "statestore.uncommitted.max.bytes";
   static constexpr const char* kApplicationServer = "application.server";
 
   // One documented key: what docs/configuration.md and `kstreams config` print.
@@ -85,6 +86,7 @@ class StreamsConfig {
   int64_t statestoreCacheMaxBytes() const { return cacheMaxBytes_; }
   int64_t rocksdbBlockCacheBytes() const { return blockCacheBytes_; }
   int64_t rocksdbWriteBufferBytes() const { return writeBufferBytes_; }
+  int64_t statestoreUncommittedMaxBytes() const { return uncommittedMaxBytes_; }
   const std::string& applicationServer() const { return applicationServer_; }
   const internal::SerdeDefaults& serdeDefaults() const { return serdeDefaults_; }
 
@@ -114,6 +116,7 @@ class StreamsConfig {
   int64_t cacheMaxBytes_ = 10 * 1024 * 1024;
   int64_t blockCacheBytes_ = 64 * 1024 * 1024;
   int64_t writeBufferBytes_ = 64 * 1024 * 1024;
+  int64_t uncommittedMaxBytes_ = 64 * 1024 * 1024;
   std::string applicationServer_;
   internal::SerdeDefaults serdeDefaults_;
 };

@@ -36,9 +36,6 @@ class LocalStore : public KeyValueBytesStore {
   // Applies changelog records read during restoration, with lastOffset as the new
   // checkpoint, atomically.
   virtual void restore(const std::vector<ChangelogRecord>& records, int64_t lastOffset) = 0;
-  // Writes the pending changes without moving the checkpoint. Only at-least-once may: a
-  // restart then replays changelog records the data already has, which is harmless.
-  virtual void applyPendingEarly() { commit(checkpoint()); }
   size_t pendingBytes() const { return pendingBytes_; }
   // A reader of the committed data, safe from any thread and usable after the store closes.
   virtual std::shared_ptr<KeyValueBytesStore> committedReader() = 0;
@@ -79,7 +76,9 @@ class LocalStore : public KeyValueBytesStore {
   struct Identity {
     const std::optional<std::string>& operator()(const std::optional<std::string>& v) const { return v; }
   };
-  static constexpr size_t kEntryOverhead = 64;
+  // What a pending entry costs beyond its key and value bytes: the map node, two string
+  // headers, the value's heap block.
+  static constexpr size_t kEntryOverhead = 128;
 
   virtual std::optional<std::string> committedGet(std::string_view key) = 0;
   virtual std::unique_ptr<BytesIterator> committedRange(std::optional<std::string_view> from,

@@ -171,6 +171,29 @@ TEST(State, RestartsRestoreOnlyTheChangelogTailTheLocalStateMisses) {
   EXPECT_EQ(third.restoredRecords, 1000);
 }
 
+TEST(State, AThreadWhoseStoresHoldTooManyUncommittedWritesCommitsEarly) {
+  CountApp a;
+  a.produce(0, 20000);  // 20,000 new keys: well over 1 MiB of store writes
+  // The interval alone would not commit for ten minutes. No cache, which would hold the
+  // writes back from the store.
+  KafkaStreams streams(a.topology(Materialized<std::string, int64_t>::as("counts").withCachingDisabled()),
+                       appConfig(a.app, stateDir(),
+                                               {{"commit.interval.ms", "600000"},
+                                                {"statestore.uncommitted.max.bytes", "1048576"}}));
+  streams.start();
+  Admin admin(bootstrap());
+  const bool committed = test::eventually(
+      [&] {
+        int64_t total = 0;
+        for (const auto& [partition, offset] : admin.committedOffsets(a.app, a.in)) total += std::max<int64_t>(0, offset);
+        return total > 0;
+      },
+      60s);
+  EXPECT_TRUE(committed) << "no offset committed before commit.interval.ms; " << streams.lastError();
+  EXPECT_GT(streams.metrics().commits, 0);
+  EXPECT_TRUE(streams.close(60s));
+}
+
 TEST(State, ADeletedStateDirectoryIsRebuiltFromTheChangelog) {
   CountApp a;
   std::map<std::string, int64_t> expected;

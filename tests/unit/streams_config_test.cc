@@ -23,6 +23,7 @@ TEST(StreamsConfig, DefaultsAreKafkaStreamsDefaults) {
   EXPECT_EQ(config.bufferedRecordsPerPartition(), 1000);
   EXPECT_EQ(config.maxTaskIdleMs(), 0);
   EXPECT_EQ(config.clientId(), "app");
+  EXPECT_EQ(config.statestoreUncommittedMaxBytes(), 64 << 20);
 }
 
 TEST(StreamsConfig, ExactlyOnceCommitsEvery100MsUnlessTold) {
@@ -44,6 +45,7 @@ TEST(StreamsConfig, UnknownKeysAndBadValuesNameTheKey) {
   expectRejected({{"consumer.group.id", "x"}}, "application.id");
   expectRejected({{"producer.linger.ms", "soon"}}, "'producer.linger.ms'");
   expectRejected({{"consumer.no.such.property", "1"}}, "'consumer.no.such.property'");
+  expectRejected({{"statestore.uncommitted.max.bytes", "1000"}}, "'statestore.uncommitted.max.bytes'");
 }
 
 TEST(StreamsConfig, ClientPropertiesPassThroughWithPrefixesWinning) {
