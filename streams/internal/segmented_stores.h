@@ -57,13 +57,35 @@ class Segments {
       dropped_ = firstLive;
     }
   }
-  // The first and last segment holding data, read from the store.
-  static std::pair<int64_t, int64_t> bounds(KeyValueBytesStore& store) {
-    auto first = store.range(std::nullopt, std::nullopt, false);
-    if (!first->valid()) return {0, -1};
-    const int64_t low = readInt64(first->key(), 0);
-    auto last = store.range(std::nullopt, std::nullopt, true);
-    return {low, readInt64(last->key(), 0)};
+  // The first and last segment that may hold data (first > last: none). A store that is
+  // written through this object reads them from the store once (it may hold data from
+  // before a restart) and then keeps them by wrote() and observe(): two iterators over the
+  // whole store for every fetch were a third of a stream-stream join. A read-only view (an
+  // interactive query, whose data changes at every commit) reads them every time.
+  std::pair<int64_t, int64_t> bounds(KeyValueBytesStore& store) const {
+    if (!boundsKnown_ || !writer_) {
+      low_ = 0;
+      high_ = -1;
+      auto first = store.range(std::nullopt, std::nullopt, false);
+      if (first->valid()) {
+        low_ = readInt64(first->key(), 0);
+        auto last = store.range(std::nullopt, std::nullopt, true);
+        high_ = readInt64(last->key(), 0);
+      }
+      boundsKnown_ = true;
+    }
+    return {std::max(low_, dropped_), high_};
+  }
+  // Records a write to `segment`.
+  void wrote(int64_t segment) {
+    if (!writer_) {
+      writer_ = true;
+      boundsKnown_ = false;  // the next bounds() reads them from the store, this write included
+    }
+    if (!boundsKnown_) return;
+    if (high_ < low_) low_ = high_ = segment;
+    low_ = std::min(low_, segment);
+    high_ = std::max(high_, segment);
   }
 
  private:
@@ -71,6 +93,10 @@ class Segments {
   int64_t interval_;
   int64_t observed_ = -1;
   int64_t dropped_ = 0;
+  bool writer_ = false;
+  mutable bool boundsKnown_ = false;
+  mutable int64_t low_ = 0;
+  mutable int64_t high_ = -1;
 };
 
 // Tells `listener` about each entry the cache of `store` writes down, with its key decoded by
@@ -141,6 +167,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
     valueBuffer_.clear();
     valueSerde_->serialize(value, valueBuffer_);
     bytes_->put(storeKey(key, windowStart, retainDuplicates_ ? ++sequence_ : 0), valueBuffer_, timestamp);
+    segments_.wrote(segments_.segmentOf(windowStart));
   }
   void remove(const K& key, int64_t windowStart) override {
     bytes_->put(storeKey(key, windowStart, 0), std::nullopt, now());
@@ -157,7 +184,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
     std::string k;
     keySerde_->serialize(key, k);
     std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = Segments::bounds(*bytes_);
+    auto [first, last] = segments_.bounds(*bytes_);
     for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg)
       parts.push_back(bytes_->range(rawKey(seg, k, timeFrom, 0), rawKey(seg, k, timeTo, UINT32_MAX), false));
     auto filter = [k](std::string_view key) { return key.size() == k.size() + 20 && key.substr(8, k.size()) == k; };
@@ -169,7 +196,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
   KeyValueIterator<Windowed<K>, V> fetchAll(int64_t timeFrom, int64_t timeTo) override {
     timeFrom = std::max<int64_t>(timeFrom, 0);
     std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = Segments::bounds(*bytes_);
+    auto [first, last] = segments_.bounds(*bytes_);
     for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg) {
       std::string from, to;
       appendInt64(from, seg);
@@ -252,6 +279,7 @@ class TypedSessionStore final : public SessionStore<K, V> {
     std::string value;
     valueSerde_->serialize(aggregate, value);
     bytes_->put(storeKey(session), value, timestamp_ ? timestamp_() : session.window.end);
+    segments_.wrote(segments_.segmentOf(session.window.end));
   }
   void remove(const Windowed<K>& session) override {
     bytes_->put(storeKey(session), std::nullopt, timestamp_ ? timestamp_() : session.window.end);
@@ -262,7 +290,7 @@ class TypedSessionStore final : public SessionStore<K, V> {
     std::string k;
     keySerde_->serialize(key, k);
     std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = Segments::bounds(*bytes_);
+    auto [first, last] = segments_.bounds(*bytes_);
     for (int64_t seg = std::max(first, segments_.segmentOf(earliestSessionEnd)); seg <= last; ++seg)
       parts.push_back(bytes_->range(rawKey(seg, k, earliestSessionEnd, 0),
                                     rawKey(seg, k, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),

@@ -43,6 +43,19 @@ TEST(StreamStreamJoin, InnerJoinsRecordsWithinTheWindowEitherWay) {
   EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "a1+b1"}, {"k", "a2+b1"}}));
 }
 
+// The stores' segments (90 s apart here: the retention is 3 min) are found again after a
+// record lands in an earlier segment than any before it.
+TEST(StreamStreamJoin, ARecordInAnEarlierSegmentThanAnyBeforeStillJoins) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + "+" + b; },
+                      JoinWindows::ofTimeDifferenceAndGrace(60s, 60s)));
+  t.r->pipeInput("k", "r1", 125000);  // segment 1
+  t.l->pipeInput("k", "l1", 130000);  // joins r1
+  t.r->pipeInput("k", "r0", 59000);   // segment 0, within grace
+  t.l->pipeInput("k", "l2", 100000);  // joins r0 (41 s before) and r1 (25 s after)
+  EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "l1+r1"}, {"k", "l2+r0"}, {"k", "l2+r1"}}));
+}
+
 TEST(StreamStreamJoin, JoinedRecordsTakeTheLaterTimestamp) {
   TwoStreams t;
   t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + b; },
