@@ -75,7 +75,7 @@ rd_kafka_resp_err_t produce(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // librdkafka's queue is full: wait (at most 10 ms) for deliveries to make room. flush
-      // serves delivery reports itself, or waits for the background thread that serves them.
+      // serves delivery reports itself, or waits while another thread serves them.
       rd_kafka_flush(producer, 10);
       continue;
     }

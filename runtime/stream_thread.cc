@@ -191,15 +191,6 @@ void StreamThread::runOnce() {
     const int64_t processed = processRecords();
     metrics_.processedRecords.fetch_add(processed, std::memory_order_relaxed);
     busy = busy || processed > 0;
-    // Store writes wait for the commit in memory: past the thread's share of
-    // statestore.uncommitted.max.bytes, commit now. Under either guarantee local state then
-    // stays at or behind what Kafka committed.
-    if (processed > 0 && !tasks_.empty()) {
-      size_t uncommitted = 0;
-      for (auto& [id, task] : tasks_)
-        if (StateManager* state = task->state()) uncommitted += state->pendingBytes();
-      if (uncommitted >= maxUncommittedBytes_) tasks_.begin()->second->requestCommit();
-    }
     for (auto& [id, task] : tasks_) task->punctuateWallClock();
     maybeCommit();
     // Nothing came and nothing could be processed: sleep until a queue gets something.
@@ -443,8 +434,16 @@ void StreamThread::releaseQueues() {
 
 void StreamThread::maybeCommit() {
   bool requested = false;
-  for (const auto& [id, task] : tasks_) requested = requested || task->commitRequested();
-  if (requested || std::chrono::steady_clock::now() - lastCommit_ >= config_.commitInterval())
+  // Store writes wait for the commit in memory: past the thread's share of
+  // statestore.uncommitted.max.bytes, commit now. Under either guarantee local state then
+  // stays at or behind what Kafka committed.
+  size_t uncommitted = 0;
+  for (const auto& [id, task] : tasks_) {
+    requested = requested || task->commitRequested();
+    if (StateManager* state = task->state()) uncommitted += state->pendingBytes();
+  }
+  if (requested || uncommitted >= maxUncommittedBytes_ ||
+      std::chrono::steady_clock::now() - lastCommit_ >= config_.commitInterval())
     commit();
 }
 

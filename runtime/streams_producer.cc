@@ -103,9 +103,7 @@ void StreamsProducer::commitTransaction(const rd_kafka_topic_partition_list_t* o
   inTransaction_ = false;
   // A commit means every record of the transaction was delivered; their reports (changelog
   // offsets) are handled before the stores checkpoint them.
-  if (!awaitReports(apiTimeout_))
-    throw StreamsException("the delivery reports of a committed transaction did not arrive within " +
-                           std::to_string(apiTimeout_.count()) + " ms");
+  awaitAllReports("a committed transaction");
   throwIfFailed();
 }
 
@@ -163,10 +161,11 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
   sent();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
-  if (err) reported(1);
-  if (err)
+  if (err) {
+    reported(1);
     throw StreamsException("cannot write a record to topic " + std::string(topic) + ": " +
                            rd_kafka_err2str(err));
+  }
 }
 
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
@@ -177,10 +176,11 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   sent();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
-  if (err) reported(1);
-  if (err)
+  if (err) {
+    reported(1);
     throw StreamsException("cannot write a changelog record to " +
                            partitionName(std::string(topic), partition) + ": " + rd_kafka_err2str(err));
+  }
 }
 
 const int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) {
@@ -231,6 +231,12 @@ bool StreamsProducer::awaitReports(std::chrono::milliseconds timeout) {
   return allReported_.wait_for(lock, timeout, [this] { return unreported_.load(std::memory_order_acquire) <= 0; });
 }
 
+void StreamsProducer::awaitAllReports(const char* ofWhat) {
+  if (!awaitReports(apiTimeout_))
+    throw StreamsException(std::string("the delivery reports of ") + ofWhat + " did not arrive within " +
+                           std::to_string(apiTimeout_.count()) + " ms");
+}
+
 std::string StreamsProducer::firstError() {
   std::lock_guard lock(reportsMutex_);
   return firstError_;
@@ -245,9 +251,7 @@ void StreamsProducer::flush() {
   // Bounded by message.timeout.ms: by then every record is delivered or failed.
   while (rd_kafka_flush(producer_.get(), 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
   }
-  if (!awaitReports(apiTimeout_))
-    throw StreamsException("the delivery reports of flushed records did not arrive within " +
-                           std::to_string(apiTimeout_.count()) + " ms");
+  awaitAllReports("flushed records");
   throwIfFailed();
 }
 

@@ -86,6 +86,8 @@ class StreamsProducer final : public RecordCollector {
   // Waits until every record sent so far has had its delivery report handled. Returns
   // false if that took longer than `timeout`.
   bool awaitReports(std::chrono::milliseconds timeout);
+  // awaitReports(default.api.timeout.ms), throwing if it times out.
+  void awaitAllReports(const char* ofWhat);
   rd_kafka_topic_t* topicHandle(std::string_view topic);
   rd_kafka_topic_t* topicHandleByName(std::string_view topic);
   std::string firstError();
@@ -101,10 +103,9 @@ class StreamsProducer final : public RecordCollector {
   std::unordered_map<std::string, rd_kafka_topic_t*, TopicHash, std::equal_to<>> topics_;
   std::map<std::string, int32_t, std::less<>> partitionCounts_;
   std::string lastTopic_;  // the last topic looked up, and its handle
-
   rd_kafka_topic_t* lastHandle_ = nullptr;
   // Offsets of tracked (changelog) partitions; std::map keeps their addresses stable.
-  // Written by the background thread; read by the stream thread after awaitReports().
+  // Written by whichever thread serves reports; read by the stream thread after awaitReports().
   std::map<std::pair<std::string, int32_t>, int64_t> offsetSlots_;
   std::string firstError_;  // the first failure; sticky. Same access rule as offsetSlots_.
   bool transactional_ = false;
