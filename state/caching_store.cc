@@ -1,5 +1,6 @@
 #include "state/caching_store.h"
 
+#include <utility>
 #include <vector>
 
 #include "state/overlay_iterator.h"
@@ -32,8 +33,13 @@ CachingStore::CachingStore(std::unique_ptr<KeyValueBytesStore> inner, CacheBudge
 
 CachingStore::~CachingStore() { charge(-bytes_); }
 
+int64_t CachingStore::bytesOf(const std::optional<std::string>& value) {
+  return value ? static_cast<int64_t>(value->size()) : 0;
+}
+
 int64_t CachingStore::sizeOf(std::string_view key, const std::optional<std::string>& value) {
-  constexpr int64_t kEntryOverhead = 96;  // map node, list node, entry fields
+  // The map's own, the entry, its nodes in lru_ and dirty_ (links, view, allocator header).
+  constexpr int64_t kEntryOverhead = Map::kOverheadPerEntry + sizeof(Entry) + 2 * 48;
   return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + kEntryOverhead;
 }
 
@@ -57,28 +63,33 @@ void CachingStore::markClean(Entry& entry) {
   if (!entry.dirty) return;
   entry.dirty = false;
   dirty_.erase(entry.dirtyPos);
+  charge(-bytesOf(entry.below));
+  entry.below.reset();
+  entry.belowKnown = false;
 }
 
-CachingStore::Map::iterator CachingStore::insert(std::string_view key) {
-  auto [it, inserted] = entries_.try_emplace(std::string(key));
+std::pair<CachingStore::Map::Found, bool> CachingStore::insert(std::string_view key) {
+  auto [found, inserted] = entries_.try_emplace(key);
   if (inserted) {
-    lru_.push_back(it->first);
-    it->second.lru = std::prev(lru_.end());
-    charge(sizeOf(it->first, std::nullopt));
+    lru_.push_back(found.key);
+    found.entry->lru = std::prev(lru_.end());
+    charge(sizeOf(found.key, std::nullopt));
   }
-  return it;
+  return {found, inserted};
 }
 
 std::optional<std::string> CachingStore::get(std::string_view key) {
-  auto it = entries_.find(key);
-  if (it != entries_.end()) {
-    touch(it->second);
-    return it->second.value;
+  if (auto found = entries_.find(key)) {
+    touch(*found.entry);
+    return found.entry->value;
   }
   std::optional<std::string> value = inner_->get(key);
-  if (value) {
-    auto entry = insert(key);
-    entry->second.value = value;
+  if (!value) {
+    lastAbsent_.assign(key);
+    lastAbsentValid_ = true;
+  } else {
+    auto found = insert(key).first;
+    found.entry->value = value;
     charge(static_cast<int64_t>(value->size()));
     evictWhileOverBudget();
   }
@@ -86,27 +97,41 @@ std::optional<std::string> CachingStore::get(std::string_view key) {
 }
 
 void CachingStore::put(std::string_view key, std::optional<std::string_view> value, int64_t timestamp) {
-  auto it = insert(key);
-  Entry& e = it->second;
+  auto [found, inserted] = insert(key);
+  Entry& e = *found.entry;
+  if (inserted) {
+    e.belowKnown = lastAbsentValid_ && key == lastAbsent_;
+  } else if (!e.dirty) {
+    // A clean entry holds what the store below holds: it is the old value to forward.
+    e.below = std::exchange(e.value, std::nullopt);  // its bytes stay charged, as below's
+    e.belowKnown = true;
+  }
   charge(-static_cast<int64_t>(e.value ? e.value->size() : 0));
   if (value) e.value = std::string(*value);
   else e.value.reset();
   charge(static_cast<int64_t>(e.value ? e.value->size() : 0));
-  markDirty(e, it->first);
+  markDirty(e, found.key);
   e.timestamp = timestamp;
   touch(e);
   evictWhileOverBudget();
 }
 
-void CachingStore::writeDown(const std::string& key, Entry& e) {
+void CachingStore::writeDown(std::string_view key, Entry& e) {
   if (!e.dirty) return;
+  lastAbsentValid_ = false;  // key may be the one last found absent: it is not any more
+  std::optional<std::string> old;
+  if (listener_ && e.belowKnown) {
+    charge(-bytesOf(e.below));
+    old = std::exchange(e.below, std::nullopt);
+  } else if (listener_) {
+    old = inner_->get(key);
+  }
   markClean(e);
-  std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
   inner_->put(key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
   if (listener_ && (e.value || old)) {
     // Copies: the listener may write to this cache again (a downstream processor of the same
     // store), which changes the entry.
-    const std::string k = key;
+    const std::string k(key);
     const std::optional<std::string> value = e.value;
     listener_(k, value ? std::optional<std::string_view>(*value) : std::nullopt,
               old ? std::optional<std::string_view>(*old) : std::nullopt, e.timestamp);
@@ -127,8 +152,8 @@ void CachingStore::flush() {
     // Oldest first, as the entries were written. Nothing is erased meanwhile (eviction
     // waits); entries the listener writes go to the end of dirty_, to be written too.
     while (!dirty_.empty()) {
-      auto it = entries_.find(dirty_.front());
-      writeDown(it->first, it->second);  // takes it off dirty_
+      auto found = entries_.find(dirty_.front());
+      writeDown(found.key, *found.entry);  // takes it off dirty_
     }
   }
   inner_->flush();
@@ -141,21 +166,20 @@ void CachingStore::evictWhileOverBudget() {
   while (budget_.usedBytes > budget_.maxBytes && !lru_.empty() && *openIterators_ == 0) {
     // Taken out of the cache before it is written down, so that what the listener does to
     // this cache cannot touch it.
-    auto it = entries_.find(lru_.front());
-    const std::string key = it->first;
-    Entry e = std::move(it->second);
+    const std::string key(lru_.front());
+    Entry e = std::move(*entries_.find(key).entry);
     charge(-sizeOf(key, e.value));
     lru_.erase(e.lru);
     if (e.dirty) *e.dirtyPos = key;  // the map's key goes now; writeDown unlinks the node
-    entries_.erase(it);
+    entries_.erase(key);
     writeDown(key, e);
   }
 }
 
 std::unique_ptr<BytesIterator> CachingStore::range(std::optional<std::string_view> from,
                                                    std::optional<std::string_view> to, bool reverse) {
-  auto merged = std::make_unique<OverlayIterator<Map, ValueOf>>(entries_, from, to, reverse,
-                                                                inner_->range(from, to, reverse));
+  auto merged = std::make_unique<OverlayIterator<Map::Order, ValueOf>>(entries_.ordered(), from, to, reverse,
+                                                                       inner_->range(from, to, reverse));
   return std::make_unique<CountedIterator>(std::move(merged), openIterators_);
 }
 
@@ -171,22 +195,23 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
   std::vector<Pending> pending;
   for (std::string_view key : dirty_) {
     if (key < from || key >= to) continue;
-    auto it = entries_.find(key);
+    const Entry& e = *entries_.find(key).entry;
     std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
-    if (listener_ && (it->second.value || old))
-      pending.push_back(Pending{std::string(key), it->second.value, std::move(old), it->second.timestamp});
+    if (listener_ && (e.value || old)) pending.push_back(Pending{std::string(key), e.value, std::move(old), e.timestamp});
   }
-  for (auto it = entries_.lower_bound(from); it != entries_.end() && it->first < to;) {
-    markClean(it->second);
+  auto& order = entries_.ordered();
+  for (auto it = order.lower_bound(from); it != order.end() && it->first < to;) {
+    Entry& e = *it->second;
+    markClean(e);
     if (*openIterators_ == 0 && !writingDown_) {
-      charge(-sizeOf(it->first, it->second.value));
-      lru_.erase(it->second.lru);
+      charge(-sizeOf(it->first, e.value));
+      lru_.erase(e.lru);
       it = entries_.erase(it);
     } else {
       // An open iterator, or the loop writing entries down, may point at the entry: keep
       // it, as a clean tombstone.
-      charge(-static_cast<int64_t>(it->second.value ? it->second.value->size() : 0));
-      it->second.value.reset();
+      charge(-static_cast<int64_t>(e.value ? e.value->size() : 0));
+      e.value.reset();
       ++it;
     }
   }
@@ -197,6 +222,7 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
 }
 
 void CachingStore::clear() {
+  lastAbsentValid_ = false;  // the store below may hold the key again after an abort
   charge(-bytes_);
   entries_.clear();
   lru_.clear();

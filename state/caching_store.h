@@ -9,10 +9,10 @@
 #pragma once
 
 #include <list>
-#include <map>
 #include <memory>
 #include <string>
 
+#include "state/indexed_map.h"
 #include "streams/internal/bytes_store.h"
 
 namespace kstreams::internal {
@@ -47,25 +47,32 @@ class CachingStore final : public KeyValueBytesStore {
  private:
   struct Entry {
     std::optional<std::string> value;  // nullopt: deleted
+    // While dirty: the value the store below holds, if belowKnown (the old value a flush
+    // forwards, so that writing down does not have to read it back).
+    std::optional<std::string> below;
+    bool belowKnown = false;
     bool dirty = false;
     int64_t timestamp = 0;
     std::list<std::string_view>::iterator lru;  // position in lru_, which views the map's key
     std::list<std::string_view>::iterator dirtyPos;  // position in dirty_, while dirty
   };
-  using Map = std::map<std::string, Entry, std::less<>>;
+  using Map = IndexedMap<Entry>;
   struct ValueOf {
     const std::optional<std::string>& operator()(const Entry& e) const { return e.value; }
   };
 
-  Map::iterator insert(std::string_view key);
+  // The entry of key, and whether it is new.
+  std::pair<Map::Found, bool> insert(std::string_view key);
   void touch(Entry& entry);
   void markDirty(Entry& entry, std::string_view key);
   void markClean(Entry& entry);
   // Writes a dirty entry to the inner store and tells the flush listener. The listener may
   // read and write this cache (and, through a join, another cache that calls back here).
-  void writeDown(const std::string& key, Entry& entry);
+  void writeDown(std::string_view key, Entry& entry);
   void evictWhileOverBudget();
   void charge(int64_t bytes);
+  static int64_t bytesOf(const std::optional<std::string>& value);
+  // What an entry costs, apart from its `below` (charged separately while dirty).
   static int64_t sizeOf(std::string_view key, const std::optional<std::string>& value);
 
   std::unique_ptr<KeyValueBytesStore> inner_;
@@ -80,6 +87,11 @@ class CachingStore final : public KeyValueBytesStore {
   // under the loop that writes them), so re-entrant reads through the listener are safe.
   bool writingDown_ = false;
   CacheFlushListener listener_;
+  // The key the last look-up found absent below, until anything is written down: an
+  // aggregation reads a row and then writes it, and the write's new entry then knows that
+  // nothing is below it.
+  std::string lastAbsent_;
+  bool lastAbsentValid_ = false;
   // Open iterators view entries_: eviction waits while any is open.
   std::shared_ptr<int> openIterators_ = std::make_shared<int>(0);
 };

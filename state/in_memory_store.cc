@@ -93,10 +93,10 @@ class InMemoryStore final : public LocalStore {
       std::unique_lock lock(committed_->mutex);
       for (const auto& [from, to] : pendingRangeDeletes_)
         committed_->entries.erase(committed_->entries.lower_bound(from), committed_->entries.lower_bound(to));
-      for (auto& [key, value] : pending_) {
-        if (value) committed_->entries.insert_or_assign(key, std::move(*value));
-        else committed_->entries.erase(key);
-      }
+      pending_.forEachInOrder([&](std::string_view key, std::optional<std::string>& value) {
+        if (value) committed_->entries.insert_or_assign(std::string(key), std::move(*value));
+        else committed_->entries.erase(std::string(key));
+      });
     }
     if (changelogOffset) checkpoint_ = changelogOffset;
     abort();

@@ -5,12 +5,12 @@
 // Internal.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "state/indexed_map.h"
 #include "state/overlay_iterator.h"
 #include "streams/internal/bytes_store.h"
 
@@ -43,42 +43,44 @@ class LocalStore : public KeyValueBytesStore {
   virtual void wipe() = 0;
 
   std::optional<std::string> get(std::string_view key) override {
-    auto it = pending_.find(key);
-    if (it != pending_.end()) return it->second;
+    if (auto found = pending_.find(key)) return *found.entry;
     return committedGet(key);
   }
   void put(std::string_view key, std::optional<std::string_view> value, int64_t) override {
-    auto [it, inserted] = pending_.try_emplace(std::string(key));
+    auto [found, inserted] = pending_.try_emplace(key);
+    std::optional<std::string>& pending = *found.entry;
     if (inserted) pendingBytes_ += key.size() + kEntryOverhead;
-    else pendingBytes_ -= it->second ? it->second->size() : 0;
+    else pendingBytes_ -= pending ? pending->size() : 0;
     if (value) {
-      it->second = std::string(*value);
+      pending.emplace(*value);
       pendingBytes_ += value->size();
     } else {
-      it->second.reset();
+      pending.reset();
     }
   }
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override {
-    return std::make_unique<OverlayIterator<Pending, Identity>>(pending_, from, to, reverse,
-                                                                committedRange(from, to, reverse));
+    return std::make_unique<OverlayIterator<Pending::Order, Identity>>(pending_.ordered(), from, to, reverse,
+                                                                       committedRange(from, to, reverse));
   }
   void deleteRange(std::string_view from, std::string_view to) override {
-    for (auto it = pending_.lower_bound(from); it != pending_.end() && it->first < to;) {
-      pendingBytes_ -= it->first.size() + kEntryOverhead + (it->second ? it->second->size() : 0);
+    auto& order = pending_.ordered();
+    for (auto it = order.lower_bound(from); it != order.end() && it->first < to;) {
+      const std::optional<std::string>& value = *it->second;
+      pendingBytes_ -= it->first.size() + kEntryOverhead + (value ? value->size() : 0);
       it = pending_.erase(it);
     }
     pendingRangeDeletes_.emplace_back(std::string(from), std::string(to));
   }
 
  protected:
-  using Pending = std::map<std::string, std::optional<std::string>, std::less<>>;
+  using Pending = IndexedMap<std::optional<std::string>>;
   struct Identity {
     const std::optional<std::string>& operator()(const std::optional<std::string>& v) const { return v; }
   };
-  // What a pending entry costs beyond its key and value bytes: the map node, two string
-  // headers, the value's heap block.
-  static constexpr size_t kEntryOverhead = 128;
+  // What a pending entry costs beyond its key and value bytes: the map's own, the optional
+  // string, the value's heap block.
+  static constexpr size_t kEntryOverhead = Pending::kOverheadPerEntry + sizeof(std::optional<std::string>) + 16;
 
   virtual std::optional<std::string> committedGet(std::string_view key) = 0;
   virtual std::unique_ptr<BytesIterator> committedRange(std::optional<std::string_view> from,

@@ -3,8 +3,9 @@
 // data, or cached entries over the store below. Overlay entries shadow base entries of the
 // same key. Internal.
 //
-// The overlay must not lose entries while the iterator lives (std::map iterators stay valid
+// The overlay must not lose entries while the iterator lives (its iterators stay valid
 // across insertions and updates; the stores erase only on commit or eviction, between records).
+// Keys added to the overlay while the iterator lives may or may not be seen.
 #pragma once
 
 #include <map>
@@ -16,11 +17,11 @@
 
 namespace kstreams::internal {
 
-// Map: std::map<std::string, Entry, std::less<>>; ValueOf(entry) -> const std::optional<std::string>&.
-template <class Map, class ValueOf>
+// Order: IndexedMap<Entry>::Order (key -> Entry*); ValueOf(const Entry&) -> const std::optional<std::string>&.
+template <class Order, class ValueOf>
 class OverlayIterator final : public BytesIterator {
  public:
-  OverlayIterator(const Map& overlay, std::optional<std::string_view> from, std::optional<std::string_view> to,
+  OverlayIterator(const Order& overlay, std::optional<std::string_view> from, std::optional<std::string_view> to,
                   bool reverse, std::unique_ptr<BytesIterator> base, ValueOf valueOf = {})
       : reverse_(reverse), base_(std::move(base)), valueOf_(valueOf) {
     begin_ = from ? overlay.lower_bound(*from) : overlay.begin();
@@ -33,7 +34,7 @@ class OverlayIterator final : public BytesIterator {
   bool valid() const override { return current_ != kNone; }
   std::string_view key() const override { return fromOverlay_ ? std::string_view(overlayEntry()->first) : base_->key(); }
   std::string_view value() const override {
-    return fromOverlay_ ? std::string_view(*valueOf_(overlayEntry()->second)) : base_->value();
+    return fromOverlay_ ? std::string_view(*valueOf_(*overlayEntry()->second)) : base_->value();
   }
   void next() override {
     if (fromOverlay_) step();
@@ -43,7 +44,7 @@ class OverlayIterator final : public BytesIterator {
 
  private:
   enum Current { kNone, kOverlay, kBase };
-  using It = typename Map::const_iterator;
+  using It = typename Order::const_iterator;
 
   bool overlayDone() const { return reverse_ ? pos_ == begin_ : pos_ == end_; }
   It overlayEntry() const { return reverse_ ? std::prev(pos_) : pos_; }
@@ -70,7 +71,7 @@ class OverlayIterator final : public BytesIterator {
         takeOverlay = cmp == 0 || (reverse_ ? cmp > 0 : cmp < 0);
       }
       if (takeOverlay) {
-        if (!valueOf_(overlayEntry()->second)) {  // deleted
+        if (!valueOf_(*overlayEntry()->second)) {  // deleted
           step();
           continue;
         }

@@ -150,10 +150,10 @@ class RocksDBStore final : public LocalStore {
     if (pending_.empty() && pendingRangeDeletes_.empty() && changelogOffset == checkpoint_) return;
     rocksdb::WriteBatch batch;
     for (const auto& [from, to] : pendingRangeDeletes_) batch.DeleteRange(database_->data, from, to);
-    for (const auto& [key, value] : pending_) {
+    pending_.forEachInOrder([&](std::string_view key, const std::optional<std::string>& value) {
       if (value) batch.Put(database_->data, key, *value);
       else batch.Delete(database_->data, key);
-    }
+    });
     write(batch, changelogOffset);
     abort();
   }

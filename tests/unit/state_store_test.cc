@@ -159,13 +159,14 @@ TEST(CachingStore, MergesRepeatedUpdatesAndFlushesTheLatestOnce) {
 }
 
 TEST(CachingStore, EvictsTheLeastRecentlyUsedEntryWhenOverBudget) {
-  CacheBudget budget{400, 0};  // room for about three entries
+  CacheBudget budget{1 << 20, 0};
   auto inner = openInMemoryStore("s");
   LocalStore* local = inner.get();
   CachingStore cache(std::move(inner), budget);
   std::vector<std::string> flushed;
   cache.setFlushListener([&](std::string_view k, auto, auto, int64_t) { flushed.emplace_back(k); });
   cache.put("a", "1", 0);
+  budget.maxBytes = budget.usedBytes * 7 / 2;  // room for three and a half entries like a
   cache.put("b", "2", 0);
   cache.put("c", "3", 0);
   cache.get("a");  // a is now more recently used than b
@@ -177,6 +178,65 @@ TEST(CachingStore, EvictsTheLeastRecentlyUsedEntryWhenOverBudget) {
   EXPECT_LE(budget.usedBytes, budget.maxBytes);
   // Ranges merge cached and stored entries.
   EXPECT_EQ(collect(cache.range(std::nullopt, std::nullopt, false)).size(), 5u);
+}
+
+TEST(CachingStore, TheOldValueAFlushForwardsIsWhatTheStoreBelowHeld) {
+  // The cache remembers what is below a dirty entry instead of reading it back at the flush;
+  // each step here would forward a wrong old value if that memory were stale.
+  CacheBudget budget{1 << 20, 0};
+  auto inner = openInMemoryStore("s");
+  LocalStore* local = inner.get();
+  local->put("present", "p0", 0);
+  CachingStore cache(std::move(inner), budget);
+  std::vector<Flushed> flushed;
+  recordFlushes(cache, flushed);
+
+  // Read, then written: an aggregation's first record of a key, and of a key already stored.
+  EXPECT_EQ(cache.get("k"), std::nullopt);
+  cache.put("k", "1", 0);
+  EXPECT_EQ(cache.get("present"), "p0");
+  cache.put("present", "p1", 0);
+  cache.put("present", "p2", 0);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"k", "1", std::nullopt}, {"present", "p2", "p0"}}));
+  flushed.clear();
+
+  // A clean entry overwritten: its value was the one below.
+  cache.put("k", "2", 0);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"k", "2", "1"}}));
+  flushed.clear();
+
+  // A key read as absent, then another key written, then the first one.
+  EXPECT_EQ(cache.get("k2"), std::nullopt);
+  cache.put("other", "o", 0);
+  cache.put("k2", "a", 0);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"other", "o", std::nullopt}, {"k2", "a", std::nullopt}}));
+  flushed.clear();
+
+  // Read as absent, written, evicted (written down): written again without a read, its old
+  // value is the one written down, not the absence read before.
+  EXPECT_EQ(cache.get("k3"), std::nullopt);
+  cache.put("k3", "x", 0);
+  budget.maxBytes = 0;
+  cache.put("k2", "b", 0);  // evicts everything: k2 (old "a") and k3 are written down
+  EXPECT_EQ(budget.usedBytes, 0) << "an evicted entry's bytes, the one below it included, are all given back";
+  budget.maxBytes = 1 << 20;
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"k3", "x", std::nullopt}, {"k2", "b", "a"}}));
+  flushed.clear();
+  cache.put("k3", "y", 0);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"k3", "y", "x"}}));
+  flushed.clear();
+
+  // After an abort the store below may hold again what the cache had seen absent.
+  EXPECT_EQ(cache.get("gone"), std::nullopt);
+  cache.clear();
+  local->put("gone", "back", 0);
+  cache.put("gone", "new", 0);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"gone", "new", "back"}}));
 }
 
 TEST(CachingStore, ADroppedRangeStillForwardsItsUnflushedUpdatesAndKeepsTheRest) {

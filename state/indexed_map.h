@@ -1,0 +1,140 @@
+// IndexedMap: a map from string keys, found by hash, that is put in key order only when
+// someone asks for the order. Stores look up and write single keys on every record (an
+// aggregation reads and writes its row), and walk key order only for range queries; in a
+// std::map each of those look-ups and inserts walked a tree of hundreds of thousands of
+// keys with a cache miss at each level. Here a store that is never range-queried never
+// builds the order, and one that is pays the tree insert once per key, when it first asks.
+// Internal.
+//
+// Entries do not move: a key's bytes and its Entry stay where they are until the entry is
+// erased (the record cache's lists view the keys). Iterators of the order stay valid until
+// their entry is erased, as with std::map; keys added while one is open join the order at
+// the next call of ordered().
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <absl/container/node_hash_map.h>
+#include <absl/hash/hash.h>
+
+namespace kstreams::internal {
+
+template <class Entry>
+class IndexedMap {
+ public:
+  // Key order: each key views the bytes the map owns, and maps to its entry.
+  using Order = std::map<std::string_view, Entry*>;
+  // One entry as found: the key (owned by the map) and its entry.
+  struct Found {
+    std::string_view key;
+    Entry* entry = nullptr;
+    explicit operator bool() const { return entry != nullptr; }
+  };
+
+  // What an entry costs beyond its key's bytes and sizeof(Entry): the node (string header,
+  // bookkeeping, allocator header), its hash slot, and its node in the order once ordered.
+  static constexpr size_t kOverheadPerEntry = 32 + 16 + 16 + 10 + 72;
+
+  Found find(std::string_view key) {
+    auto it = table_.find(key);
+    if (it == table_.end()) return {};
+    return {it->first, &it->second.entry};
+  }
+  // The entry of key, default-constructed (and true) if it was not there.
+  std::pair<Found, bool> try_emplace(std::string_view key) {
+    auto [it, inserted] = table_.try_emplace(key);
+    Slot& slot = it->second;
+    if (inserted) {
+      slot.unorderedIndex = unordered_.size();
+      unordered_.push_back(&*it);
+    }
+    return {Found{it->first, &slot.entry}, inserted};
+  }
+  void erase(std::string_view key) {
+    auto it = table_.find(key);
+    if (it == table_.end()) return;
+    forget(it->second);
+    table_.erase(it);
+  }
+  // Erases the entry at pos of the order; returns the next position.
+  typename Order::iterator erase(typename Order::iterator pos) {
+    auto next = std::next(pos);
+    erase(pos->first);
+    return next;
+  }
+  void clear() {
+    order_.clear();
+    unordered_.clear();
+    table_.clear();
+  }
+  size_t size() const { return table_.size(); }
+  bool empty() const { return table_.empty(); }
+
+  // Every entry in key order, without building the order if it is not there: sorting the
+  // entries once is cheaper than inserting each into a tree. fn(std::string_view key, Entry&).
+  template <class Fn>
+  void forEachInOrder(Fn&& fn) {
+    if (unordered_.empty()) {
+      for (auto& [key, entry] : order_) fn(key, *entry);
+      return;
+    }
+    std::vector<Value*> all;
+    all.reserve(table_.size());
+    for (auto& value : table_) all.push_back(&value);
+    std::sort(all.begin(), all.end(), [](const Value* a, const Value* b) { return a->first < b->first; });
+    for (Value* v : all) fn(std::string_view(v->first), v->second.entry);
+  }
+
+  // The entries in key order (puts the keys added since the last call in order first).
+  Order& ordered() {
+    for (Value* v : unordered_) {
+      v->second.position = order_.emplace(std::string_view(v->first), &v->second.entry).first;
+      v->second.unorderedIndex = kOrdered;
+    }
+    unordered_.clear();
+    return order_;
+  }
+
+ private:
+  static constexpr size_t kOrdered = SIZE_MAX;
+  struct Slot {
+    Entry entry;
+    size_t unorderedIndex = kOrdered;  // its place in unordered_, or kOrdered
+    typename Order::iterator position;  // its place in order_, once ordered
+  };
+  // Transparent over std::string_view (Debian's Abseil has its own string_view type).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return absl::Hash<std::string_view>{}(key); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
+  using Table = absl::node_hash_map<std::string, Slot, KeyHash, KeyEq>;
+  using Value = typename Table::value_type;
+
+  void forget(Slot& slot) {
+    if (slot.unorderedIndex == kOrdered) {
+      order_.erase(slot.position);
+      return;
+    }
+    // Swap-remove from the keys not yet ordered.
+    Value* last = unordered_.back();
+    unordered_[slot.unorderedIndex] = last;
+    last->second.unorderedIndex = slot.unorderedIndex;
+    unordered_.pop_back();
+  }
+
+  Table table_;  // nodes do not move: keys and entries stay put
+  Order order_;
+  std::vector<Value*> unordered_;  // keys not in order_ yet
+};
+
+}  // namespace kstreams::internal

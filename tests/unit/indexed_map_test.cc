@@ -1,0 +1,88 @@
+#include "state/indexed_map.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace kstreams::internal {
+namespace {
+
+std::vector<std::string> keysInOrder(IndexedMap<int>& map) {
+  std::vector<std::string> keys;
+  for (auto& [key, entry] : map.ordered()) keys.emplace_back(key);
+  return keys;
+}
+
+std::vector<std::string> keysOfForEachInOrder(IndexedMap<int>& map) {
+  std::vector<std::string> keys;
+  map.forEachInOrder([&](std::string_view key, int&) { keys.emplace_back(key); });
+  return keys;
+}
+
+TEST(IndexedMap, FindsWhatWasPutAndKeepsEntriesInPlace) {
+  IndexedMap<int> map;
+  auto [a, inserted] = map.try_emplace("a");
+  EXPECT_TRUE(inserted);
+  *a.entry = 1;
+  auto [again, insertedAgain] = map.try_emplace("a");
+  EXPECT_FALSE(insertedAgain);
+  EXPECT_EQ(again.entry, a.entry);
+  for (int i = 0; i < 1000; ++i) *map.try_emplace("k" + std::to_string(i)).first.entry = i;
+  // The table grew many times: the first entry and its key did not move.
+  EXPECT_EQ(map.find("a").entry, a.entry);
+  EXPECT_EQ(map.find("a").key.data(), a.key.data());
+  EXPECT_EQ(*map.find("k999").entry, 999);
+  EXPECT_FALSE(map.find("missing"));
+  EXPECT_EQ(map.size(), 1001u);
+}
+
+TEST(IndexedMap, OrdersKeysAddedBeforeAndAfterTheOrderWasFirstAskedFor) {
+  IndexedMap<int> map;
+  for (const char* k : {"d", "b", "f"}) map.try_emplace(k);
+  EXPECT_EQ(keysOfForEachInOrder(map), (std::vector<std::string>{"b", "d", "f"})) << "sorted without an order";
+  EXPECT_EQ(keysInOrder(map), (std::vector<std::string>{"b", "d", "f"}));
+  for (const char* k : {"a", "e", "c"}) map.try_emplace(k);
+  EXPECT_EQ(keysInOrder(map), (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
+  EXPECT_EQ(keysOfForEachInOrder(map), (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
+}
+
+TEST(IndexedMap, ErasesKeysWhetherOrderedOrNot) {
+  IndexedMap<int> map;
+  for (const char* k : {"a", "b", "c"}) map.try_emplace(k);
+  map.ordered();
+  for (const char* k : {"d", "e", "f"}) map.try_emplace(k);
+  map.erase("b");  // ordered
+  map.erase("d");  // not yet ordered, not last of those
+  map.erase("f");  // not yet ordered, last of those
+  map.erase("missing");
+  EXPECT_FALSE(map.find("b"));
+  EXPECT_FALSE(map.find("d"));
+  EXPECT_EQ(keysInOrder(map), (std::vector<std::string>{"a", "c", "e"}));
+  // Erasing through the order, as a range delete does.
+  auto& order = map.ordered();
+  for (auto it = order.lower_bound("b"); it != order.end() && it->first < "z";) it = map.erase(it);
+  EXPECT_EQ(keysInOrder(map), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(map.size(), 1u);
+  map.clear();
+  EXPECT_TRUE(map.empty());
+  map.try_emplace("z");
+  EXPECT_EQ(keysInOrder(map), (std::vector<std::string>{"z"}));
+}
+
+TEST(IndexedMap, AnOrderIteratorSurvivesKeysAddedWhileItIsOpen) {
+  IndexedMap<int> map;
+  for (const char* k : {"a", "c"}) map.try_emplace(k);
+  auto& order = map.ordered();
+  auto it = order.begin();
+  map.try_emplace("b");
+  map.ordered();  // "b" joins the order under the open iterator
+  EXPECT_EQ(it->first, "a");
+  ++it;
+  EXPECT_EQ(it->first, "b");
+  ++it;
+  EXPECT_EQ(it->first, "c");
+}
+
+}  // namespace
+}  // namespace kstreams::internal
