@@ -116,7 +116,7 @@ void CachingStore::put(std::string_view key, std::optional<std::string_view> val
   evictWhileOverBudget();
 }
 
-void CachingStore::writeDown(std::string_view key, Entry& e) {
+void CachingStore::writeDown(std::string_view key, Entry& e, bool inCache) {
   if (!e.dirty) return;
   lastAbsentValid_ = false;  // key may be the one last found absent: it is not any more
   std::optional<std::string> old;
@@ -128,14 +128,19 @@ void CachingStore::writeDown(std::string_view key, Entry& e) {
   }
   markClean(e);
   inner_->put(key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
-  if (listener_ && (e.value || old)) {
-    // Copies: the listener may write to this cache again (a downstream processor of the same
-    // store), which changes the entry.
-    const std::string k(key);
-    const std::optional<std::string> value = e.value;
-    listener_(k, value ? std::optional<std::string_view>(*value) : std::nullopt,
-              old ? std::optional<std::string_view>(*old) : std::nullopt, e.timestamp);
+  if (!listener_ || (!e.value && !old)) return;
+  const auto view = [](const std::optional<std::string>& v) {
+    return v ? std::optional<std::string_view>(*v) : std::nullopt;
+  };
+  if (!inCache) {
+    listener_(key, view(e.value), view(old), e.timestamp);
+    return;
   }
+  // Copies: the listener may write to this cache again (a downstream processor of the same
+  // store), which changes the entry.
+  const std::string k(key);
+  const std::optional<std::string> value = e.value;
+  listener_(k, view(value), view(old), e.timestamp);
 }
 
 namespace {
@@ -153,7 +158,7 @@ void CachingStore::flush() {
     // waits); entries the listener writes go to the end of dirty_, to be written too.
     while (!dirty_.empty()) {
       auto found = entries_.find(dirty_.front());
-      writeDown(found.key, *found.entry);  // takes it off dirty_
+      writeDown(found.key, *found.entry, true);  // takes it off dirty_
     }
   }
   inner_->flush();
@@ -172,7 +177,7 @@ void CachingStore::evictWhileOverBudget() {
     lru_.erase(e.lru);
     if (e.dirty) *e.dirtyPos = key;  // the map's key goes now; writeDown unlinks the node
     entries_.erase(key);
-    writeDown(key, e);
+    writeDown(key, e, false);
   }
 }
 

@@ -68,7 +68,9 @@ class CachingStore final : public KeyValueBytesStore {
   void markClean(Entry& entry);
   // Writes a dirty entry to the inner store and tells the flush listener. The listener may
   // read and write this cache (and, through a join, another cache that calls back here).
-  void writeDown(std::string_view key, Entry& entry);
+  // inCache: the entry is still in the cache (a flush), so the listener gets copies; an
+  // evicted entry is out of the listener's reach.
+  void writeDown(std::string_view key, Entry& entry, bool inCache);
   void evictWhileOverBudget();
   void charge(int64_t bytes);
   static int64_t bytesOf(const std::optional<std::string>& value);
