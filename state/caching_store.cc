@@ -40,7 +40,7 @@ int64_t CachingStore::bytesOf(const std::optional<std::string>& value) {
 int64_t CachingStore::sizeOf(std::string_view key, const std::optional<std::string>& value) {
   // The map's own, the entry, its nodes in lru_ and dirty_ (links, view, allocator header).
   constexpr int64_t kEntryOverhead = Map::kOverheadPerEntry + sizeof(Entry) + 2 * 48;
-  return static_cast<int64_t>(key.size() + (value ? value->size() : 0)) + kEntryOverhead;
+  return static_cast<int64_t>(key.size()) + bytesOf(value) + kEntryOverhead;
 }
 
 void CachingStore::charge(int64_t bytes) {
@@ -90,7 +90,7 @@ std::optional<std::string> CachingStore::get(std::string_view key) {
   } else {
     auto found = insert(key).first;
     found.entry->value = value;
-    charge(static_cast<int64_t>(value->size()));
+    charge(bytesOf(value));
     evictWhileOverBudget();
   }
   return value;
@@ -106,26 +106,27 @@ void CachingStore::put(std::string_view key, std::optional<std::string_view> val
     e.below = std::exchange(e.value, std::nullopt);  // its bytes stay charged, as below's
     e.belowKnown = true;
   }
-  charge(-static_cast<int64_t>(e.value ? e.value->size() : 0));
+  charge(-bytesOf(e.value));
   if (value) e.value = std::string(*value);
   else e.value.reset();
-  charge(static_cast<int64_t>(e.value ? e.value->size() : 0));
+  charge(bytesOf(e.value));
   markDirty(e, found.key);
   e.timestamp = timestamp;
   touch(e);
   evictWhileOverBudget();
 }
 
+std::optional<std::string> CachingStore::takeValueBelow(std::string_view key, Entry& e) {
+  if (!e.belowKnown) return inner_->get(key);
+  charge(-bytesOf(e.below));
+  e.belowKnown = false;
+  return std::exchange(e.below, std::nullopt);
+}
+
 void CachingStore::writeDown(std::string_view key, Entry& e, bool inCache) {
   if (!e.dirty) return;
   lastAbsentValid_ = false;  // key may be the one last found absent: it is not any more
-  std::optional<std::string> old;
-  if (listener_ && e.belowKnown) {
-    charge(-bytesOf(e.below));
-    old = std::exchange(e.below, std::nullopt);
-  } else if (listener_) {
-    old = inner_->get(key);
-  }
+  std::optional<std::string> old = listener_ ? takeValueBelow(key, e) : std::nullopt;
   markClean(e);
   inner_->put(key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
   if (!listener_ || (!e.value && !old)) return;
@@ -200,8 +201,8 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
   std::vector<Pending> pending;
   for (std::string_view key : dirty_) {
     if (key < from || key >= to) continue;
-    const Entry& e = *entries_.find(key).entry;
-    std::optional<std::string> old = listener_ ? inner_->get(key) : std::nullopt;
+    Entry& e = *entries_.find(key).entry;
+    std::optional<std::string> old = listener_ ? takeValueBelow(key, e) : std::nullopt;
     if (listener_ && (e.value || old)) pending.push_back(Pending{std::string(key), e.value, std::move(old), e.timestamp});
   }
   auto& order = entries_.ordered();
@@ -215,7 +216,7 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
     } else {
       // An open iterator, or the loop writing entries down, may point at the entry: keep
       // it, as a clean tombstone.
-      charge(-static_cast<int64_t>(e.value ? e.value->size() : 0));
+      charge(-bytesOf(e.value));
       e.value.reset();
       ++it;
     }

@@ -66,6 +66,9 @@ class CachingStore final : public KeyValueBytesStore {
   void touch(Entry& entry);
   void markDirty(Entry& entry, std::string_view key);
   void markClean(Entry& entry);
+  // The value the store below holds for a dirty entry: kept by the entry (and given up by
+  // it) when known, read from below otherwise.
+  std::optional<std::string> takeValueBelow(std::string_view key, Entry& entry);
   // Writes a dirty entry to the inner store and tells the flush listener. The listener may
   // read and write this cache (and, through a join, another cache that calls back here).
   // inCache: the entry is still in the cache (a flush), so the listener gets copies; an
