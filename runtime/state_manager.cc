@@ -34,7 +34,8 @@ StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtop
       const StoreSpec& spec = graph.stores().at(name);
       Store store;
       store.name = name;
-      std::unique_ptr<LocalStore> local = spec.persistent ? openRocksDBStore(name, directory_ + "/" + name, *services_.rocksdb)
+      std::unique_ptr<LocalStore> local = spec.persistent ? openRocksDBStore(name, directory_ + "/" + name, *services_.rocksdb,
+                                                                             spec.keyPrefixBytes)
                                                           : openInMemoryStore(name);
       store.local = local.get();
       std::unique_ptr<KeyValueBytesStore> stack = std::move(local);

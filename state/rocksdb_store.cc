@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -32,6 +33,7 @@ struct Database {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   std::string name;
   std::string path;
+  size_t keyPrefixBytes = 0;  // the prefix its bloom filters cover; 0: whole keys only
 
   ~Database() {
     if (!db) return;
@@ -58,6 +60,13 @@ class RocksDBIterator final : public BytesIterator {
                   std::optional<std::string_view> to, bool reverse)
       : database_(std::move(database)), reverse_(reverse) {
     rocksdb::ReadOptions options;
+    // A range within one key prefix reads only what the prefix's bloom filters let through
+    // and ends where the prefix does; any other range needs RocksDB's total order.
+    const size_t n = database_->keyPrefixBytes;
+    const bool withinPrefix = n > 0 && !reverse && from && to && from->size() >= n && to->size() >= n &&
+                              from->substr(0, n) == to->substr(0, n);
+    options.prefix_same_as_start = withinPrefix;
+    options.total_order_seek = !withinPrefix;
     if (from) {
       lower_ = std::string(*from);
       lowerSlice_ = lower_;
@@ -70,6 +79,7 @@ class RocksDBIterator final : public BytesIterator {
     }
     it_.reset(database_->db->NewIterator(options, database_->data));
     if (reverse_) it_->SeekToLast();
+    else if (from) it_->Seek(lowerSlice_);  // the prefix of the seek key is what the filters check
     else it_->SeekToFirst();
     check();
   }
@@ -171,7 +181,9 @@ class RocksDBStore final : public LocalStore {
     abort();
     rocksdb::WriteBatch batch;
     // Deletes everything in one range tombstone: [empty, max key).
-    std::unique_ptr<rocksdb::Iterator> last(database_->db->NewIterator(rocksdb::ReadOptions(), database_->data));
+    rocksdb::ReadOptions everything;
+    everything.total_order_seek = true;
+    std::unique_ptr<rocksdb::Iterator> last(database_->db->NewIterator(everything, database_->data));
     last->SeekToLast();
     if (last->Valid()) {
       batch.DeleteRange(database_->data, rocksdb::Slice(), last->key());
@@ -210,7 +222,7 @@ class RocksDBStore final : public LocalStore {
   std::optional<int64_t> checkpoint_;
 };
 
-rocksdb::Options baseOptions(RocksDBResources& resources) {
+rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -226,6 +238,9 @@ rocksdb::Options baseOptions(RocksDBResources& resources) {
   // there yet): a bloom filter over each memtable answers those without searching it.
   options.memtable_prefix_bloom_size_ratio = 0.05;
   options.memtable_whole_key_filtering = true;
+  // Single-key range reads of window and session stores: the same filters (memtable and
+  // table) also hold each key's prefix. Whole keys stay in them for point reads.
+  if (keyPrefixBytes > 0) options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keyPrefixBytes));
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = resources.blockCache();
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -234,11 +249,12 @@ rocksdb::Options baseOptions(RocksDBResources& resources) {
   return options;
 }
 
-std::shared_ptr<Database> open(const std::string& name, const std::string& path, const rocksdb::Options& options,
-                               rocksdb::Status& status) {
+std::shared_ptr<Database> open(const std::string& name, const std::string& path, size_t keyPrefixBytes,
+                               const rocksdb::Options& options, rocksdb::Status& status) {
   auto database = std::make_shared<Database>();
   database->name = name;
   database->path = path;
+  database->keyPrefixBytes = keyPrefixBytes;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {kMetaFamily, rocksdb::ColumnFamilyOptions(options)}};
@@ -259,16 +275,16 @@ RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferB
 RocksDBResources::~RocksDBResources() = default;
 
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
-                                             RocksDBResources& resources) {
+                                             RocksDBResources& resources, size_t keyPrefixBytes) {
   std::filesystem::create_directories(directory);
-  rocksdb::Options options = baseOptions(resources);
+  rocksdb::Options options = baseOptions(resources, keyPrefixBytes);
   rocksdb::Status status;
-  auto database = open(name, directory, options, status);
+  auto database = open(name, directory, keyPrefixBytes, options, status);
   if (!database && status.IsCorruption()) {
     // The changelog has everything: start over and restore.
     std::filesystem::remove_all(directory);
     std::filesystem::create_directories(directory);
-    database = open(name, directory, options, status);
+    database = open(name, directory, keyPrefixBytes, options, status);
   }
   if (!database) {
     if (status.IsIOError() && status.ToString().find("lock") != std::string::npos)

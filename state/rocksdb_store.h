@@ -1,6 +1,7 @@
 // A LocalStore in RocksDB: one database per store per task. Data lives in the default
-// column family, the checkpoint in "kstreams-meta"; both change in one WriteBatch. The
-// write-ahead log is on, so a killed process loses nothing it committed. Internal.
+// column family, the checkpoint in "kstreams-meta"; both change in one WriteBatch. There is
+// no write-ahead log: the changelog is the log, and a store that crashed is restored from
+// its checkpoint. Internal.
 #pragma once
 
 #include <memory>
@@ -37,8 +38,10 @@ class StoreLockedException : public StreamsException {
 };
 
 // Opens (creating if needed) the RocksDB store `name` in `directory`. A corrupt store is
-// wiped and reopened empty, to be restored from its changelog.
+// wiped and reopened empty, to be restored from its changelog. keyPrefixBytes > 0: every
+// key begins with a prefix of that length, and a range whose bounds share it (a window
+// store's fetch of one key) reads only memtables and files whose bloom filter has it.
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
-                                             RocksDBResources& resources);
+                                             RocksDBResources& resources, size_t keyPrefixBytes = 0);
 
 }  // namespace kstreams::internal

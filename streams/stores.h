@@ -117,6 +117,7 @@ StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persiste
   spec.persistent = persistent;
   spec.logging = logging;
   spec.caching = caching && !retainDuplicates;
+  spec.keyPrefixBytes = kSegmentedKeyPrefixBytes;
   spec.changelogConfigs = {{"cleanup.policy", "compact,delete"},
                            {"retention.ms", std::to_string(retentionMs + 24 * 3600 * 1000LL)}};
   for (auto& [k, v] : changelogConfigs) spec.changelogConfigs[k] = v;

@@ -1,12 +1,19 @@
 // Window and session stores over a byte store, segmented by time. Internal.
 //
 // Keys are laid out segment first, then key, then time:
-//   window store:  [segment: 8][key bytes][window start: 8][sequence: 4]
-//   session store: [segment: 8][key bytes][session end: 8][session start: 8]
+//   window store:  [segment: 8][key hash: 4][key bytes][window start: 8][sequence: 4]
+//   session store: [segment: 8][key hash: 4][key bytes][session end: 8][session start: 8]
 // (numbers big-endian, so byte order is numeric order). A key's windows in a segment are
 // one contiguous range, and expired segments, older than the retention, are dropped with
 // one range delete. The sequence number keeps duplicates apart in stores that retain them
 // (stream-stream joins).
+//
+// The key hash (murmur2 of the key bytes, stable across runs) makes the first
+// kSegmentedKeyPrefixBytes of every key a fixed-length prefix shared by exactly the
+// entries a single-key fetch reads (and by the rare key whose hash collides, which the
+// fetch filters out). RocksDB keeps bloom filters over that prefix, so a fetch skips every
+// memtable and file that holds nothing of the key: most fetches of a join find nothing.
+// Within a segment, keys are therefore in hash order, not key order.
 #pragma once
 
 #include <cstring>
@@ -14,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "streams/default_partitioner.h"
 #include "streams/internal/typed_store.h"
 #include "streams/window_store.h"
 
@@ -25,6 +33,25 @@ inline void appendInt64(std::string& out, int64_t v) {
 inline void appendInt32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
+// Bytes before the key in a window or session store key: the segment and the key hash.
+inline constexpr size_t kSegmentedKeyPrefixBytes = 12;
+
+// [segment: 8][key hash: 4][key bytes]: how every window and session store key begins.
+inline void appendSegmentedKeyPrefix(std::string& out, int64_t segment, std::string_view key) {
+  appendInt64(out, segment);
+  appendInt32(out, static_cast<uint32_t>(murmur2(key)));
+  out.append(key);
+}
+// Whether a store key holds exactly `key`, given the length of what follows the key.
+inline bool holdsKey(std::string_view storeKey, std::string_view key, size_t suffixBytes) {
+  return storeKey.size() == kSegmentedKeyPrefixBytes + key.size() + suffixBytes &&
+         storeKey.substr(kSegmentedKeyPrefixBytes, key.size()) == key;
+}
+// The key bytes of a store key, given the length of what follows the key.
+inline std::string_view keyBytesOf(std::string_view storeKey, size_t suffixBytes) {
+  return storeKey.substr(kSegmentedKeyPrefixBytes, storeKey.size() - kSegmentedKeyPrefixBytes - suffixBytes);
+}
+
 inline int64_t readInt64(std::string_view b, size_t at) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
@@ -187,7 +214,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
     auto [first, last] = segments_.bounds(*bytes_);
     for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg)
       parts.push_back(bytes_->range(rawKey(seg, k, timeFrom, 0), rawKey(seg, k, timeTo, UINT32_MAX), false));
-    auto filter = [k](std::string_view key) { return key.size() == k.size() + 20 && key.substr(8, k.size()) == k; };
+    auto filter = [k](std::string_view key) { return holdsKey(key, k, kSuffixBytes); };
     return KeyValueIterator<int64_t, V>(std::make_unique<FilteredChain>(std::move(parts), filter),
                                         [vs = valueSerde_](std::string_view key, std::string_view value) {
                                           return KeyValue<int64_t, V>{readInt64(key, key.size() - 12), vs->deserialize(value)};
@@ -225,11 +252,12 @@ class TypedWindowStore final : public WindowStore<K, V> {
 
  private:
   int64_t now() const { return timestamp_ ? timestamp_() : 0; }
+  // After the key: [window start: 8][sequence: 4].
+  static constexpr size_t kSuffixBytes = 12;
   std::string rawKey(int64_t segment, std::string_view key, int64_t start, uint32_t sequence) const {
     std::string out;
-    out.reserve(key.size() + 20);
-    appendInt64(out, segment);
-    out.append(key);
+    out.reserve(kSegmentedKeyPrefixBytes + key.size() + kSuffixBytes);
+    appendSegmentedKeyPrefix(out, segment, key);
     appendInt64(out, start);
     appendInt32(out, sequence);
     return out;
@@ -241,7 +269,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
   }
   Windowed<K> windowedKey(std::string_view k) const {
     const int64_t start = readInt64(k, k.size() - 12);
-    return Windowed<K>{keySerde_->deserialize(k.substr(8, k.size() - 20)), Window{start, start + windowSize_}};
+    return Windowed<K>{keySerde_->deserialize(keyBytesOf(k, kSuffixBytes)), Window{start, start + windowSize_}};
   }
   KeyValueIterator<Windowed<K>, V> windowedIterator(std::unique_ptr<BytesIterator> inner) const {
     return KeyValueIterator<Windowed<K>, V>(std::move(inner), [this](std::string_view k, std::string_view v) {
@@ -296,8 +324,7 @@ class TypedSessionStore final : public SessionStore<K, V> {
                                     rawKey(seg, k, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),
                                     false));
     auto filter = [k, latestSessionStart](std::string_view key) {
-      return key.size() == k.size() + 24 && key.substr(8, k.size()) == k &&
-             readInt64(key, key.size() - 8) <= latestSessionStart;
+      return holdsKey(key, k, kSuffixBytes) && readInt64(key, key.size() - 8) <= latestSessionStart;
     };
     return sessions(std::make_unique<FilteredChain>(std::move(parts), filter));
   }
@@ -318,10 +345,12 @@ class TypedSessionStore final : public SessionStore<K, V> {
   const Segments& segments() const { return segments_; }
 
  private:
+  // After the key: [session end: 8][session start: 8].
+  static constexpr size_t kSuffixBytes = 16;
   std::string rawKey(int64_t segment, std::string_view key, int64_t end, int64_t start) const {
     std::string out;
-    appendInt64(out, segment);
-    out.append(key);
+    out.reserve(kSegmentedKeyPrefixBytes + key.size() + kSuffixBytes);
+    appendSegmentedKeyPrefix(out, segment, key);
     appendInt64(out, end);
     appendInt64(out, start);
     return out;
@@ -332,7 +361,7 @@ class TypedSessionStore final : public SessionStore<K, V> {
     return rawKey(segments_.segmentOf(session.window.end), k, session.window.end, session.window.start);
   }
   Windowed<K> sessionKey(std::string_view k) const {
-    return Windowed<K>{keySerde_->deserialize(k.substr(8, k.size() - 24)),
+    return Windowed<K>{keySerde_->deserialize(keyBytesOf(k, kSuffixBytes)),
                        Window{readInt64(k, k.size() - 8), readInt64(k, k.size() - 16)}};
   }
   KeyValueIterator<Windowed<K>, V> sessions(std::unique_ptr<BytesIterator> inner) const {

@@ -38,6 +38,10 @@ struct StoreSpec {
   bool logging = true;     // changes go to "<application.id>-<name>-changelog"
   std::map<std::string, std::string> changelogConfigs;
   bool caching = false;
+  // Every key begins with a fixed-length prefix of this many bytes that single-key range
+  // reads stay within (window and session stores); RocksDB keeps bloom filters over it.
+  // 0: no such prefix.
+  size_t keyPrefixBytes = 0;
   // Wraps the byte store stack (RocksDB or memory, changelogging, caching) in the typed
   // store processors get from getStateStore().
   std::function<std::unique_ptr<StateStore>(std::unique_ptr<KeyValueBytesStore>, const StoreInit&)> typedFactory;

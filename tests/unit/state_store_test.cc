@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "state/caching_store.h"
 #include "state/in_memory_store.h"
 #include "state/rocksdb_store.h"
@@ -120,6 +122,41 @@ TEST_P(LocalStoreTest, IteratingWhileWritingSeesAConsistentOrder) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, LocalStoreTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "RocksDB" : "InMemory"; });
+
+// A store whose keys begin with a 4-byte prefix reads a range within one prefix through the
+// prefix's bloom filters; what it returns must be what a total-order read returns, from
+// files and memtable alike, and ranges across prefixes must still see everything.
+TEST(RocksDBStore, RangesWithinAKeyPrefixFindWhatATotalOrderReadFinds) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kstreams-prefix-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  RocksDBResources resources{8 << 20, 8 << 20};
+  auto key = [](int prefix, int rest) { return fmt::format("{:04}{:03}", prefix, rest); };
+  Entries expected;  // of prefix 0007, in order
+  {
+    auto store = openRocksDBStore("p", dir.string(), resources, 4);
+    for (int p = 0; p < 50; p += 2)
+      for (int r = 0; r < 20; r += 2) store->put(key(p, r), "file", 0);
+    store->commit(0);
+  }  // closing flushes the memtable into a table file
+  auto store = openRocksDBStore("p", dir.string(), resources, 4);
+  for (int p = 1; p < 50; p += 2)
+    for (int r = 1; r < 20; r += 2) store->put(key(p, r), "memtable", 0);
+  store->commit(1);
+  store->put(key(6, 5), "pending", 0);
+  for (int r = 3; r <= 9; r += 2) expected.emplace_back(key(7, r), "memtable");
+
+  EXPECT_EQ(collect(store->range(key(7, 3), key(7, 9), false)), expected);
+  EXPECT_EQ(collect(store->range(key(6, 4), key(6, 6), false)),
+            (Entries{{key(6, 4), "file"}, {key(6, 5), "pending"}, {key(6, 6), "file"}}));
+  EXPECT_EQ(collect(store->range(key(51, 0), key(51, 999), false)), Entries{});  // a prefix never written
+  // Across prefixes: the end of one and the start of the next.
+  EXPECT_EQ(collect(store->range(key(7, 17), key(8, 2), false)),
+            (Entries{{key(7, 17), "memtable"}, {key(7, 19), "memtable"}, {key(8, 0), "file"}, {key(8, 2), "file"}}));
+  EXPECT_EQ(collect(store->range(std::nullopt, std::nullopt, false)).size(), 25u * 10 + 25 * 10 + 1);
+  EXPECT_EQ(collect(store->range(key(7, 3), key(7, 9), true)).front().first, key(7, 9));
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
 
 struct Flushed {
   std::string key;

@@ -2,7 +2,10 @@
 // session windows, grace and late records, out-of-order records, suppress.
 #include <gtest/gtest.h>
 
+#include <unordered_map>
+
 #include "runtime/topology_test_driver.h"
+#include "streams/default_partitioner.h"
 #include "streams/streams_builder.h"
 
 namespace kstreams {
@@ -202,6 +205,36 @@ TEST(Windows, ExpiredSegmentsAreDroppedFromTheStore) {
   auto store = h.driver->getWindowStore<std::string, int64_t>("short");
   EXPECT_EQ(store->fetch("k", 0), std::nullopt);
   EXPECT_EQ(store->fetch("k", 10 * 60 * 1000), 1);
+}
+
+// Window store keys begin with a hash of the key (see segmented_stores.h); keys that share
+// it, or share leading bytes, still keep their windows apart.
+TEST(Windows, KeysWithTheSameHashOrTheSameLeadingBytesKeepTheirOwnWindows) {
+  std::unordered_map<int32_t, std::string> byHash;
+  std::pair<std::string, std::string> colliding;
+  for (int i = 0; colliding.first.empty(); ++i) {
+    std::string k = "key-" + std::to_string(i);
+    auto [it, fresh] = byHash.emplace(murmur2(k), k);
+    if (!fresh) colliding = {it->second, k};
+  }
+  ASSERT_EQ(murmur2(colliding.first), murmur2(colliding.second));
+
+  Harness h;
+  h.start(h.input.groupByKey()
+              .windowedBy(TimeWindows::ofSizeWithNoGrace(1s))
+              .count(Materialized<std::string, int64_t>::as("counts").withCachingDisabled()));
+  const std::string withNul("k\0", 2);
+  for (const std::string& k : {colliding.first, colliding.second, colliding.second, std::string("k"), withNul, withNul,
+                               withNul})
+    h.in->pipeInput(k, "x", 500);
+  auto store = h.driver->getWindowStore<std::string, int64_t>("counts");
+  EXPECT_EQ(store->fetch(colliding.first, 0), 1);
+  EXPECT_EQ(store->fetch(colliding.second, 0), 2);
+  EXPECT_EQ(store->fetch("k", 0), 1);
+  EXPECT_EQ(store->fetch(withNul, 0), 3);
+  EXPECT_EQ(store->fetch(colliding.second, 0, 1000).toList().size(), 1u);
+  EXPECT_EQ(store->fetch("k", 0, 1000).toList().size(), 1u);
+  EXPECT_EQ(store->fetchAll(0, 1000).toList().size(), 4u);
 }
 
 }  // namespace
