@@ -184,8 +184,8 @@ void CachingStore::evictWhileOverBudget() {
 
 std::unique_ptr<BytesIterator> CachingStore::range(std::optional<std::string_view> from,
                                                    std::optional<std::string_view> to, bool reverse) {
-  auto merged = std::make_unique<OverlayIterator<Map::Order, ValueOf>>(entries_.ordered(), from, to, reverse,
-                                                                       inner_->range(from, to, reverse));
+  auto merged = std::make_unique<OverlayIterator<Map::Order::const_iterator, ValueOf>>(
+      entriesBetween(entries_.ordered(), from, to), reverse, inner_->range(from, to, reverse));
   return std::make_unique<CountedIterator>(std::move(merged), openIterators_);
 }
 

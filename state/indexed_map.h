@@ -10,6 +10,10 @@
 // erased (the record cache's lists view the keys). Iterators of the order stay valid until
 // their entry is erased, as with std::map; keys added while one is open join the order at
 // the next call of ordered().
+//
+// A map made with a key prefix length also finds the keys of one prefix by hash: window and
+// session stores read one key's windows (keys sharing a prefix, see segmented_stores.h) on
+// every record of a join, and ordering every key for that cost as much as the reads.
 #pragma once
 
 #include <algorithm>
@@ -20,10 +24,18 @@
 #include <utility>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 #include <absl/hash/hash.h>
 
 namespace kstreams::internal {
+
+// Whether every key in [from, to] begins with the same prefixBytes bytes (prefixBytes > 0).
+// A key shorter than that cannot lie between two keys that begin with one prefix.
+inline bool withinOneKeyPrefix(std::string_view from, std::string_view to, size_t prefixBytes) {
+  return prefixBytes > 0 && from.size() >= prefixBytes && to.size() >= prefixBytes &&
+         from.substr(0, prefixBytes) == to.substr(0, prefixBytes);
+}
 
 template <class Entry>
 class IndexedMap {
@@ -40,6 +52,30 @@ class IndexedMap {
   // What an entry costs beyond its key's bytes and sizeof(Entry): the node (string header,
   // bookkeeping, allocator header), its hash slot, and its node in the order once ordered.
   static constexpr size_t kOverheadPerEntry = 32 + 16 + 16 + 10 + 72;
+  // Entries of one read, in key order.
+  using Run = std::vector<std::pair<std::string_view, Entry*>>;
+
+  // prefixBytes > 0: keys with at least that many bytes are also found by their prefix.
+  explicit IndexedMap(size_t prefixBytes = 0) : prefixBytes_(prefixBytes) {}
+  IndexedMap(const IndexedMap&) = delete;
+  IndexedMap& operator=(const IndexedMap&) = delete;
+
+  // Whether every key in [from, to] shares one prefix that collectWithinPrefix can find.
+  bool withinOnePrefix(std::string_view from, std::string_view to) const {
+    return withinOneKeyPrefix(from, to, prefixBytes_);
+  }
+  // The entries with keys in [from, to], in key order; withinOnePrefix(from, to) must hold.
+  Run collectWithinPrefix(std::string_view from, std::string_view to) {
+    Run run;
+    auto head = byPrefix_.find(from.substr(0, prefixBytes_));
+    if (head == byPrefix_.end()) return run;
+    for (Value* v = head->second; v; v = v->second.samePrefix) {
+      const std::string_view key = v->first;
+      if (key >= from && key <= to) run.emplace_back(key, &v->second.entry);
+    }
+    std::sort(run.begin(), run.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return run;
+  }
 
   Found find(std::string_view key) {
     auto it = table_.find(key);
@@ -53,6 +89,7 @@ class IndexedMap {
     if (inserted) {
       slot.unorderedIndex = unordered_.size();
       unordered_.push_back(&*it);
+      if (indexed(key)) link(&*it);
     }
     return {Found{it->first, &slot.entry}, inserted};
   }
@@ -60,6 +97,7 @@ class IndexedMap {
     auto it = table_.find(key);
     if (it == table_.end()) return;
     forget(it->second);
+    if (indexed(key)) unlink(&*it);
     table_.erase(it);
   }
   // Erases the entry at pos of the order; returns the next position.
@@ -69,6 +107,7 @@ class IndexedMap {
     return next;
   }
   void clear() {
+    byPrefix_.clear();
     order_.clear();
     unordered_.clear();
     table_.clear();
@@ -107,6 +146,7 @@ class IndexedMap {
     Entry entry;
     size_t unorderedIndex = kOrdered;  // its place in unordered_, or kOrdered
     typename Order::iterator position;  // its place in order_, once ordered
+    std::pair<const std::string, Slot>* samePrefix = nullptr;  // the next key with its prefix
   };
   // Transparent over std::string_view (Debian's Abseil has its own string_view type).
   struct KeyHash {
@@ -120,6 +160,29 @@ class IndexedMap {
   using Table = absl::node_hash_map<std::string, Slot, KeyHash, KeyEq>;
   using Value = typename Table::value_type;
 
+  bool indexed(std::string_view key) const { return prefixBytes_ > 0 && key.size() >= prefixBytes_; }
+  std::string_view prefixOf(const Value* v) const { return std::string_view(v->first).substr(0, prefixBytes_); }
+  // Chains v to its prefix: as the head (whose key bytes byPrefix_ views) if it is the
+  // first, else right after the head.
+  void link(Value* v) {
+    auto [head, fresh] = byPrefix_.try_emplace(prefixOf(v), v);
+    if (fresh) return;
+    v->second.samePrefix = head->second->second.samePrefix;
+    head->second->second.samePrefix = v;
+  }
+  void unlink(Value* v) {
+    auto head = byPrefix_.find(prefixOf(v));
+    if (head->second == v) {  // the view is of v's bytes: re-key to the next key's
+      Value* next = v->second.samePrefix;
+      byPrefix_.erase(head);
+      if (next) byPrefix_.emplace(prefixOf(next), next);
+      return;
+    }
+    Value* before = head->second;
+    while (before->second.samePrefix != v) before = before->second.samePrefix;
+    before->second.samePrefix = v->second.samePrefix;
+  }
+
   void forget(Slot& slot) {
     if (slot.unorderedIndex == kOrdered) {
       order_.erase(slot.position);
@@ -132,7 +195,10 @@ class IndexedMap {
     unordered_.pop_back();
   }
 
+  size_t prefixBytes_;
   Table table_;  // nodes do not move: keys and entries stay put
+  // Each indexed prefix to the first of its keys; the rest are chained by Slot::samePrefix.
+  absl::flat_hash_map<std::string_view, Value*, KeyHash, KeyEq> byPrefix_;
   Order order_;
   std::vector<Value*> unordered_;  // keys not in order_ yet
 };

@@ -23,6 +23,10 @@ struct ChangelogRecord {
 
 class LocalStore : public KeyValueBytesStore {
  public:
+  // keyPrefixBytes > 0: keys begin with a prefix of that length that single-key ranges stay
+  // within (window and session stores); such ranges find their pending writes by hash.
+  explicit LocalStore(size_t keyPrefixBytes = 0) : pending_(keyPrefixBytes) {}
+
   // The offset of the last changelog record the committed data reflects; nullopt if none.
   virtual std::optional<int64_t> checkpoint() const = 0;
   // Makes the pending writes durable together with the new checkpoint, atomically.
@@ -60,8 +64,11 @@ class LocalStore : public KeyValueBytesStore {
   }
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override {
-    return std::make_unique<OverlayIterator<Pending::Order, Identity>>(pending_.ordered(), from, to, reverse,
-                                                                       committedRange(from, to, reverse));
+    if (from && to && pending_.withinOnePrefix(*from, *to))
+      return std::make_unique<CollectedOverlayIterator<std::optional<std::string>, Identity>>(
+          pending_.collectWithinPrefix(*from, *to), reverse, committedRange(from, to, reverse));
+    return std::make_unique<OverlayIterator<Pending::Order::const_iterator, Identity>>(
+        entriesBetween(pending_.ordered(), from, to), reverse, committedRange(from, to, reverse));
   }
   void deleteRange(std::string_view from, std::string_view to) override {
     auto& order = pending_.ordered();

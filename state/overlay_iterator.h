@@ -12,21 +12,30 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "streams/internal/bytes_store.h"
 
 namespace kstreams::internal {
 
-// Order: IndexedMap<Entry>::Order (key -> Entry*); ValueOf(const Entry&) -> const std::optional<std::string>&.
-template <class Order, class ValueOf>
+// The entries of an ordered overlay (IndexedMap<Entry>::Order) with keys in [from, to].
+template <class Order>
+std::pair<typename Order::const_iterator, typename Order::const_iterator> entriesBetween(
+    const Order& overlay, std::optional<std::string_view> from, std::optional<std::string_view> to) {
+  auto begin = from ? overlay.lower_bound(*from) : overlay.begin();
+  auto end = to ? overlay.upper_bound(*to) : overlay.end();
+  if (from && to && *from > *to) end = begin;
+  return {begin, end};
+}
+
+// It: an iterator over ordered (std::string_view key, Entry*) pairs, from entriesBetween or
+// over a collected run; ValueOf(const Entry&) -> const std::optional<std::string>&.
+template <class It, class ValueOf>
 class OverlayIterator final : public BytesIterator {
  public:
-  OverlayIterator(const Order& overlay, std::optional<std::string_view> from, std::optional<std::string_view> to,
-                  bool reverse, std::unique_ptr<BytesIterator> base, ValueOf valueOf = {})
-      : reverse_(reverse), base_(std::move(base)), valueOf_(valueOf) {
-    begin_ = from ? overlay.lower_bound(*from) : overlay.begin();
-    end_ = to ? overlay.upper_bound(*to) : overlay.end();
-    if (from && to && *from > *to) end_ = begin_;
+  OverlayIterator(std::pair<It, It> overlay, bool reverse, std::unique_ptr<BytesIterator> base, ValueOf valueOf = {})
+      : reverse_(reverse), base_(std::move(base)), valueOf_(valueOf), begin_(overlay.first), end_(overlay.second) {
     pos_ = reverse_ ? end_ : begin_;
     settle();
   }
@@ -44,7 +53,6 @@ class OverlayIterator final : public BytesIterator {
 
  private:
   enum Current { kNone, kOverlay, kBase };
-  using It = typename Order::const_iterator;
 
   bool overlayDone() const { return reverse_ ? pos_ == begin_ : pos_ == end_; }
   It overlayEntry() const { return reverse_ ? std::prev(pos_) : pos_; }
@@ -91,6 +99,24 @@ class OverlayIterator final : public BytesIterator {
   It begin_, end_, pos_;
   bool fromOverlay_ = false;
   Current current_ = kNone;
+};
+
+// An overlay of entries collected for one read (IndexedMap::collectWithinPrefix), which it
+// owns, over a base iterator.
+template <class Entry, class ValueOf>
+class CollectedOverlayIterator final : public BytesIterator {
+ public:
+  using Run = std::vector<std::pair<std::string_view, Entry*>>;
+  CollectedOverlayIterator(Run run, bool reverse, std::unique_ptr<BytesIterator> base, ValueOf valueOf = {})
+      : run_(std::move(run)), inner_({run_.cbegin(), run_.cend()}, reverse, std::move(base), valueOf) {}
+  bool valid() const override { return inner_.valid(); }
+  std::string_view key() const override { return inner_.key(); }
+  std::string_view value() const override { return inner_.value(); }
+  void next() override { inner_.next(); }
+
+ private:
+  Run run_;  // before inner_, which iterates it
+  OverlayIterator<typename Run::const_iterator, ValueOf> inner_;
 };
 
 // Iterates nothing: a base for overlays of stores that hold everything in the overlay.

@@ -62,9 +62,7 @@ class RocksDBIterator final : public BytesIterator {
     rocksdb::ReadOptions options;
     // A range within one key prefix reads only what the prefix's bloom filters let through
     // and ends where the prefix does; any other range needs RocksDB's total order.
-    const size_t n = database_->keyPrefixBytes;
-    const bool withinPrefix = n > 0 && !reverse && from && to && from->size() >= n && to->size() >= n &&
-                              from->substr(0, n) == to->substr(0, n);
+    const bool withinPrefix = !reverse && from && to && withinOneKeyPrefix(*from, *to, database_->keyPrefixBytes);
     options.prefix_same_as_start = withinPrefix;
     options.total_order_seek = !withinPrefix;
     if (from) {
@@ -143,7 +141,8 @@ class RocksDBReader final : public KeyValueBytesStore {
 
 class RocksDBStore final : public LocalStore {
  public:
-  explicit RocksDBStore(std::shared_ptr<Database> database) : database_(std::move(database)) {
+  explicit RocksDBStore(std::shared_ptr<Database> database)
+      : LocalStore(database->keyPrefixBytes), database_(std::move(database)) {
     std::string bytes;
     rocksdb::Status s = database_->db->Get(rocksdb::ReadOptions(), database_->meta, kCheckpointKey, &bytes);
     if (s.ok()) checkpoint_ = Serdes::Int64()->deserialize(bytes);

@@ -19,8 +19,10 @@ class ReadOnlyWindowStore {
   virtual std::optional<V> fetch(const K& key, int64_t windowStart) = 0;
   // key's windows starting in [timeFrom, timeTo], oldest first: (window start, value).
   virtual KeyValueIterator<int64_t, V> fetch(const K& key, int64_t timeFrom, int64_t timeTo) = 0;
-  // Every key's windows starting in [timeFrom, timeTo].
+  // Every key's windows starting in [timeFrom, timeTo]: older segments first, keys in no
+  // particular order.
   virtual KeyValueIterator<Windowed<K>, V> fetchAll(int64_t timeFrom, int64_t timeTo) = 0;
+  // Every window the store holds, in the same order as fetchAll.
   virtual KeyValueIterator<Windowed<K>, V> all() = 0;
 };
 

@@ -84,5 +84,38 @@ TEST(IndexedMap, AnOrderIteratorSurvivesKeysAddedWhileItIsOpen) {
   EXPECT_EQ(it->first, "c");
 }
 
+std::vector<std::string> keysWithin(IndexedMap<int>& map, std::string_view from, std::string_view to) {
+  std::vector<std::string> keys;
+  for (auto& [key, entry] : map.collectWithinPrefix(from, to)) keys.emplace_back(key);
+  return keys;
+}
+
+TEST(IndexedMap, FindsTheKeysOfOnePrefixInOrderAcrossErasesOfAnyOfThem) {
+  IndexedMap<int> map(3);
+  for (std::string k : {"aaa5", "bbb1", "aaa1", "aaa3", "aa", "aab1", "aaa9"}) map.try_emplace(k);
+  EXPECT_TRUE(map.withinOnePrefix("aaa0", "aaa9"));
+  EXPECT_FALSE(map.withinOnePrefix("aaa0", "aab9"));
+  EXPECT_FALSE(map.withinOnePrefix("aa", "aa9"));
+  EXPECT_EQ(keysWithin(map, "aaa0", "aaa9"), (std::vector<std::string>{"aaa1", "aaa3", "aaa5", "aaa9"}));
+  EXPECT_EQ(keysWithin(map, "aaa2", "aaa5"), (std::vector<std::string>{"aaa3", "aaa5"}));
+  EXPECT_EQ(keysWithin(map, "ccc0", "ccc9"), std::vector<std::string>{});
+  // The first key of a prefix is the one the index views: erase it, then one in the middle.
+  map.erase("aaa5");
+  EXPECT_EQ(keysWithin(map, "aaa0", "aaa9"), (std::vector<std::string>{"aaa1", "aaa3", "aaa9"}));
+  map.erase("aaa3");
+  map.try_emplace("aaa4");
+  EXPECT_EQ(keysWithin(map, "aaa0", "aaa9"), (std::vector<std::string>{"aaa1", "aaa4", "aaa9"}));
+  for (std::string k : {"aaa1", "aaa4", "aaa9"}) map.erase(k);
+  EXPECT_EQ(keysWithin(map, "aaa0", "aaa9"), std::vector<std::string>{});
+  EXPECT_EQ(keysWithin(map, "bbb0", "bbb9"), std::vector<std::string>{"bbb1"});
+  // Erasing through the order unchains too.
+  auto& order = map.ordered();
+  map.erase(order.find("bbb1"));
+  EXPECT_EQ(keysWithin(map, "bbb0", "bbb9"), std::vector<std::string>{});
+  map.clear();
+  map.try_emplace("aab2");
+  EXPECT_EQ(keysWithin(map, "aab0", "aab9"), std::vector<std::string>{"aab2"});
+}
+
 }  // namespace
 }  // namespace kstreams::internal
