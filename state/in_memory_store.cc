@@ -77,7 +77,8 @@ class InMemoryReader final : public KeyValueBytesStore {
 
 class InMemoryStore final : public LocalStore {
  public:
-  explicit InMemoryStore(const std::string& name) : committed_(std::make_shared<Committed>()) {
+  InMemoryStore(const std::string& name, size_t keyPrefixBytes)
+      : LocalStore(keyPrefixBytes), committed_(std::make_shared<Committed>()) {
     committed_->name = name;
   }
   const std::string& name() const override { return committed_->name; }
@@ -136,6 +137,8 @@ class InMemoryStore final : public LocalStore {
 
 }  // namespace
 
-std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name) { return std::make_unique<InMemoryStore>(name); }
+std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name, size_t keyPrefixBytes) {
+  return std::make_unique<InMemoryStore>(name, keyPrefixBytes);
+}
 
 }  // namespace kstreams::internal

@@ -10,6 +10,7 @@
 
 namespace kstreams::internal {
 
-std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name);
+// keyPrefixBytes: as for openRocksDBStore (ranges within one prefix find pending writes by hash).
+std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name, size_t keyPrefixBytes = 0);
 
 }  // namespace kstreams::internal
