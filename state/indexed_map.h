@@ -50,8 +50,9 @@ class IndexedMap {
   };
 
   // What an entry costs beyond its key's bytes and sizeof(Entry): the node (string header,
-  // bookkeeping, allocator header), its hash slot, and its node in the order once ordered.
-  static constexpr size_t kOverheadPerEntry = 32 + 16 + 16 + 10 + 72;
+  // bookkeeping, allocator header, prefix chain), its hash slot, and its node in the order
+  // once ordered.
+  static constexpr size_t kOverheadPerEntry = 32 + 16 + 16 + 16 + 10 + 72;
   // Entries of one read, in key order.
   using Run = std::vector<std::pair<std::string_view, Entry*>>;
 
@@ -146,7 +147,9 @@ class IndexedMap {
     Entry entry;
     size_t unorderedIndex = kOrdered;  // its place in unordered_, or kOrdered
     typename Order::iterator position;  // its place in order_, once ordered
-    std::pair<const std::string, Slot>* samePrefix = nullptr;  // the next key with its prefix
+    // The neighbours in its prefix's chain (the order of the chain means nothing).
+    std::pair<const std::string, Slot>* samePrefix = nullptr;
+    std::pair<const std::string, Slot>* samePrefixBefore = nullptr;
   };
   // Transparent over std::string_view (Debian's Abseil has its own string_view type).
   struct KeyHash {
@@ -167,20 +170,24 @@ class IndexedMap {
   void link(Value* v) {
     auto [head, fresh] = byPrefix_.try_emplace(prefixOf(v), v);
     if (fresh) return;
-    v->second.samePrefix = head->second->second.samePrefix;
-    head->second->second.samePrefix = v;
+    Value* first = head->second;
+    Value* next = first->second.samePrefix;
+    v->second.samePrefix = next;
+    v->second.samePrefixBefore = first;
+    if (next) next->second.samePrefixBefore = v;
+    first->second.samePrefix = v;
   }
   void unlink(Value* v) {
-    auto head = byPrefix_.find(prefixOf(v));
-    if (head->second == v) {  // the view is of v's bytes: re-key to the next key's
-      Value* next = v->second.samePrefix;
-      byPrefix_.erase(head);
-      if (next) byPrefix_.emplace(prefixOf(next), next);
+    Value* before = v->second.samePrefixBefore;
+    Value* next = v->second.samePrefix;
+    if (next) next->second.samePrefixBefore = before;
+    if (before) {
+      before->second.samePrefix = next;
       return;
     }
-    Value* before = head->second;
-    while (before->second.samePrefix != v) before = before->second.samePrefix;
-    before->second.samePrefix = v->second.samePrefix;
+    // v is the head, whose bytes the index views: re-key it to the next key's.
+    byPrefix_.erase(prefixOf(v));
+    if (next) byPrefix_.emplace(prefixOf(next), next);
   }
 
   void forget(Slot& slot) {

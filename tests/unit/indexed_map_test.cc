@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -115,6 +117,28 @@ TEST(IndexedMap, FindsTheKeysOfOnePrefixInOrderAcrossErasesOfAnyOfThem) {
   map.clear();
   map.try_emplace("aab2");
   EXPECT_EQ(keysWithin(map, "aab0", "aab9"), std::vector<std::string>{"aab2"});
+}
+
+TEST(IndexedMap, ThePrefixIndexAgreesWithTheKeysAfterManyInsertsAndErases) {
+  IndexedMap<int> map(2);
+  std::set<std::string> keys;
+  std::mt19937 random(7);
+  for (int round = 0; round < 5000; ++round) {
+    std::string key = std::string(1, "abc"[random() % 3]) + "x" + std::to_string(random() % 300);
+    if (random() % 3 == 0) {
+      map.erase(key);
+      keys.erase(key);
+    } else {
+      map.try_emplace(key);
+      keys.insert(key);
+    }
+  }
+  for (std::string prefix : {"ax", "bx", "cx"}) {
+    std::vector<std::string> expected;
+    for (const auto& k : keys)
+      if (k.compare(0, 2, prefix) == 0) expected.push_back(k);
+    EXPECT_EQ(keysWithin(map, prefix, prefix + "\xff"), expected) << prefix;
+  }
 }
 
 }  // namespace
