@@ -34,8 +34,13 @@ struct Database {
   std::string name;
   std::string path;
   size_t keyPrefixBytes = 0;  // the prefix its bloom filters cover; 0: whole keys only
+  // A prefix-mode iterator over the committed data, kept between one-key range reads of the
+  // store's thread (see PrefixRangeIterator), and the count of writes it was made after.
+  std::unique_ptr<rocksdb::Iterator> idlePrefixIterator;
+  uint64_t writes = 0;
 
   ~Database() {
+    idlePrefixIterator.reset();  // it pins memtables and table readers of db
     if (!db) return;
     // Writes skip the write-ahead log: what is only in the memtables is lost unless flushed.
     // (A crash loses it too, the checkpoint with it: see noWal.)
@@ -100,6 +105,56 @@ class RocksDBIterator final : public BytesIterator {
   rocksdb::Slice lowerSlice_, upperSlice_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
+
+// A range within one key prefix, read with an iterator that outlives the read: creating a
+// RocksDB iterator (pinning the memtables, an iterator per table file) cost as much as the
+// seek, and the committed data changes only when the store writes (at commits). The
+// iterator has no bounds of its own, since RocksDB's table iterators keep what they learnt
+// of a bound across seeks; prefix_same_as_start ends it at the prefix, valid() at `to`.
+class PrefixRangeIterator final : public BytesIterator {
+ public:
+  PrefixRangeIterator(std::shared_ptr<Database> database, std::string_view from, std::string_view to)
+      : database_(std::move(database)), to_(to), madeAfter_(database_->writes) {
+    it_ = std::move(database_->idlePrefixIterator);
+    if (!it_) {
+      rocksdb::ReadOptions options;
+      options.prefix_same_as_start = true;
+      it_.reset(database_->db->NewIterator(options, database_->data));
+    }
+    it_->Seek(rocksdb::Slice(from.data(), from.size()));
+    settle();
+  }
+  ~PrefixRangeIterator() override {
+    // Kept only if it still sees the committed data, and then it is the one kept.
+    if (madeAfter_ == database_->writes) database_->idlePrefixIterator = std::move(it_);
+  }
+  bool valid() const override { return valid_; }
+  std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
+  std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
+  void next() override {
+    it_->Next();
+    settle();
+  }
+
+ private:
+  void settle() {
+    valid_ = it_->Valid() && std::string_view(it_->key().data(), it_->key().size()) <= to_;
+    if (!it_->Valid() && !it_->status().ok()) fail(*database_, "iterating", it_->status());
+  }
+  std::shared_ptr<Database> database_;
+  std::string to_;
+  uint64_t madeAfter_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  bool valid_ = false;
+};
+
+// Writes a batch; the kept iterator no longer sees the committed data.
+void apply(Database& d, rocksdb::WriteBatch& batch, const char* what) {
+  ++d.writes;
+  d.idlePrefixIterator.reset();
+  rocksdb::Status s = d.db->Write(noWal(), &batch);
+  if (!s.ok()) fail(d, what, s);
+}
 
 std::optional<std::string> read(const Database& d, std::string_view key) {
   std::string value;
@@ -189,8 +244,7 @@ class RocksDBStore final : public LocalStore {
       batch.Delete(database_->data, last->key());
     }
     batch.Delete(database_->meta, kCheckpointKey);
-    rocksdb::Status s = database_->db->Write(noWal(), &batch);
-    if (!s.ok()) fail(*database_, "wiping", s);
+    apply(*database_, batch, "wiping");
     checkpoint_.reset();
   }
 
@@ -202,6 +256,8 @@ class RocksDBStore final : public LocalStore {
   std::optional<std::string> committedGet(std::string_view key) override { return read(*database_, key); }
   std::unique_ptr<BytesIterator> committedRange(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                                 bool reverse) override {
+    if (!reverse && from && to && withinOneKeyPrefix(*from, *to, database_->keyPrefixBytes))
+      return std::make_unique<PrefixRangeIterator>(database_, *from, *to);
     return std::make_unique<RocksDBIterator>(database_, from, to, reverse);
   }
 
@@ -212,8 +268,7 @@ class RocksDBStore final : public LocalStore {
       Serdes::Int64()->serialize(*changelogOffset, bytes);
       batch.Put(database_->meta, kCheckpointKey, bytes);
     }
-    rocksdb::Status s = database_->db->Write(noWal(), &batch);
-    if (!s.ok()) fail(*database_, "writing", s);
+    apply(*database_, batch, "writing");
     if (changelogOffset) checkpoint_ = changelogOffset;
   }
 

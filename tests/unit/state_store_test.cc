@@ -173,6 +173,20 @@ TEST(RocksDBStore, RangesWithinAKeyPrefixFindWhatATotalOrderReadFinds) {
             (Entries{{key(7, 17), "memtable"}, {key(7, 19), "memtable"}, {key(8, 0), "file"}, {key(8, 2), "file"}}));
   EXPECT_EQ(collect(store->range(std::nullopt, std::nullopt, false)).size(), 25u * 10 + 25 * 10 + 1);
   EXPECT_EQ(collect(store->range(key(7, 3), key(7, 9), true)).front().first, key(7, 9));
+
+  // The iterator kept between reads of a prefix sees each commit; two open at once both read.
+  store->put(key(7, 4), "later", 0);
+  store->commit(2);
+  expected.insert(expected.begin() + 1, {key(7, 4), "later"});
+  EXPECT_EQ(collect(store->range(key(7, 3), key(7, 9), false)), expected);
+  auto outer = store->range(key(7, 0), key(7, 999), false);
+  auto inner = store->range(key(7, 0), key(7, 999), false);
+  EXPECT_EQ(collect(std::move(inner)).size(), 10u + 1);
+  EXPECT_EQ(collect(std::move(outer)).size(), 10u + 1);
+  store->put(key(7, 4), std::nullopt, 0);
+  store->commit(3);
+  expected.erase(expected.begin() + 1);
+  EXPECT_EQ(collect(store->range(key(7, 3), key(7, 9), false)), expected);
   store.reset();
   std::filesystem::remove_all(dir);
 }
