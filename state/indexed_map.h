@@ -13,7 +13,8 @@
 //
 // A map made with a key prefix length also finds the keys of one prefix by hash: window and
 // session stores read one key's windows (keys sharing a prefix, see segmented_stores.h) on
-// every record of a join, and ordering every key for that cost as much as the reads.
+// every record of a join, and ordering every key for that cost as much as the reads. That
+// index, too, is built only when first asked for.
 #pragma once
 
 #include <algorithm>
@@ -67,6 +68,11 @@ class IndexedMap {
   }
   // The entries with keys in [from, to], in key order; withinOnePrefix(from, to) must hold.
   Run collectWithinPrefix(std::string_view from, std::string_view to) {
+    if (!prefixIndexed_) {  // the first read by prefix: from now on, keys are indexed as they come
+      prefixIndexed_ = true;
+      for (Value& v : table_)
+        if (indexed(v.first)) link(&v);
+    }
     Run run;
     auto head = byPrefix_.find(from.substr(0, prefixBytes_));
     if (head == byPrefix_.end()) return run;
@@ -163,7 +169,7 @@ class IndexedMap {
   using Table = absl::node_hash_map<std::string, Slot, KeyHash, KeyEq>;
   using Value = typename Table::value_type;
 
-  bool indexed(std::string_view key) const { return prefixBytes_ > 0 && key.size() >= prefixBytes_; }
+  bool indexed(std::string_view key) const { return prefixIndexed_ && key.size() >= prefixBytes_; }
   std::string_view prefixOf(const Value* v) const { return std::string_view(v->first).substr(0, prefixBytes_); }
   // Chains v to its prefix: as the head (whose key bytes byPrefix_ views) if it is the
   // first, else right after the head.
@@ -203,6 +209,9 @@ class IndexedMap {
   }
 
   size_t prefixBytes_;
+  // Whether byPrefix_ is kept: only once a read by prefix asked, so that a store only
+  // written (or read key by key) never pays for it.
+  bool prefixIndexed_ = false;
   Table table_;  // nodes do not move: keys and entries stay put
   // Each indexed prefix to the first of its keys; the rest are chained by Slot::samePrefix.
   absl::flat_hash_map<std::string_view, Value*, KeyHash, KeyEq> byPrefix_;

@@ -119,8 +119,13 @@ TEST(IndexedMap, FindsTheKeysOfOnePrefixInOrderAcrossErasesOfAnyOfThem) {
   EXPECT_EQ(keysWithin(map, "aab0", "aab9"), std::vector<std::string>{"aab2"});
 }
 
-TEST(IndexedMap, ThePrefixIndexAgreesWithTheKeysAfterManyInsertsAndErases) {
+// The index is built at the first read by prefix: before the changes (built from the
+// keys at the end) or before them (kept up to date through every insert and erase).
+class PrefixIndex : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PrefixIndex, AgreesWithTheKeysAfterManyInsertsAndErases) {
   IndexedMap<int> map(2);
+  if (GetParam()) EXPECT_TRUE(keysWithin(map, "ax", "ax\xff").empty());
   std::set<std::string> keys;
   std::mt19937 random(7);
   for (int round = 0; round < 5000; ++round) {
@@ -140,6 +145,8 @@ TEST(IndexedMap, ThePrefixIndexAgreesWithTheKeysAfterManyInsertsAndErases) {
     EXPECT_EQ(keysWithin(map, prefix, prefix + "\xff"), expected) << prefix;
   }
 }
+INSTANTIATE_TEST_SUITE_P(IndexedMap, PrefixIndex, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "KeptUpToDate" : "BuiltAtTheEnd"; });
 
 }  // namespace
 }  // namespace kstreams::internal
