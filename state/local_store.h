@@ -65,7 +65,7 @@ class LocalStore : public KeyValueBytesStore {
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override {
     if (from && to && pending_.withinOnePrefix(*from, *to))
-      return std::make_unique<CollectedOverlayIterator<std::optional<std::string>, Identity>>(
+      return std::make_unique<CollectedOverlayIterator<Pending::Run, Identity>>(
           pending_.collectWithinPrefix(*from, *to), reverse, committedRange(from, to, reverse));
     return std::make_unique<OverlayIterator<Pending::Order::const_iterator, Identity>>(
         entriesBetween(pending_.ordered(), from, to), reverse, committedRange(from, to, reverse));

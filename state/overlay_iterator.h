@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "streams/internal/bytes_store.h"
 
@@ -101,12 +100,11 @@ class OverlayIterator final : public BytesIterator {
   Current current_ = kNone;
 };
 
-// An overlay of entries collected for one read (IndexedMap::collectWithinPrefix), which it
-// owns, over a base iterator.
-template <class Entry, class ValueOf>
+// An overlay of entries collected for one read, which it owns, over a base iterator. Run:
+// IndexedMap<Entry>::Run, from collectWithinPrefix.
+template <class Run, class ValueOf>
 class CollectedOverlayIterator final : public BytesIterator {
  public:
-  using Run = std::vector<std::pair<std::string_view, Entry*>>;
   CollectedOverlayIterator(Run run, bool reverse, std::unique_ptr<BytesIterator> base, ValueOf valueOf = {})
       : run_(std::move(run)), inner_({run_.cbegin(), run_.cend()}, reverse, std::move(base), valueOf) {}
   bool valid() const override { return inner_.valid(); }

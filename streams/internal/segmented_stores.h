@@ -217,7 +217,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
     auto filter = [k](std::string_view key) { return holdsKey(key, k, kSuffixBytes); };
     return KeyValueIterator<int64_t, V>(std::make_unique<FilteredChain>(std::move(parts), filter),
                                         [vs = valueSerde_](std::string_view key, std::string_view value) {
-                                          return KeyValue<int64_t, V>{readInt64(key, key.size() - 12), vs->deserialize(value)};
+                                          return KeyValue<int64_t, V>{readInt64(key, key.size() - kSuffixBytes), vs->deserialize(value)};
                                         });
   }
   KeyValueIterator<Windowed<K>, V> fetchAll(int64_t timeFrom, int64_t timeTo) override {
@@ -231,7 +231,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
       parts.push_back(bytes_->range(from, to, false));
     }
     auto filter = [timeFrom, timeTo](std::string_view key) {
-      const int64_t start = readInt64(key, key.size() - 12);
+      const int64_t start = readInt64(key, key.size() - kSuffixBytes);
       return start >= timeFrom && start <= timeTo;
     };
     return windowedIterator(std::make_unique<FilteredChain>(std::move(parts), filter));
@@ -268,7 +268,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
     return rawKey(segments_.segmentOf(start), keyBuffer_, start, sequence);
   }
   Windowed<K> windowedKey(std::string_view k) const {
-    const int64_t start = readInt64(k, k.size() - 12);
+    const int64_t start = readInt64(k, k.size() - kSuffixBytes);
     return Windowed<K>{keySerde_->deserialize(keyBytesOf(k, kSuffixBytes)), Window{start, start + windowSize_}};
   }
   KeyValueIterator<Windowed<K>, V> windowedIterator(std::unique_ptr<BytesIterator> inner) const {
