@@ -46,7 +46,7 @@ void CompositeReader::put(std::string_view, std::optional<std::string_view>, int
   throw InvalidStateStoreException("store " + name_ + " is read-only for queries; write to it from a processor");
 }
 
-void CompositeReader::deleteRange(std::string_view, std::string_view) {
+void CompositeReader::deleteBefore(std::string_view) {
   throw InvalidStateStoreException("store " + name_ + " is read-only for queries; write to it from a processor");
 }
 

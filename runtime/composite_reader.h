@@ -22,7 +22,7 @@ class CompositeReader final : public KeyValueBytesStore {
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override;
   int64_t approximateNumEntries() override;
-  void deleteRange(std::string_view, std::string_view) override;
+  void deleteBefore(std::string_view) override;
 
  private:
   const StoreRegistry& registry_;

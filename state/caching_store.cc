@@ -189,7 +189,7 @@ std::unique_ptr<BytesIterator> CachingStore::range(std::optional<std::string_vie
   return std::make_unique<CountedIterator>(std::move(merged), openIterators_);
 }
 
-void CachingStore::deleteRange(std::string_view from, std::string_view to) {
+void CachingStore::deleteBefore(std::string_view to) {
   // Dropping a range (expired window segments) must not swallow updates not yet written
   // down: downstream still gets them, in the order they were written, as Kafka Streams
   // forwards a cache's dirty windows even when the store behind it has expired them.
@@ -200,13 +200,13 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
   };
   std::vector<Pending> pending;
   for (std::string_view key : dirty_) {
-    if (key < from || key >= to) continue;
+    if (key >= to) continue;
     Entry& e = *entries_.find(key).entry;
     std::optional<std::string> old = listener_ ? takeValueBelow(key, e) : std::nullopt;
     if (listener_ && (e.value || old)) pending.push_back(Pending{std::string(key), e.value, std::move(old), e.timestamp});
   }
   auto& order = entries_.ordered();
-  for (auto it = order.lower_bound(from); it != order.end() && it->first < to;) {
+  for (auto it = order.begin(); it != order.end() && it->first < to;) {
     Entry& e = *it->second;
     markClean(e);
     if (*openIterators_ == 0 && !writingDown_) {
@@ -221,7 +221,7 @@ void CachingStore::deleteRange(std::string_view from, std::string_view to) {
       ++it;
     }
   }
-  inner_->deleteRange(from, to);
+  inner_->deleteBefore(to);
   for (const Pending& p : pending)
     listener_(p.key, p.value ? std::optional<std::string_view>(*p.value) : std::nullopt,
               p.old ? std::optional<std::string_view>(*p.old) : std::nullopt, p.timestamp);

@@ -38,7 +38,7 @@ class CachingStore final : public KeyValueBytesStore {
                                        bool reverse) override;
   int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
   // Forgets cached entries in the range (expired: never written down) and drops the range below.
-  void deleteRange(std::string_view from, std::string_view to) override;
+  void deleteBefore(std::string_view to) override;
   bool cachingEnabled() const override { return true; }
   void setFlushListener(CacheFlushListener listener) override { listener_ = std::move(listener); }
   // Forgets everything cached, dirty entries included (after an aborted transaction).

@@ -36,7 +36,7 @@ class ChangeLoggingStore final : public KeyValueBytesStore {
   }
   int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
   // Expired data: the changelog's own retention removes it there.
-  void deleteRange(std::string_view from, std::string_view to) override { inner_->deleteRange(from, to); }
+  void deleteBefore(std::string_view to) override { inner_->deleteBefore(to); }
 
   // The offset of the last changelog record the brokers acknowledged; -1 before the first.
   int64_t lastLoggedOffset() const { return *lastOffset_; }

@@ -59,7 +59,7 @@ class InMemoryReader final : public KeyValueBytesStore {
   void put(std::string_view, std::optional<std::string_view>, int64_t) override {
     throw InvalidStateStoreException("store " + committed_->name + " is read-only here");
   }
-  void deleteRange(std::string_view, std::string_view) override {
+  void deleteBefore(std::string_view) override {
     throw InvalidStateStoreException("store " + committed_->name + " is read-only here");
   }
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
@@ -92,8 +92,8 @@ class InMemoryStore final : public LocalStore {
   void commit(std::optional<int64_t> changelogOffset) override {
     {
       std::unique_lock lock(committed_->mutex);
-      for (const auto& [from, to] : pendingRangeDeletes_)
-        committed_->entries.erase(committed_->entries.lower_bound(from), committed_->entries.lower_bound(to));
+      if (pendingDeleteBefore_)
+        committed_->entries.erase(committed_->entries.begin(), committed_->entries.lower_bound(*pendingDeleteBefore_));
       pending_.forEachInOrder([&](std::string_view key, std::optional<std::string>& value) {
         if (value) committed_->entries.insert_or_assign(std::string(key), std::move(*value));
         else committed_->entries.erase(std::string(key));

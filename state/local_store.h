@@ -35,7 +35,7 @@ class LocalStore : public KeyValueBytesStore {
   void abort() {
     pending_.clear();
     pendingBytes_ = 0;
-    pendingRangeDeletes_.clear();
+    pendingDeleteBefore_.reset();
   }
   // Applies changelog records read during restoration, with lastOffset as the new
   // checkpoint, atomically.
@@ -70,14 +70,14 @@ class LocalStore : public KeyValueBytesStore {
     return std::make_unique<OverlayIterator<Pending::Order::const_iterator, Identity>>(
         entriesBetween(pending_.ordered(), from, to), reverse, committedRange(from, to, reverse));
   }
-  void deleteRange(std::string_view from, std::string_view to) override {
+  void deleteBefore(std::string_view to) override {
     auto& order = pending_.ordered();
-    for (auto it = order.lower_bound(from); it != order.end() && it->first < to;) {
+    for (auto it = order.begin(); it != order.end() && it->first < to;) {
       const std::optional<std::string>& value = *it->second;
       pendingBytes_ -= it->first.size() + kEntryOverhead + (value ? value->size() : 0);
       it = pending_.erase(it);
     }
-    pendingRangeDeletes_.emplace_back(std::string(from), std::string(to));
+    if (!pendingDeleteBefore_ || *pendingDeleteBefore_ < to) pendingDeleteBefore_ = std::string(to);
   }
 
  protected:
@@ -96,7 +96,7 @@ class LocalStore : public KeyValueBytesStore {
   Pending pending_;
   size_t pendingBytes_ = 0;
   // Applied to the committed data before the pending writes, at the next commit.
-  std::vector<std::pair<std::string, std::string>> pendingRangeDeletes_;
+  std::optional<std::string> pendingDeleteBefore_;
 };
 
 // Creates the local stores of one application instance.

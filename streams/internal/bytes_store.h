@@ -39,10 +39,11 @@ class KeyValueBytesStore : public StateStore {
   virtual std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from,
                                                std::optional<std::string_view> to, bool reverse) = 0;
   virtual int64_t approximateNumEntries() = 0;
-  // Drops the keys in [from, to), without logging them: for expired segments of window and
-  // session stores, which only the store's retention ever removes. Readers of committed
-  // data may still see them until the next commit.
-  virtual void deleteRange(std::string_view from, std::string_view to) = 0;
+  // Drops every key before `to`, without logging them: for expired segments of window and
+  // session stores, which only the store's retention ever removes (every segment before the
+  // first live one has expired). Readers of committed data may still see them until the
+  // next commit.
+  virtual void deleteBefore(std::string_view to) = 0;
   // Layers that cache override these two.
   virtual bool cachingEnabled() const { return false; }
   virtual void setFlushListener(CacheFlushListener) {}

@@ -77,10 +77,9 @@ class Segments {
     observed_ = time;
     const int64_t firstLive = segmentOf(observed_ - retention_ + 1);
     if (firstLive > dropped_) {
-      std::string from, to;
-      appendInt64(from, std::max<int64_t>(dropped_, 0));
+      std::string to;
       appendInt64(to, firstLive);
-      store.deleteRange(from, to);
+      store.deleteBefore(to);
       dropped_ = firstLive;
     }
   }
