@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "state/finger_memtable.h"
 #include "streams/serde.h"
 
 namespace kstreams::internal {
@@ -276,23 +277,6 @@ class RocksDBStore final : public LocalStore {
   std::optional<int64_t> checkpoint_;
 };
 
-// A commit writes its keys in key order (see commit), but a memtable's default insert only
-// reuses the last insert's place when the next key is its immediate neighbour; random keys
-// lie dozens of entries apart, so each insert searched the skip list from the top. One
-// insert hint shared by all keys (the empty "prefix") lets an insert climb from the last
-// place only as far as the gap needs: O(log gap) instead of O(log memtable).
-//
-// The empty key is outside the hint: RocksDB 7.8 gives a range tombstone the same hint as
-// the point entries (facebook/rocksdb#12558, fixed upstream in 2024), and inserting it with a
-// hint that points into the other skip list corrupts both. Every range tombstone here starts
-// at the empty key (deleteBefore and wipe), so none is inserted with the hint.
-class OneInsertHint final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "kstreams.OneInsertHint"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return rocksdb::Slice(key.data(), 0); }
-  bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
-};
-
 rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes) {
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -309,7 +293,9 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   // there yet): a bloom filter over each memtable answers those without searching it.
   options.memtable_prefix_bloom_size_ratio = 0.05;
   options.memtable_whole_key_filtering = true;
-  options.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneInsertHint>();
+  // Commits insert sorted batches; see finger_memtable.h. Its inserts are single-threaded.
+  options.memtable_factory = newFingerMemtableFactory();
+  options.allow_concurrent_memtable_write = false;
   // Single-key range reads of window and session stores: the same filters (memtable and
   // table) also hold each key's prefix. Whole keys stay in them for point reads.
   if (keyPrefixBytes > 0) options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keyPrefixBytes));

@@ -1,0 +1,249 @@
+#include "state/finger_memtable.h"
+
+#include <rocksdb/memtablerep.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+namespace kstreams::internal {
+namespace {
+
+// An internal key's last 8 bytes are RocksDB's fixed64 (sequence << 8 | type), little endian.
+static_assert(std::endian::native == std::endian::little, "internal key trailers are read as native integers");
+
+constexpr int kMaxHeight = 12;  // RocksDB's: with a quarter of the nodes on each next level, 4^12 entries
+constexpr size_t kLinkBytes = sizeof(std::atomic<char*>);
+
+// A memtable entry as RocksDB encodes it: varint32 length, internal key, then the value.
+rocksdb::Slice internalKeyOf(const char* entry) {
+  uint32_t length = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(entry);
+  for (int shift = 0; shift <= 28; shift += 7) {
+    const uint32_t byte = *p++;
+    length |= (byte & 0x7f) << shift;
+    if (!(byte & 0x80)) break;
+  }
+  return rocksdb::Slice(reinterpret_cast<const char*>(p), length);
+}
+
+// InternalKeyComparator over BytewiseComparator: user key ascending, then the trailer
+// (sequence number) descending, so the newest version of a key comes first.
+int compareInternalKeys(const rocksdb::Slice& a, const rocksdb::Slice& b) {
+  const size_t userA = a.size() - 8, userB = b.size() - 8;
+  const size_t common = std::min(userA, userB);
+  if (common > 0)
+    if (int r = std::memcmp(a.data(), b.data(), common)) return r;
+  if (userA != userB) return userA < userB ? -1 : 1;
+  uint64_t trailerA, trailerB;
+  std::memcpy(&trailerA, a.data() + userA, 8);
+  std::memcpy(&trailerB, b.data() + userB, 8);
+  return trailerA > trailerB ? -1 : (trailerA < trailerB ? 1 : 0);
+}
+
+// The arena hands out unaligned bytes; allocations ask for align - 1 more.
+void* alignUp(void* p, size_t align) {
+  return reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(p) + align - 1) & ~(uintptr_t{align} - 1));
+}
+
+// A node is its entry's address; its links to the next node of each level lie just before
+// the entry, level 0 nearest. Nodes live in the memtable's arena and are never freed or
+// moved while the memtable lives.
+using Node = char*;
+std::atomic<Node>& link(Node node, int level) { return *(reinterpret_cast<std::atomic<Node>*>(node) - 1 - level); }
+Node next(Node node, int level) { return link(node, level).load(std::memory_order_acquire); }
+
+// RocksDB hands iterators an Arena, whose type its public headers leave incomplete; an Arena
+// is an Allocator (its only base), and MemTableRep::Allocate allocates from its allocator.
+class ArenaBorrower final : public rocksdb::MemTableRep {
+ public:
+  explicit ArenaBorrower(rocksdb::Arena* arena) : MemTableRep(reinterpret_cast<rocksdb::Allocator*>(arena)) {}
+  void* allocate(size_t bytes) {
+    char* buf = nullptr;
+    MemTableRep::Allocate(bytes, &buf);
+    return buf;
+  }
+  void Insert(rocksdb::KeyHandle) override {}
+  bool Contains(const char*) const override { return false; }
+  size_t ApproximateMemoryUsage() override { return 0; }
+  Iterator* GetIterator(rocksdb::Arena*) override { return nullptr; }
+};
+
+class FingerMemtable final : public rocksdb::MemTableRep {
+ public:
+  explicit FingerMemtable(rocksdb::Allocator* allocator) : MemTableRep(allocator) {
+    head_ = allocateNode(kMaxHeight, 0, nullptr);
+    for (int i = 0; i < kMaxHeight; ++i) finger_[i] = head_;
+  }
+
+  rocksdb::KeyHandle Allocate(const size_t len, char** buf) override {
+    int height = 1;
+    while (height < kMaxHeight && (nextRandom() & 3) == 0) ++height;
+    Node node = allocateNode(height, len, buf);
+    // The height waits in the level-0 link until Insert links the node.
+    link(node, 0).store(reinterpret_cast<Node>(static_cast<uintptr_t>(height)), std::memory_order_relaxed);
+    return node;
+  }
+
+  void Insert(rocksdb::KeyHandle handle) override { insert(static_cast<Node>(handle)); }
+  bool InsertKey(rocksdb::KeyHandle handle) override { return insert(static_cast<Node>(handle)); }
+
+  bool Contains(const char* entry) const override {
+    const rocksdb::Slice key = internalKeyOf(entry);
+    Node n = findGreaterOrEqual(key);
+    return n && compareInternalKeys(internalKeyOf(n), key) == 0;
+  }
+
+  // The arena's memory is what RocksDB counts; the list holds nothing outside it.
+  size_t ApproximateMemoryUsage() override { return 0; }
+
+  class ListIterator final : public MemTableRep::Iterator {
+   public:
+    explicit ListIterator(const FingerMemtable* list) : list_(list) {}
+    bool Valid() const override { return node_ != nullptr; }
+    const char* key() const override { return node_; }
+    void Next() override { node_ = next(node_, 0); }
+    void Prev() override { node_ = list_->beforeOrNull(list_->findLessThan(internalKeyOf(node_))); }
+    void Seek(const rocksdb::Slice& internalKey, const char*) override {
+      node_ = list_->findGreaterOrEqual(internalKey);
+    }
+    void SeekForPrev(const rocksdb::Slice& internalKey, const char* memtableKey) override {
+      Seek(internalKey, memtableKey);
+      if (!Valid()) SeekToLast();
+      while (Valid() && compareInternalKeys(internalKeyOf(node_), internalKey) > 0) Prev();
+    }
+    void SeekToFirst() override { node_ = next(list_->head_, 0); }
+    void SeekToLast() override { node_ = list_->beforeOrNull(list_->findLast()); }
+
+   private:
+    const FingerMemtable* list_;
+    Node node_ = nullptr;
+  };
+
+  Iterator* GetIterator(rocksdb::Arena* arena) override {
+    if (!arena) return new ListIterator(this);
+    void* raw = ArenaBorrower(arena).allocate(sizeof(ListIterator) + alignof(ListIterator) - 1);
+    return new (alignUp(raw, alignof(ListIterator))) ListIterator(this);
+  }
+
+ private:
+  Node allocateNode(int height, size_t entryBytes, char** buf) {
+    char* raw = nullptr;
+    MemTableRep::Allocate(height * kLinkBytes + entryBytes + alignof(std::atomic<Node>) - 1, &raw);
+    Node node = static_cast<Node>(alignUp(raw, alignof(std::atomic<Node>))) + height * kLinkBytes;
+    for (int i = 0; i < height; ++i) new (&link(node, i)) std::atomic<Node>(nullptr);
+    if (buf) *buf = node;
+    return node;
+  }
+
+  uint64_t nextRandom() {
+    random_ ^= random_ << 13;
+    random_ ^= random_ >> 7;
+    random_ ^= random_ << 17;
+    return random_;
+  }
+
+  bool before(Node node, const rocksdb::Slice& key) const {
+    return compareInternalKeys(internalKeyOf(node), key) < 0;
+  }
+  Node beforeOrNull(Node node) const { return node == head_ ? nullptr : node; }
+
+  Node findGreaterOrEqual(const rocksdb::Slice& key) const {
+    Node x = head_;
+    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1;;) {
+      Node n = next(x, level);
+      if (n && before(n, key)) {
+        x = n;
+      } else if (level == 0) {
+        return n;
+      } else {
+        --level;
+      }
+    }
+  }
+  // The last node before key: head_ if none.
+  Node findLessThan(const rocksdb::Slice& key) const {
+    Node x = head_;
+    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
+      for (Node n = next(x, level); n && before(n, key); n = next(x, level)) x = n;
+    return x;
+  }
+  Node findLast() const {
+    Node x = head_;
+    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
+      for (Node n = next(x, level); n; n = next(x, level)) x = n;
+    return x;
+  }
+
+  // The writer's finger: finger_[i] is the node after which the last insert went in at level
+  // i (the inserted node itself at its own levels), so the gap after finger_[i] at level i
+  // holds the last key's place, and a higher level's gap holds a lower one's. A key after
+  // the last one starts at the lowest level whose gap holds it, and walks down from there.
+  bool insert(Node x) {
+    const int height = static_cast<int>(reinterpret_cast<uintptr_t>(link(x, 0).load(std::memory_order_relaxed)));
+    const rocksdb::Slice key = internalKeyOf(x);
+    const int top = maxHeight_.load(std::memory_order_relaxed);
+    int bracketing = 0;  // the lowest level whose finger gap holds key
+    if (last_ && compareInternalKeys(key, internalKeyOf(last_)) > 0) {
+      while (bracketing < top) {
+        Node n = next(finger_[bracketing], bracketing);
+        if (!n || !before(n, key)) break;
+        ++bracketing;
+      }
+    } else {  // before the last key (or the first insert): search from the top
+      std::fill(finger_, finger_ + top, head_);
+      bracketing = top;
+    }
+    Node prev[kMaxHeight];
+    for (int i = top - 1; i >= 0; --i) {
+      if (i >= bracketing) {
+        prev[i] = finger_[i];
+        continue;
+      }
+      // Having moved on at the level above puts that node past this level's finger.
+      Node p = (i + 1 < top && prev[i + 1] != finger_[i + 1]) ? prev[i + 1] : finger_[i];
+      for (Node n = next(p, i); n && before(n, key); n = next(p, i)) p = n;
+      prev[i] = p;
+    }
+    for (int i = top; i < height; ++i) prev[i] = head_;
+    if (Node n = next(prev[0], 0); n && compareInternalKeys(internalKeyOf(n), key) == 0) {
+      link(x, 0).store(nullptr, std::memory_order_relaxed);
+      return false;  // the same key and sequence number: RocksDB's contract says refuse it
+    }
+    if (height > top) maxHeight_.store(height, std::memory_order_relaxed);
+    for (int i = 0; i < height; ++i) {
+      link(x, i).store(link(prev[i], i).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      link(prev[i], i).store(x, std::memory_order_release);
+    }
+    for (int i = 0; i < std::max(top, height); ++i) finger_[i] = i < height ? x : prev[i];
+    last_ = x;
+    return true;
+  }
+
+  Node head_ = nullptr;
+  std::atomic<int> maxHeight_{1};
+  // The writer's own state.
+  Node finger_[kMaxHeight];
+  Node last_ = nullptr;
+  uint64_t random_ = 0x9e3779b97f4a7c15ull;
+};
+
+class FingerMemtableFactory final : public rocksdb::MemTableRepFactory {
+ public:
+  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator&, rocksdb::Allocator* allocator,
+                                          const rocksdb::SliceTransform*, rocksdb::Logger*) override {
+    return new FingerMemtable(allocator);
+  }
+  const char* Name() const override { return "kstreams.FingerMemtable"; }
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::MemTableRepFactory> newFingerMemtableFactory() {
+  return std::make_shared<FingerMemtableFactory>();
+}
+
+}  // namespace kstreams::internal

@@ -1,0 +1,139 @@
+// The RocksDB stores' own memtable (state/finger_memtable.h), read through a store: it must
+// hold what an ordered map holds, in order both ways, whether its inserts come sorted (a
+// commit) or not (a restoration), and a reader on another thread must only ever see whole,
+// ordered entries while the writer inserts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "state/rocksdb_store.h"
+
+namespace kstreams::internal {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+Entries collect(std::unique_ptr<BytesIterator> it) {
+  Entries out;
+  for (; it->valid(); it->next()) out.emplace_back(std::string(it->key()), std::string(it->value()));
+  return out;
+}
+
+class FingerMemtableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kstreams-memtable-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Memtables large enough that everything stays in memory.
+  RocksDBResources resources_{8 << 20, 256 << 20};
+  std::filesystem::path dir_;
+};
+
+TEST_F(FingerMemtableTest, HoldsWhatAnOrderedMapHoldsWhateverOrderTheWritesCameIn) {
+  auto store = openRocksDBStore("m", dir_.string(), resources_);
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(42);
+  // Keys of different lengths sharing leading bytes, so order depends on more than the first byte.
+  auto randomKey = [&] {
+    const int n = static_cast<int>(rng() % 3000);
+    return fmt::format("k{}", n % 7 == 0 ? std::to_string(n) : fmt::format("{:05}", n));
+  };
+  auto asExpected = [&](std::map<std::string, std::string>::const_iterator from,
+                        std::map<std::string, std::string>::const_iterator to) { return Entries(from, to); };
+  for (int round = 0; round < 60; ++round) {
+    if (round % 4 == 3) {
+      // A restoration writes in the changelog's order, not sorted.
+      std::vector<ChangelogRecord> records;
+      for (int i = 0; i < 300; ++i) {
+        std::string key = randomKey();
+        if (rng() % 5 == 0) {
+          records.push_back({key, std::nullopt});
+          model.erase(key);
+        } else {
+          std::string value = fmt::format("restored-{}-{}", round, i);
+          records.push_back({key, value});
+          model[key] = value;
+        }
+      }
+      store->restore(records, round);
+    } else {
+      for (int i = 0; i < 400; ++i) {
+        std::string key = randomKey();
+        if (rng() % 5 == 0) {
+          store->put(key, std::nullopt, 0);
+          model.erase(key);
+        } else {
+          std::string value = fmt::format("put-{}-{}", round, i);
+          store->put(key, value, 0);
+          model[key] = value;
+        }
+      }
+      store->commit(round);
+    }
+    ASSERT_EQ(collect(store->range(std::nullopt, std::nullopt, false)), asExpected(model.begin(), model.end()))
+        << "round " << round;
+    Entries reversed(model.rbegin(), model.rend());
+    ASSERT_EQ(collect(store->range(std::nullopt, std::nullopt, true)), reversed) << "round " << round;
+    for (int i = 0; i < 20; ++i) {
+      std::string a = randomKey(), b = randomKey();
+      if (b < a) std::swap(a, b);
+      Entries expected = asExpected(model.lower_bound(a), model.upper_bound(b));
+      ASSERT_EQ(collect(store->range(a, b, false)), expected) << a << " .. " << b;
+      std::reverse(expected.begin(), expected.end());
+      ASSERT_EQ(collect(store->range(a, b, true)), expected) << a << " .. " << b << " reversed";
+      std::string key = randomKey();
+      auto it = model.find(key);
+      ASSERT_EQ(store->get(key), it == model.end() ? std::nullopt : std::optional<std::string>(it->second)) << key;
+    }
+  }
+}
+
+TEST_F(FingerMemtableTest, AReaderOnAnotherThreadSeesWholeEntriesInOrderWhileTheWriterInserts) {
+  auto store = openRocksDBStore("m", dir_.string(), resources_);
+  auto reader = store->committedReader();
+  std::atomic<bool> done{false};
+  std::atomic<int> scans{0}, badScans{0};
+  std::thread scanner([&] {
+    while (!done.load()) {
+      std::string previous;
+      bool first = true, ordered = true;
+      for (auto it = reader->range(std::nullopt, std::nullopt, (scans.load() & 1) != 0); it->valid(); it->next()) {
+        std::string key(it->key()), value(it->value());
+        // Every value begins with its key: a torn or misplaced entry would not.
+        if (value.compare(0, key.size(), key) != 0) ordered = false;
+        if (!first && (scans.load() & 1 ? key >= previous : key <= previous)) ordered = false;
+        previous = std::move(key);
+        first = false;
+      }
+      if (!ordered) badScans.fetch_add(1);
+      scans.fetch_add(1);
+    }
+  });
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      std::string key = fmt::format("key-{:06}", rng() % 100000);
+      store->put(key, key + fmt::format("/{}", round), 0);
+    }
+    store->commit(round);
+  }
+  while (scans.load() < 3) std::this_thread::yield();
+  done = true;
+  scanner.join();
+  EXPECT_EQ(badScans.load(), 0) << "of " << scans.load() << " scans";
+  EXPECT_GT(collect(store->range(std::nullopt, std::nullopt, false)).size(), 40000u);
+}
+
+}  // namespace
+}  // namespace kstreams::internal
