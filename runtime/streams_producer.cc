@@ -169,13 +169,12 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
 }
 
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
-                                  std::optional<std::string_view> value, int64_t timestamp) {
+                                  std::optional<std::string_view> value, int64_t timestamp, const int64_t* slot) {
   static const Headers kNoHeaders;
   beginTransactionIfNeeded();
-  int64_t* slot = const_cast<int64_t*>(offsetSlot(topic, partition));
   sent();
-  rd_kafka_resp_err_t err =
-      produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
+  rd_kafka_resp_err_t err = produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders,
+                                    const_cast<int64_t*>(slot));
   if (err) {
     reported(1);
     throw StreamsException("cannot write a changelog record to " +

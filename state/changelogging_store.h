@@ -28,7 +28,7 @@ class ChangeLoggingStore final : public KeyValueBytesStore {
   std::optional<std::string> get(std::string_view key) override { return inner_->get(key); }
   void put(std::string_view key, std::optional<std::string_view> value, int64_t timestamp) override {
     inner_->put(key, value, timestamp);
-    collector_.sendTracked(topic_, partition_, key, value, timestamp);
+    collector_.sendTracked(topic_, partition_, key, value, timestamp, lastOffset_);
   }
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override {

@@ -51,9 +51,10 @@ class RecordCollector {
                     std::optional<std::string_view> key, std::optional<std::string_view> value,
                     int64_t timestamp, const Headers& headers) = 0;
   // Like send() to a fixed partition, for changelogs: once the record is acknowledged, its
-  // offset is stored in the slot offsetSlot(topic, partition) returns.
+  // offset is stored in `slot`, which offsetSlot(topic, partition) returned (the caller keeps
+  // it: a look-up per record was a string and a map search on every store write).
   virtual void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
-                           std::optional<std::string_view> value, int64_t timestamp) = 0;
+                           std::optional<std::string_view> value, int64_t timestamp, const int64_t* slot) = 0;
   // Where the offset of the last acknowledged tracked record of a partition is kept (-1
   // before the first). Valid as long as the collector.
   virtual const int64_t* offsetSlot(std::string_view topic, int32_t partition) = 0;
