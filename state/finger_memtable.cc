@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace kstreams::internal {
 namespace {
@@ -57,7 +58,8 @@ std::atomic<Node>& link(Node node, int level) { return *(reinterpret_cast<std::a
 Node next(Node node, int level) { return link(node, level).load(std::memory_order_acquire); }
 
 // RocksDB hands iterators an Arena, whose type its public headers leave incomplete; an Arena
-// is an Allocator (its only base), and MemTableRep::Allocate allocates from its allocator.
+// is an Allocator (its only base, so at offset 0), and MemTableRep::Allocate allocates from
+// its allocator.
 class ArenaBorrower final : public rocksdb::MemTableRep {
  public:
   explicit ArenaBorrower(rocksdb::Arena* arena) : MemTableRep(reinterpret_cast<rocksdb::Allocator*>(arena)) {}
@@ -71,6 +73,11 @@ class ArenaBorrower final : public rocksdb::MemTableRep {
   size_t ApproximateMemoryUsage() override { return 0; }
   Iterator* GetIterator(rocksdb::Arena*) override { return nullptr; }
 };
+
+std::atomic<int64_t> heapIterators{0};
+
+// The iterator FingerMemtable::Get lends to RocksDB's MemTableRep::Get on this thread.
+thread_local rocksdb::MemTableRep::Iterator* lentIterator = nullptr;
 
 class FingerMemtable final : public rocksdb::MemTableRep {
  public:
@@ -100,9 +107,28 @@ class FingerMemtable final : public rocksdb::MemTableRep {
   // The arena's memory is what RocksDB counts; the list holds nothing outside it.
   size_t ApproximateMemoryUsage() override { return 0; }
 
+  // RocksDB 7.8's MemTableRep::Get seeks with an iterator from GetDynamicPrefixIterator()
+  // and never frees it (its own memtables override Get); the LookupKey it takes is not in
+  // the public headers. So this Get lends it one on the stack for the call.
+  void Get(const rocksdb::LookupKey& key, void* callbackArgs, bool (*callback)(void*, const char*)) override {
+    ListIterator iterator(this, false);
+    lentIterator = &iterator;
+    MemTableRep::Get(key, callbackArgs, callback);
+    lentIterator = nullptr;
+  }
+  Iterator* GetDynamicPrefixIterator(rocksdb::Arena* arena) override {
+    if (!arena && lentIterator) return std::exchange(lentIterator, nullptr);
+    return GetIterator(arena);
+  }
+
   class ListIterator final : public MemTableRep::Iterator {
    public:
-    explicit ListIterator(const FingerMemtable* list) : list_(list) {}
+    ListIterator(const FingerMemtable* list, bool onHeap) : list_(list), onHeap_(onHeap) {
+      if (onHeap_) heapIterators.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~ListIterator() override {
+      if (onHeap_) heapIterators.fetch_sub(1, std::memory_order_relaxed);
+    }
     bool Valid() const override { return node_ != nullptr; }
     const char* key() const override { return node_; }
     void Next() override { node_ = next(node_, 0); }
@@ -120,13 +146,14 @@ class FingerMemtable final : public rocksdb::MemTableRep {
 
    private:
     const FingerMemtable* list_;
+    const bool onHeap_;
     Node node_ = nullptr;
   };
 
   Iterator* GetIterator(rocksdb::Arena* arena) override {
-    if (!arena) return new ListIterator(this);
+    if (!arena) return new ListIterator(this, true);
     void* raw = ArenaBorrower(arena).allocate(sizeof(ListIterator) + alignof(ListIterator) - 1);
-    return new (alignUp(raw, alignof(ListIterator))) ListIterator(this);
+    return new (alignUp(raw, alignof(ListIterator))) ListIterator(this, false);
   }
 
  private:
@@ -241,6 +268,8 @@ class FingerMemtableFactory final : public rocksdb::MemTableRepFactory {
 };
 
 }  // namespace
+
+int64_t fingerMemtableHeapIterators() { return heapIterators.load(std::memory_order_relaxed); }
 
 std::shared_ptr<rocksdb::MemTableRepFactory> newFingerMemtableFactory() {
   return std::make_shared<FingerMemtableFactory>();

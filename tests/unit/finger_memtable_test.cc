@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "state/finger_memtable.h"
 #include "state/rocksdb_store.h"
 
 namespace kstreams::internal {
@@ -97,6 +98,20 @@ TEST_F(FingerMemtableTest, HoldsWhatAnOrderedMapHoldsWhateverOrderTheWritesCameI
       ASSERT_EQ(store->get(key), it == model.end() ? std::nullopt : std::optional<std::string>(it->second)) << key;
     }
   }
+}
+
+// RocksDB 7.8's default memtable look-up never frees the iterator it asks for; a look-up
+// that reaches the memtable (a key that is there, or a bloom filter's false positive) must
+// not leave one behind.
+TEST_F(FingerMemtableTest, LookUpsLeaveNoIteratorBehind) {
+  auto store = openRocksDBStore("m", dir_.string(), resources_);
+  for (int i = 0; i < 100; ++i) store->put(fmt::format("k{}", i), "v", 0);
+  store->commit(0);
+  const int64_t before = fingerMemtableHeapIterators();
+  for (int round = 0; round < 20; ++round)
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(store->get(fmt::format("k{}", i)), "v");
+  EXPECT_EQ(collect(store->range(std::nullopt, std::nullopt, true)).size(), 100u);
+  EXPECT_EQ(fingerMemtableHeapIterators(), before);
 }
 
 TEST_F(FingerMemtableTest, AReaderOnAnotherThreadSeesWholeEntriesInOrderWhileTheWriterInserts) {
