@@ -37,7 +37,7 @@ class CachingStore final : public KeyValueBytesStore {
   std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
                                        bool reverse) override;
   int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
-  // Forgets cached entries in the range (expired: never written down) and drops the range below.
+  // Forgets cached entries before `to` (expired: never written down) and drops them below.
   void deleteBefore(std::string_view to) override;
   bool cachingEnabled() const override { return true; }
   void setFlushListener(CacheFlushListener listener) override { listener_ = std::move(listener); }

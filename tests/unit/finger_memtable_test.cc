@@ -14,17 +14,10 @@
 
 #include "state/finger_memtable.h"
 #include "state/rocksdb_store.h"
+#include "tests/unit/store_entries.h"
 
 namespace kstreams::internal {
 namespace {
-
-using Entries = std::vector<std::pair<std::string, std::string>>;
-
-Entries collect(std::unique_ptr<BytesIterator> it) {
-  Entries out;
-  for (; it->valid(); it->next()) out.emplace_back(std::string(it->key()), std::string(it->value()));
-  return out;
-}
 
 class FingerMemtableTest : public ::testing::Test {
  protected:
