@@ -40,7 +40,10 @@ class CachingStore final : public KeyValueBytesStore {
   // Forgets cached entries before `to` (expired: never written down) and drops them below.
   void deleteBefore(std::string_view to) override;
   bool cachingEnabled() const override { return true; }
-  void setFlushListener(CacheFlushListener listener) override { listener_ = std::move(listener); }
+  void setFlushListener(CacheFlushListener listener, bool sendOldValues) override {
+    listener_ = std::move(listener);
+    sendOldValues_ = sendOldValues;
+  }
   // Forgets everything cached, dirty entries included (after an aborted transaction).
   void clear();
 
@@ -92,6 +95,7 @@ class CachingStore final : public KeyValueBytesStore {
   // under the loop that writes them), so re-entrant reads through the listener are safe.
   bool writingDown_ = false;
   CacheFlushListener listener_;
+  bool sendOldValues_ = true;
   // The key the last look-up found absent below, until anything is written down: an
   // aggregation reads a row and then writes it, and the write's new entry then knows that
   // nothing is below it.

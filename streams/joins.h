@@ -23,7 +23,7 @@ size_t addMergeNode(TopologyGraph& graph, std::vector<size_t> parents, std::stri
   node.lineage = std::move(lineage);
   node.factory = [](const SerdeDefaults&) {
     auto pass = [](Record<K, V>&& r, Downstream<K, V>& out) { out.forward(std::move(r)); };
-    return std::make_unique<StatelessNode<K, V, K, V, decltype(pass)>>(pass);
+    return std::make_unique<StatelessNode<K, V, K, V, decltype(pass)>>(pass, OldValues::kPassedOn);
   };
   return graph.addNode(std::move(node), parents);
 }

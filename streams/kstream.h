@@ -163,11 +163,13 @@ class KStream {
   bool repartitionRequired() const { return repartitionRequired_; }
 
   // Adds a node of kind `kind` (the lineage word; see TopologyGraph::childLineage) below this
-  // stream, running fn(Record<K, V>&&, Downstream<K2, V2>&) per record.
+  // stream, running fn(Record<K, V>&&, Downstream<K2, V2>&) per record. oldValues: what fn
+  // does with the old values of table changes (only for a stream of a table's changes).
   template <class K2, class V2, class Fn>
   KStream<K2, V2> addStatelessNode(std::string_view kind, std::string_view prefix,
                                    const Named& named, Fn fn, SerdeFor<K2> keySerde,
-                                   SerdeFor<V2> valueSerde, bool repartitionRequired) const;
+                                   SerdeFor<V2> valueSerde, bool repartitionRequired,
+                                   internal::OldValues oldValues = internal::OldValues::kRead) const;
 
  private:
   std::string nameFor(const Named& named, std::string_view prefix) const {
@@ -190,7 +192,7 @@ template <class K2, class V2, class Fn>
 KStream<K2, V2> KStream<K, V>::addStatelessNode(std::string_view kind, std::string_view prefix,
                                                 const Named& named, Fn fn,
                                                 SerdeFor<K2> keySerde, SerdeFor<V2> valueSerde,
-                                                bool repartitionRequired) const {
+                                                bool repartitionRequired, internal::OldValues oldValues) const {
   internal::GraphNode node;
   node.kind = internal::GraphNode::Kind::kProcessor;
   node.name = nameFor(named, prefix);
@@ -201,8 +203,8 @@ KStream<K2, V2> KStream<K, V>::addStatelessNode(std::string_view kind, std::stri
     node.outValue = &typeid(V2);
   }
   node.lineage = graph_->childLineage(node_, kind);
-  node.factory = [fn](const internal::SerdeDefaults&) {
-    return std::make_unique<internal::StatelessNode<K, V, K2, V2, Fn>>(fn);
+  node.factory = [fn, oldValues](const internal::SerdeDefaults&) {
+    return std::make_unique<internal::StatelessNode<K, V, K2, V2, Fn>>(fn, oldValues);
   };
   size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
   return KStream<K2, V2>(graph_, index, std::move(keySerde), std::move(valueSerde),

@@ -201,7 +201,7 @@ KTable<K, V2> KTable<K, V>::mapValues(Mapper mapper, const Materialized<K, V2>& 
         if (r.value.oldValue) c.oldValue = internal::callValueMapper(mapper, std::as_const(r.key), *r.value.oldValue);
         out.forward(Record<K, Change<V2>>{std::move(r.key), std::move(c), r.timestamp, std::move(r.headers)});
       },
-      keySerde_, SerdeFor<Change<V2>>{}, false);
+      keySerde_, SerdeFor<Change<V2>>{}, false, internal::OldValues::kPassedOn);
   return materializeIfNamed<V2>(mapped, m, m.valueSerde);
 }
 
@@ -243,7 +243,7 @@ KStream<K, std::optional<V>> KTable<K, V>::toStream(const Named& named) const {
         out.forward(Record<K, std::optional<V>>{std::move(r.key), std::move(r.value.newValue), r.timestamp,
                                                 std::move(r.headers)});
       },
-      keySerde_, valueSerde_, false);
+      keySerde_, valueSerde_, false, internal::OldValues::kIgnored);
 }
 
 template <class K, class V>

@@ -25,7 +25,8 @@ class BytesIterator {
 };
 
 // Called when a cache writes an entry down to the store below: key, new value (nullopt for a
-// delete), the value it replaces in the store below, and the record timestamp.
+// delete), the value it replaces in the store below (see setFlushListener), and the record
+// timestamp.
 using CacheFlushListener =
     std::function<void(std::string_view key, std::optional<std::string_view> newValue,
                        std::optional<std::string_view> oldValue, int64_t timestamp)>;
@@ -46,7 +47,9 @@ class KeyValueBytesStore : public StateStore {
   virtual void deleteBefore(std::string_view to) = 0;
   // Layers that cache override these two.
   virtual bool cachingEnabled() const { return false; }
-  virtual void setFlushListener(CacheFlushListener) {}
+  // sendOldValues false: the listener gets the replaced value only with a delete, so an
+  // update written down does not read the store below for it.
+  virtual void setFlushListener(CacheFlushListener, bool /*sendOldValues*/) {}
 
   // Keys starting with prefix, in order.
   std::unique_ptr<BytesIterator> prefixScan(std::string_view prefix);

@@ -196,6 +196,7 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
     NodeInstance::init(context);
     other_ = dynamic_cast<TableStore<K, VOther>*>(context.stateStore(otherStoreName_));
     if (!other_) throw TopologyException("join " + name_ + " cannot find the other table's store " + otherStoreName_);
+    sendOldValues_ = out_.needsOldValues();
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, Change<VThis>>&& r) override {
@@ -206,24 +207,23 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
       other = std::move(row->value);
       ts = std::max(ts, row->timestamp);
     }
-    Change<VR> change{join(r.key, r.value.newValue, other), join(r.key, r.value.oldValue, other)};
+    Change<VR> change{join(r.key, r.value.newValue, other), std::nullopt};
+    // A delete always carries its old row: whether it removes a joined row depends on it.
+    if (sendOldValues_ || !r.value.newValue) change.oldValue = join(r.key, r.value.oldValue, other);
     if (change.newValue || change.oldValue)
       out_.forward(Record<K, Change<VR>>{std::move(r.key), std::move(change), ts, std::move(r.headers)});
   }
+  // The old join result is worth computing only for children that read it.
+  bool needsOldValues() const override { return out_.needsOldValues(); }
 
  private:
   // The joined value of one version of this side's row with the other side's row, if the
   // join kind has one.
   std::optional<VR> join(const K& key, const std::optional<VThis>& mine, const std::optional<VOther>& other) {
-    std::optional<V1> left;
-    std::optional<V2> right;
-    if constexpr (kLeftSide) {
-      left = mine;
-      right = other;
-    } else {
-      left = other;
-      right = mine;
-    }
+    if constexpr (kLeftSide) return join(key, mine, other, std::true_type{});
+    else return join(key, other, mine, std::true_type{});
+  }
+  std::optional<VR> join(const K& key, const std::optional<V1>& left, const std::optional<V2>& right, std::true_type) {
     const bool present = kKind == JoinKind::kInner  ? left && right
                          : kKind == JoinKind::kLeft ? left.has_value()
                                                     : left || right;
@@ -235,6 +235,7 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
   std::string otherStoreName_;
   Joiner joiner_;
   TableStore<K, VOther>* other_ = nullptr;
+  bool sendOldValues_ = true;
   Downstream<K, Change<VR>> out_;
 };
 

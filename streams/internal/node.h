@@ -170,6 +170,11 @@ class NodeInstance {
   virtual void close() {}
   // Connects a child node. Nodes that forward records override this; the default throws.
   virtual void addChild(NodeInstance& child, const std::string& childName);
+  // For a node that receives table changes: whether it reads Change::oldValue. A table
+  // reads a row's old value before writing it only when a child does (Kafka Streams'
+  // "sending old values"); otherwise changes carry no old value except on deletes. Asked
+  // once, at init, after every child is connected. Unknown nodes are assumed to read it.
+  virtual bool needsOldValues() const { return true; }
 
  protected:
   TaskContext* context_ = nullptr;
@@ -219,6 +224,13 @@ class Downstream {
 
   bool empty() const { return children_.empty(); }
   size_t size() const { return children_.size(); }
+  // Whether any child reads the old values of the changes it gets (see
+  // NodeInstance::needsOldValues).
+  bool needsOldValues() const {
+    for (const RecordInput<K, V>* child : children_)
+      if (child->needsOldValues()) return true;
+    return false;
+  }
 
  private:
   std::vector<RecordInput<K, V>*> children_;

@@ -137,7 +137,7 @@ void setDecodingFlushListener(KeyValueBytesStore& store, SerdePtr<V> valueSerde,
     if (n) newValue = valueSerde->deserialize(*n);
     if (o) oldValue = valueSerde->deserialize(*o);
     listener(decodeKey(k), std::move(newValue), std::move(oldValue), ts);
-  });
+  }, true);
 }
 
 // Iterates several ranges one after another, keeping the entries a filter accepts.

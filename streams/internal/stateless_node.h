@@ -9,16 +9,32 @@
 
 namespace kstreams::internal {
 
+// What a stateless node that receives table changes does with their old values.
+enum class OldValues {
+  kRead,               // fn reads them (and must see them: a table filter, a regrouping)
+  kPassedOn,           // fn maps them for its children, who decide (a table's mapValues)
+  kIgnored,            // fn drops them (toStream)
+};
+
 // Fn is called as fn(Record<KIn, VIn>&&, Downstream<KOut, VOut>&).
 template <class KIn, class VIn, class KOut, class VOut, class Fn>
 class StatelessNode final : public RecordInput<KIn, VIn> {
  public:
-  explicit StatelessNode(Fn fn) : fn_(std::move(fn)) {}
+  explicit StatelessNode(Fn fn, OldValues oldValues = OldValues::kRead) : fn_(std::move(fn)), oldValues_(oldValues) {}
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<KIn, VIn>&& record) override { fn_(std::move(record), out_); }
+  bool needsOldValues() const override {
+    switch (oldValues_) {
+      case OldValues::kRead: return true;
+      case OldValues::kPassedOn: return out_.needsOldValues();
+      case OldValues::kIgnored: return false;
+    }
+    return true;
+  }
 
  private:
   Fn fn_;
+  OldValues oldValues_;
   Downstream<KOut, VOut> out_;
 };
 

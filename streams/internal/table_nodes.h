@@ -26,25 +26,32 @@ class TableWriter {
       throw TopologyException("store " + storeName + " is not a table store of key type " + typeName<K>() +
                               " and value type " + typeName<V>());
     out_ = &out;
+    sendOldValues_ = out.needsOldValues();
     if (store_->cachingEnabled())
-      store_->setFlushListener([this](K key, std::optional<ValueAndTimestamp<V>> newValue,
-                                      std::optional<ValueAndTimestamp<V>> oldValue, int64_t timestamp) {
-        Change<V> change;
-        if (newValue) change.newValue = std::move(newValue->value);
-        if (oldValue) change.oldValue = std::move(oldValue->value);
-        out_->forward(Record<K, Change<V>>{std::move(key), std::move(change), timestamp, {}});
-      });
+      store_->setFlushListener(
+          [this](K key, std::optional<ValueAndTimestamp<V>> newValue, std::optional<ValueAndTimestamp<V>> oldValue,
+                 int64_t timestamp) {
+            Change<V> change;
+            if (newValue) change.newValue = std::move(newValue->value);
+            if (oldValue) change.oldValue = std::move(oldValue->value);
+            out_->forward(Record<K, Change<V>>{std::move(key), std::move(change), timestamp, {}});
+          },
+          sendOldValues_);
   }
 
   std::optional<ValueAndTimestamp<V>> get(const K& key) { return store_->get(key); }
 
-  // Sets the row to value (deletes it when absent) and forwards the change with the value it
-  // replaces; deleting a row that does not exist changes nothing.
+  // Sets the row to value (deletes it when absent) and forwards the change, with the value it
+  // replaces if the children read old values or it is a delete; deleting a row that does not
+  // exist changes nothing. An update the children take without its old value is a write only:
+  // reading the row first was most of a table's cost.
   void set(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
-    std::optional<ValueAndTimestamp<V>> old = get(key);
-    if (!old && !value) return;
     std::optional<V> oldValue;
-    if (old) oldValue = std::move(old->value);
+    if (sendOldValues_ || !value) {
+      std::optional<ValueAndTimestamp<V>> old = get(key);
+      if (!old && !value) return;
+      if (old) oldValue = std::move(old->value);
+    }
     write(std::move(key), std::move(value), std::move(oldValue), timestamp, std::move(headers));
   }
 
@@ -60,6 +67,7 @@ class TableWriter {
  private:
   TableStore<K, V>* store_ = nullptr;
   Downstream<K, Change<V>>* out_ = nullptr;
+  bool sendOldValues_ = true;
 };
 
 // count / reduce / aggregate of a grouped stream. Fn: VR(const K&, const V&, const std::optional<VR>& current).
@@ -136,6 +144,8 @@ class TableMaterializeNode final : public RecordInput<K, Change<V>> {
   void process(Record<K, Change<V>>&& r) override {
     table_.set(std::move(r.key), std::move(r.value.newValue), r.timestamp, std::move(r.headers));
   }
+  // The store holds the old row itself.
+  bool needsOldValues() const override { return false; }
 
  private:
   std::string storeName_;

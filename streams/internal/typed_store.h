@@ -137,17 +137,17 @@ class TypedKeyValueStore final : public TypedReads<K, V, KeyValueStore<K, V>> {
 
   bool cachingEnabled() const { return stack_->cachingEnabled(); }
   // Called with each entry the cache writes down: key, new value (nullopt: deleted), the
-  // value it replaces, and the timestamp.
+  // value it replaces (with sendOldValues false, only for a delete), and the timestamp.
   using FlushListener =
       std::function<void(K key, std::optional<V> newValue, std::optional<V> oldValue, int64_t timestamp)>;
-  void setFlushListener(FlushListener listener) {
+  void setFlushListener(FlushListener listener, bool sendOldValues) {
     stack_->setFlushListener([this, listener = std::move(listener)](std::string_view k, std::optional<std::string_view> n,
                                                                     std::optional<std::string_view> o, int64_t ts) {
       std::optional<V> newValue, oldValue;
       if (n) newValue = this->valueSerde_->deserialize(*n);
       if (o) oldValue = this->valueSerde_->deserialize(*o);
       listener(this->keySerde_->deserialize(k), std::move(newValue), std::move(oldValue), ts);
-    });
+    }, sendOldValues);
   }
 
  protected:

@@ -181,6 +181,33 @@ TEST(TableTableJoin, ResultsFollowEitherSideAndDeletesPropagate) {
   EXPECT_EQ(innerStore->get("k"), std::nullopt);
 }
 
+TEST(TableTableJoin, AJoinGroupedDownstreamStillGetsTheOldValuesItSubtracts) {
+  // Tables read a row's old value only when something below needs it. Here the need is
+  // three nodes down (mapValues, groupBy): without the old joined value the moved user would
+  // be counted in both regions.
+  StreamsBuilder builder;
+  auto users = builder.table<std::string, std::string>("user-regions");  // user -> region
+  auto active = builder.table<std::string, std::string>("user-active");  // user -> anything
+  users.join(active, [](const std::string& region, const std::string&) { return region; })
+      .mapValues([](const std::string& region) { return "region-" + region; })
+      .groupBy([](const std::string& user, const std::string& region) { return KeyValue{region, user}; })
+      .count(Materialized<std::string, int64_t>::as("active-per-region").withCachingDisabled());
+  TopologyTestDriver driver(builder.build());
+  auto regions = driver.createInputTopic<std::string, std::optional<std::string>>("user-regions");
+  auto activity = driver.createInputTopic<std::string, std::optional<std::string>>("user-active");
+  auto store = driver.getKeyValueStore<std::string, int64_t>("active-per-region");
+  regions.pipeInput("u1", std::string("eu"));
+  regions.pipeInput("u2", std::string("eu"));
+  activity.pipeInput("u1", std::string("yes"));
+  activity.pipeInput("u2", std::string("yes"));
+  EXPECT_EQ(store->get("region-eu"), 2);
+  regions.pipeInput("u1", std::string("us"));  // moves
+  EXPECT_EQ(store->get("region-eu"), 1);
+  EXPECT_EQ(store->get("region-us"), 1);
+  activity.pipeInput("u2", std::nullopt);  // no longer active
+  EXPECT_EQ(store->get("region-eu"), 0);
+}
+
 TEST(GlobalTableJoin, StreamsJoinTheRowTheirKeySelectorPicks) {
   StreamsBuilder builder;
   auto countries = builder.globalTable<std::string, std::string>("countries",

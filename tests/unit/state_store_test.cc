@@ -223,12 +223,13 @@ struct Flushed {
   bool operator==(const Flushed&) const = default;
 };
 
-void recordFlushes(CachingStore& cache, std::vector<Flushed>& flushed) {
-  cache.setFlushListener([&flushed](std::string_view k, std::optional<std::string_view> n,
-                                    std::optional<std::string_view> o, int64_t) {
-    flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
-                       o ? std::optional<std::string>(*o) : std::nullopt});
-  });
+void recordFlushes(CachingStore& cache, std::vector<Flushed>& flushed, bool sendOldValues = true) {
+  cache.setFlushListener(
+      [&flushed](std::string_view k, std::optional<std::string_view> n, std::optional<std::string_view> o, int64_t) {
+        flushed.push_back({std::string(k), n ? std::optional<std::string>(*n) : std::nullopt,
+                           o ? std::optional<std::string>(*o) : std::nullopt});
+      },
+      sendOldValues);
 }
 
 TEST(CachingStore, MergesRepeatedUpdatesAndFlushesTheLatestOnce) {
@@ -260,7 +261,7 @@ TEST(CachingStore, EvictsTheLeastRecentlyUsedEntryWhenOverBudget) {
   LocalStore* local = inner.get();
   CachingStore cache(std::move(inner), budget);
   std::vector<std::string> flushed;
-  cache.setFlushListener([&](std::string_view k, auto, auto, int64_t) { flushed.emplace_back(k); });
+  cache.setFlushListener([&](std::string_view k, auto, auto, int64_t) { flushed.emplace_back(k); }, true);
   cache.put("a", "1", 0);
   budget.maxBytes = budget.usedBytes * 7 / 2;  // room for three and a half entries like a
   cache.put("b", "2", 0);
@@ -335,6 +336,56 @@ TEST(CachingStore, TheOldValueAFlushForwardsIsWhatTheStoreBelowHeld) {
   EXPECT_EQ(flushed, (std::vector<Flushed>{{"gone", "new", "back"}}));
 }
 
+// A store that counts the reads that reach it.
+class ReadCountingStore final : public KeyValueBytesStore {
+ public:
+  explicit ReadCountingStore(std::unique_ptr<KeyValueBytesStore> inner) : inner_(std::move(inner)) {}
+  const std::string& name() const override { return inner_->name(); }
+  bool persistent() const override { return false; }
+  void flush() override { inner_->flush(); }
+  std::optional<std::string> get(std::string_view key) override {
+    ++reads;
+    return inner_->get(key);
+  }
+  void put(std::string_view key, std::optional<std::string_view> value, int64_t timestamp) override {
+    inner_->put(key, value, timestamp);
+  }
+  std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                                       bool reverse) override {
+    return inner_->range(from, to, reverse);
+  }
+  int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
+  void deleteBefore(std::string_view to) override { inner_->deleteBefore(to); }
+
+  int reads = 0;
+
+ private:
+  std::unique_ptr<KeyValueBytesStore> inner_;
+};
+
+TEST(CachingStore, WithoutOldValuesAnUpdateIsWrittenDownWithoutReadingBelowButADeleteStillIs) {
+  CacheBudget budget{1 << 20, 0};
+  auto local = openInMemoryStore("s");
+  local->put("present", "p0", 0);
+  local->put("doomed", "d0", 0);
+  auto counting = std::make_unique<ReadCountingStore>(std::move(local));
+  ReadCountingStore* below = counting.get();
+  CachingStore cache(std::move(counting), budget);
+  std::vector<Flushed> flushed;
+  recordFlushes(cache, flushed, /*sendOldValues=*/false);
+
+  cache.put("present", "p1", 1);
+  cache.put("new", "n1", 1);
+  cache.put("doomed", std::nullopt, 1);
+  cache.put("never", std::nullopt, 1);
+  cache.flush();
+  EXPECT_EQ(flushed, (std::vector<Flushed>{{"present", "p1", std::nullopt}, {"new", "n1", std::nullopt},
+                                           {"doomed", std::nullopt, "d0"}}))
+      << "updates carry no old value; a delete carries the row it removes, and deleting a missing row is no change";
+  EXPECT_EQ(below->reads, 2) << "only the two deletes read the store below";
+  EXPECT_EQ(cache.get("present"), "p1");
+}
+
 TEST(CachingStore, ADroppedRangeStillForwardsItsUnflushedUpdatesAndKeepsTheRest) {
   // Expiring window segments drops a range; windows updated since the last flush must still
   // reach downstream (a suppress waiting for them to close), in the order they were written.
@@ -367,14 +418,18 @@ TEST(CachingStore, ListenersThatReadEachOthersCacheWhileEvictingLoseNothing) {
   LocalStore *leftStore = leftInner.get(), *rightStore = rightInner.get();
   CachingStore left(std::move(leftInner), budget), right(std::move(rightInner), budget);
   int flushed = 0;
-  left.setFlushListener([&](std::string_view k, auto, auto, int64_t) {
-    ++flushed;
-    right.get(std::string(k));
-  });
-  right.setFlushListener([&](std::string_view k, auto, auto, int64_t) {
-    ++flushed;
-    left.get(std::string(k));
-  });
+  left.setFlushListener(
+      [&](std::string_view k, auto, auto, int64_t) {
+        ++flushed;
+        right.get(std::string(k));
+      },
+      true);
+  right.setFlushListener(
+      [&](std::string_view k, auto, auto, int64_t) {
+        ++flushed;
+        left.get(std::string(k));
+      },
+      true);
   for (int i = 0; i < 500; ++i) {
     const std::string key = "key-" + std::to_string(i % 137);
     left.put(key, "l" + std::to_string(i), i);
