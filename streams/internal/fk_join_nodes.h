@@ -162,6 +162,8 @@ class RightChangeNotifier final : public RecordInput<KO, Change<VO>> {
       out_.forward(makeResponse(keySerde_->deserialize(std::string_view(kv.key.data).substr(prefix.size())),
                                 static_cast<uint64_t>(readInt64(kv.value.data, 0)), rightValue, r.timestamp));
   }
+  // Subscribers hear the new row only.
+  bool needsOldValues() const override { return false; }
 
  private:
   std::string subscriptionsName_;
