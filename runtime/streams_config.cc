@@ -17,7 +17,7 @@ const std::set<std::string>& ownedClientKeys() {
   static const std::set<std::string> keys = {
       "group.id",           "enable.auto.commit",  "enable.auto.offset.store",
       "isolation.level",    "transactional.id",    "enable.partition.eof",
-      "group.protocol.type", "partition.assignment.strategy"};
+      "group.protocol.type", "partition.assignment.strategy", "delivery.report.only.error"};
   return keys;
 }
 

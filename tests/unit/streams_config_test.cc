@@ -43,6 +43,8 @@ TEST(StreamsConfig, UnknownKeysAndBadValuesNameTheKey) {
   expectRejected({{"default.deserialization.exception.handler", "Ignore"}}, "LogAndContinue");
   expectRejected({{"default.value.serde", "Avro"}}, "setDefaultSerde");
   expectRejected({{"consumer.group.id", "x"}}, "application.id");
+  // A changelog's offsets come from every record's delivery report.
+  expectRejected({{"producer.delivery.report.only.error", "true"}}, "set by kstreams itself");
   expectRejected({{"producer.linger.ms", "soon"}}, "'producer.linger.ms'");
   expectRejected({{"consumer.no.such.property", "1"}}, "'consumer.no.such.property'");
   expectRejected({{"statestore.uncommitted.max.bytes", "1000"}}, "'statestore.uncommitted.max.bytes'");
