@@ -220,10 +220,10 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
   // The joined value of one version of this side's row with the other side's row, if the
   // join kind has one.
   std::optional<VR> join(const K& key, const std::optional<VThis>& mine, const std::optional<VOther>& other) {
-    if constexpr (kLeftSide) return join(key, mine, other, std::true_type{});
-    else return join(key, other, mine, std::true_type{});
+    if constexpr (kLeftSide) return joinSides(key, mine, other);
+    else return joinSides(key, other, mine);
   }
-  std::optional<VR> join(const K& key, const std::optional<V1>& left, const std::optional<V2>& right, std::true_type) {
+  std::optional<VR> joinSides(const K& key, const std::optional<V1>& left, const std::optional<V2>& right) {
     const bool present = kKind == JoinKind::kInner  ? left && right
                          : kKind == JoinKind::kLeft ? left.has_value()
                                                     : left || right;

@@ -11,9 +11,9 @@ namespace kstreams::internal {
 
 // What a stateless node that receives table changes does with their old values.
 enum class OldValues {
-  kRead,               // fn reads them (and must see them: a table filter, a regrouping)
-  kPassedOn,           // fn maps them for its children, who decide (a table's mapValues)
-  kIgnored,            // fn drops them (toStream)
+  kRead,      // fn reads them (and must see them: a table filter, a regrouping)
+  kPassedOn,  // fn maps them for its children, who decide (a table's mapValues, a merge)
+  kIgnored,   // fn drops them (toStream)
 };
 
 // Fn is called as fn(Record<KIn, VIn>&&, Downstream<KOut, VOut>&).
