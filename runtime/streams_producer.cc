@@ -169,12 +169,12 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
 }
 
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
-                                  std::optional<std::string_view> value, int64_t timestamp, const int64_t* slot) {
+                                  std::optional<std::string_view> value, int64_t timestamp, int64_t* slot) {
   static const Headers kNoHeaders;
   beginTransactionIfNeeded();
   sent();
-  rd_kafka_resp_err_t err = produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders,
-                                    const_cast<int64_t*>(slot));
+  rd_kafka_resp_err_t err =
+      produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
   if (err) {
     reported(1);
     throw StreamsException("cannot write a changelog record to " +
@@ -182,7 +182,7 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   }
 }
 
-const int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) {
+int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) {
   auto [it, inserted] = offsetSlots_.try_emplace({std::string(topic), partition}, -1);
   return &it->second;
 }

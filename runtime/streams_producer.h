@@ -51,8 +51,8 @@ class StreamsProducer final : public RecordCollector {
             std::optional<std::string_view> value, int64_t timestamp,
             const Headers& headers) override;
   void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
-                   std::optional<std::string_view> value, int64_t timestamp, const int64_t* slot) override;
-  const int64_t* offsetSlot(std::string_view topic, int32_t partition) override;
+                   std::optional<std::string_view> value, int64_t timestamp, int64_t* slot) override;
+  int64_t* offsetSlot(std::string_view topic, int32_t partition) override;
   int32_t partitionCount(std::string_view topic) override;
 
   // Waits until every record sent so far is acknowledged or has failed. Throws

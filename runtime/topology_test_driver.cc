@@ -36,11 +36,11 @@ class TopologyTestDriver::Collector final : public internal::RecordCollector {
     if (driver_.readers_.count(name)) driver_.enqueue(name, own(key), own(value), timestamp, headers);
   }
   void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
-                   std::optional<std::string_view> value, int64_t timestamp, const int64_t* slot) override {
+                   std::optional<std::string_view> value, int64_t timestamp, int64_t* slot) override {
     send(topic, partition, key, value, timestamp, Headers{});
-    ++*const_cast<int64_t*>(slot);
+    ++*slot;
   }
-  const int64_t* offsetSlot(std::string_view topic, int32_t partition) override {
+  int64_t* offsetSlot(std::string_view topic, int32_t partition) override {
     return &driver_.trackedOffsets_.try_emplace({std::string(topic), partition}, -1).first->second;
   }
   int32_t partitionCount(std::string_view) override { return 1; }

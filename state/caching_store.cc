@@ -123,13 +123,15 @@ std::optional<std::string> CachingStore::takeValueBelow(std::string_view key, En
   return std::exchange(e.below, std::nullopt);
 }
 
+std::optional<std::string> CachingStore::oldValueToForward(std::string_view key, Entry& e) {
+  if (!listener_ || (!sendOldValues_ && e.value)) return std::nullopt;
+  return takeValueBelow(key, e);
+}
+
 void CachingStore::writeDown(std::string_view key, Entry& e, bool inCache) {
   if (!e.dirty) return;
   lastAbsentValid_ = false;  // key may be the one last found absent: it is not any more
-  // A delete needs the old value even when the listener does not: deleting a key the store
-  // below lacks changes nothing, and is not forwarded.
-  std::optional<std::string> old =
-      listener_ && (sendOldValues_ || !e.value) ? takeValueBelow(key, e) : std::nullopt;
+  std::optional<std::string> old = oldValueToForward(key, e);
   markClean(e);
   inner_->put(key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt, e.timestamp);
   if (!listener_ || (!e.value && !old)) return;
@@ -205,8 +207,7 @@ void CachingStore::deleteBefore(std::string_view to) {
   for (std::string_view key : dirty_) {
     if (key >= to) continue;
     Entry& e = *entries_.find(key).entry;
-    std::optional<std::string> old =
-        listener_ && (sendOldValues_ || !e.value) ? takeValueBelow(key, e) : std::nullopt;
+    std::optional<std::string> old = oldValueToForward(key, e);
     if (listener_ && (e.value || old)) pending.push_back(Pending{std::string(key), e.value, std::move(old), e.timestamp});
   }
   auto& order = entries_.ordered();

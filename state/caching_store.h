@@ -72,6 +72,10 @@ class CachingStore final : public KeyValueBytesStore {
   // The value the store below holds for a dirty entry: kept by the entry (and given up by
   // it) when known, read from below otherwise.
   std::optional<std::string> takeValueBelow(std::string_view key, Entry& entry);
+  // The old value to tell the listener about when a dirty entry is written down: none
+  // without a listener, or for an update when old values are not sent. A delete always
+  // gets it: deleting a key the store below lacks changes nothing, and is not forwarded.
+  std::optional<std::string> oldValueToForward(std::string_view key, Entry& entry);
   // Writes a dirty entry to the inner store and tells the flush listener. The listener may
   // read and write this cache (and, through a join, another cache that calls back here).
   // inCache: the entry is still in the cache (a flush), so the listener gets copies; an

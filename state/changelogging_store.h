@@ -47,7 +47,7 @@ class ChangeLoggingStore final : public KeyValueBytesStore {
   RecordCollector& collector_;
   std::string topic_;
   int32_t partition_;
-  const int64_t* lastOffset_;
+  int64_t* lastOffset_;  // written by the collector
 };
 
 }  // namespace kstreams::internal

@@ -178,31 +178,22 @@ class FingerMemtable final : public rocksdb::MemTableRep {
   }
   Node beforeOrNull(Node node) const { return node == head_ ? nullptr : node; }
 
-  Node findGreaterOrEqual(const rocksdb::Slice& key) const {
+  // The last node that isBefore accepts, head_ if none: the walk from the top that every
+  // search is (the nodes isBefore accepts come first).
+  template <class IsBefore>
+  Node lastAccepted(IsBefore isBefore) const {
     Node x = head_;
-    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1;;) {
-      Node n = next(x, level);
-      if (n && before(n, key)) {
-        x = n;
-      } else if (level == 0) {
-        return n;
-      } else {
-        --level;
-      }
-    }
+    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
+      for (Node n = next(x, level); n && isBefore(n); n = next(x, level)) x = n;
+    return x;
   }
   // The last node before key: head_ if none.
   Node findLessThan(const rocksdb::Slice& key) const {
-    Node x = head_;
-    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
-      for (Node n = next(x, level); n && before(n, key); n = next(x, level)) x = n;
-    return x;
+    return lastAccepted([&](Node n) { return before(n, key); });
   }
+  Node findGreaterOrEqual(const rocksdb::Slice& key) const { return next(findLessThan(key), 0); }
   Node findLast() const {
-    Node x = head_;
-    for (int level = maxHeight_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
-      for (Node n = next(x, level); n; n = next(x, level)) x = n;
-    return x;
+    return lastAccepted([](Node) { return true; });
   }
 
   // The writer's finger: finger_[i] is the node after which the last insert went in at level

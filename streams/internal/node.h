@@ -54,10 +54,11 @@ class RecordCollector {
   // offset is stored in `slot`, which offsetSlot(topic, partition) returned (the caller keeps
   // it: a look-up per record was a string and a map search on every store write).
   virtual void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
-                           std::optional<std::string_view> value, int64_t timestamp, const int64_t* slot) = 0;
+                           std::optional<std::string_view> value, int64_t timestamp, int64_t* slot) = 0;
   // Where the offset of the last acknowledged tracked record of a partition is kept (-1
-  // before the first). Valid as long as the collector.
-  virtual const int64_t* offsetSlot(std::string_view topic, int32_t partition) = 0;
+  // before the first). Valid as long as the collector. Only the collector writes it; the
+  // caller reads it after a flush or commit.
+  virtual int64_t* offsetSlot(std::string_view topic, int32_t partition) = 0;
   // The number of partitions of topic; throws StreamsException if the topic is unknown.
   virtual int32_t partitionCount(std::string_view topic) = 0;
 };

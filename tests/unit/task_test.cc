@@ -15,8 +15,8 @@ struct NullCollector : internal::RecordCollector {
   void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
             const Headers&) override {}
   void sendTracked(std::string_view, int32_t, std::string_view, std::optional<std::string_view>, int64_t,
-                   const int64_t*) override {}
-  const int64_t* offsetSlot(std::string_view, int32_t) override { return &slot; }
+                   int64_t*) override {}
+  int64_t* offsetSlot(std::string_view, int32_t) override { return &slot; }
   int32_t partitionCount(std::string_view) override { return 1; }
   int64_t slot = -1;
 };
