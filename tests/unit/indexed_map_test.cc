@@ -49,6 +49,23 @@ TEST(IndexedMap, OrdersKeysAddedBeforeAndAfterTheOrderWasFirstAskedFor) {
   EXPECT_EQ(keysOfForEachInOrder(map), (std::vector<std::string>{"a", "b", "c", "d", "e", "f"}));
 }
 
+// The sort compares the first 16 bytes as numbers: keys that end inside them, zero bytes
+// and keys that tie on them must still come out in byte order.
+TEST(IndexedMap, WalksBinaryKeysInByteOrderWhateverTheirLengths) {
+  IndexedMap<int> map;
+  std::set<std::string> expected;
+  std::mt19937 rng(7);
+  const std::string shared(16, '\x07');  // long keys that tie on the first 16 bytes
+  for (int i = 0; i < 3000; ++i) {
+    std::string key(rng() % 24, '\0');
+    for (auto& c : key) c = static_cast<char>(rng() % 3 == 0 ? 0 : rng() % 4 == 0 ? 0xff : rng());
+    if (i % 5 == 0) key = shared + key;
+    expected.insert(key);
+    map.try_emplace(key);
+  }
+  EXPECT_EQ(keysOfForEachInOrder(map), std::vector<std::string>(expected.begin(), expected.end()));
+}
+
 TEST(IndexedMap, ErasesKeysWhetherOrderedOrNot) {
   IndexedMap<int> map;
   for (const char* k : {"a", "b", "c"}) map.try_emplace(k);
