@@ -291,8 +291,13 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   options.atomic_flush = true;
   // Most lookups of a stream processor miss (a key's first record, a join's other side not
   // there yet): a bloom filter over each memtable answers those without searching it.
-  options.memtable_prefix_bloom_size_ratio = 0.05;
+  // 2% of a 16 MiB memtable is 2.6 Mbit: 10 bits a key for 260k entries of 60 bytes.
+  // Both the filter and the first arena block are taken from the shared write buffer budget
+  // when a memtable is created, full or not: with 5% and RocksDB's 1 MiB blocks an empty
+  // memtable cost 2 MiB, and 48 stores' empty memtables alone were past the 64 MiB budget.
+  options.memtable_prefix_bloom_size_ratio = 0.02;
   options.memtable_whole_key_filtering = true;
+  options.arena_block_size = 256 << 10;
   // Commits insert sorted batches; see finger_memtable.h. Its inserts are single-threaded.
   options.memtable_factory = newFingerMemtableFactory();
   options.allow_concurrent_memtable_write = false;
@@ -307,6 +312,21 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   return options;
 }
 
+// The meta family holds one key, the checkpoint. With the data family's options each of its
+// memtables took about 1 MiB (a bloom filter sized for 16 MiB, the first arena block) out of
+// the instance's shared write buffer budget, and was flushed with every data flush
+// (atomic_flush): with 48 stores that alone filled the budget, and the data memtables were
+// flushed at a few thousand entries.
+rocksdb::ColumnFamilyOptions metaOptions(const rocksdb::Options& options) {
+  rocksdb::ColumnFamilyOptions meta(options);
+  meta.write_buffer_size = 64 << 10;
+  meta.arena_block_size = 8 << 10;
+  meta.memtable_prefix_bloom_size_ratio = 0;
+  meta.memtable_whole_key_filtering = false;
+  meta.prefix_extractor.reset();
+  return meta;
+}
+
 std::shared_ptr<Database> open(const std::string& name, const std::string& path, size_t keyPrefixBytes,
                                const rocksdb::Options& options, rocksdb::Status& status) {
   auto database = std::make_shared<Database>();
@@ -315,7 +335,7 @@ std::shared_ptr<Database> open(const std::string& name, const std::string& path,
   database->keyPrefixBytes = keyPrefixBytes;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
-      {kMetaFamily, rocksdb::ColumnFamilyOptions(options)}};
+      {kMetaFamily, metaOptions(options)}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   status = rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &database->db);
   if (!status.ok()) return nullptr;

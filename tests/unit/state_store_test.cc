@@ -6,6 +6,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "state/caching_store.h"
 #include "state/in_memory_store.h"
@@ -230,6 +231,27 @@ void recordFlushes(CachingStore& cache, std::vector<Flushed>& flushed, bool send
                            o ? std::optional<std::string>(*o) : std::nullopt});
       },
       sendOldValues);
+}
+
+// Every memtable takes its bloom filter and first arena block from the instance's shared
+// write buffer budget when it is created. An instance with many tasks has many nearly empty
+// stores; if each cost megabytes, they alone would fill the budget, and every store would be
+// flushed at a few thousand entries.
+TEST(RocksDBStore, ManyNearlyEmptyStoresTakeLittleOfTheSharedWriteBufferBudget) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kstreams-budget-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  RocksDBResources resources{8 << 20, 64 << 20};
+  constexpr int kStores = 48;
+  std::vector<std::unique_ptr<LocalStore>> stores;
+  for (int i = 0; i < kStores; ++i) {
+    // Half of them window-style, with a key prefix.
+    stores.push_back(openRocksDBStore("s", (dir / std::to_string(i)).string(), resources, i % 2 ? 12 : 0));
+    stores.back()->put("a key of twelve bytes or more", "value", 0);
+    stores.back()->commit(0);
+  }
+  EXPECT_LT(resources.writeBufferManager()->memory_usage() / kStores, size_t{1} << 20);
+  stores.clear();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CachingStore, MergesRepeatedUpdatesAndFlushesTheLatestOnce) {
