@@ -27,6 +27,20 @@ bool isTransient(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR__TRANSPORT;
 }
 
+// librdkafka 2.0 sends a watermark query to the leader in its metadata cache, and does not
+// refresh the cache when that broker answers that it no longer leads the partition: after a
+// broker bounce moved leadership, the query failed the same way for the minute it was
+// retried (the system test's at_least_once run, 2026-12-01), until the periodic refresh
+// minutes later. Asking for the topic's metadata updates the cache.
+void refreshLeaders(rd_kafka_t* client, const std::string& topic, int timeoutMs) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+  if (!handle) return;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(client, 0, handle, &metadata, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    rd_kafka_metadata_destroy(metadata);
+  rd_kafka_topic_destroy(handle);
+}
+
 }  // namespace
 
 ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics)
@@ -51,11 +65,14 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     int64_t low = 0, high = 0;
     const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
     rd_kafka_resp_err_t err;
-    // A changelog created a moment ago may not have a leader everywhere yet.
+    // A changelog created a moment ago may not have a leader everywhere yet, and a leader may
+    // have moved since the cache was filled.
     while ((err = rd_kafka_query_watermark_offsets(consumer_.get(), t.topic.c_str(), t.partition, &low, &high,
                                                    static_cast<int>(config_.defaultApiTimeout().count()))) &&
-           isTransient(err) && std::chrono::steady_clock::now() < deadline)
+           isTransient(err) && std::chrono::steady_clock::now() < deadline) {
+      refreshLeaders(consumer_.get(), t.topic, 5000);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     if (err)
       throw StreamsException("cannot find the end of changelog " + partitionName(t.topic, t.partition) + " to restore store " +
                              t.store->name() + " of task " + task.toString() + ": " + rd_kafka_err2str(err));
