@@ -32,13 +32,9 @@ bool isTransient(rd_kafka_resp_err_t err) {
 // broker bounce moved leadership, the query failed the same way for the minute it was
 // retried (the system test's at_least_once run, 2026-12-01), until the periodic refresh
 // minutes later. Asking for the topic's metadata updates the cache.
-void refreshLeaders(rd_kafka_t* client, const std::string& topic, int timeoutMs) {
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
-  if (!handle) return;
-  const rd_kafka_metadata_t* metadata = nullptr;
-  if (rd_kafka_metadata(client, 0, handle, &metadata, timeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR)
-    rd_kafka_metadata_destroy(metadata);
-  rd_kafka_topic_destroy(handle);
+void refreshLeaders(rd_kafka_t* client, const std::string& topic) {
+  rd_kafka_resp_err_t ignored;
+  topicMetadata(client, topic, 5000, ignored);
 }
 
 }  // namespace
@@ -70,7 +66,7 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     while ((err = rd_kafka_query_watermark_offsets(consumer_.get(), t.topic.c_str(), t.partition, &low, &high,
                                                    static_cast<int>(config_.defaultApiTimeout().count()))) &&
            isTransient(err) && std::chrono::steady_clock::now() < deadline) {
-      refreshLeaders(consumer_.get(), t.topic, 5000);
+      refreshLeaders(consumer_.get(), t.topic);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (err)

@@ -50,11 +50,10 @@ void GlobalStreamThread::restore() {
   std::map<std::pair<std::string, int32_t>, bool> atEnd;
   PartitionList assignment(rd_kafka_topic_partition_list_new(0));
   for (auto& g : globals_) {
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer_.get(), g.topic.c_str(), nullptr);
-    rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_.get(), 0, rkt, &md, static_cast<int>(config_.defaultApiTimeout().count()));
-    rd_kafka_topic_destroy(rkt);
-    KafkaMetadata owned(md);
+    rd_kafka_resp_err_t err;
+    KafkaMetadata owned =
+        topicMetadata(consumer_.get(), g.topic, static_cast<int>(config_.defaultApiTimeout().count()), err);
+    const rd_kafka_metadata_t* md = owned.get();
     if (err || md->topic_cnt != 1 || md->topics[0].err)
       throw MissingSourceTopicException("the topic of global table " + g.store + ", " + g.topic +
                                         ", cannot be read: " + rd_kafka_err2str(err ? err : md->topics[0].err));

@@ -84,6 +84,18 @@ rd_kafka_resp_err_t produce(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32
   }
 }
 
+KafkaMetadata topicMetadata(rd_kafka_t* client, const std::string& topic, int timeoutMs, rd_kafka_resp_err_t& err) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+  if (!handle) {
+    err = rd_kafka_last_error();
+    return nullptr;
+  }
+  const rd_kafka_metadata_t* md = nullptr;
+  err = rd_kafka_metadata(client, 0, handle, &md, timeoutMs);
+  rd_kafka_topic_destroy(handle);
+  return KafkaMetadata(err ? nullptr : md);
+}
+
 Headers headersOf(rd_kafka_message_t* message) {
   Headers out;
   rd_kafka_headers_t* hdrs = nullptr;

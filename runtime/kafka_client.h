@@ -58,6 +58,10 @@ rd_kafka_resp_err_t produce(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32
                             std::optional<std::string_view> value, int64_t timestamp,
                             const Headers& headers, void* opaque = nullptr);
 
+// The metadata of one topic, asked of the cluster (which also refreshes the client's cache
+// of its partition leaders). Null if the request failed; err says why.
+KafkaMetadata topicMetadata(rd_kafka_t* client, const std::string& topic, int timeoutMs, rd_kafka_resp_err_t& err);
+
 // Converts a consumed message's headers.
 Headers headersOf(rd_kafka_message_t* message);
 
