@@ -281,7 +281,12 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // Levels 0 and 1 are rewritten soon (flushes, then compactions into level 1) and hold the
+  // recent data that reads hit most: compressing them costs CPU at every flush and
+  // compaction for little disk. The deeper levels, the bulk of a large store, use LZ4.
   options.compression = rocksdb::kLZ4Compression;
+  options.compression_per_level.assign(options.num_levels, rocksdb::kLZ4Compression);
+  options.compression_per_level[0] = options.compression_per_level[1] = rocksdb::kNoCompression;
   options.write_buffer_manager = resources.writeBufferManager();
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 3;
@@ -308,6 +313,10 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   table.block_cache = resources.blockCache();
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
+  // Every look-up checks the filter of each level-0 file, and a lookup in the block cache
+  // (hash, shard lock, reference) cost more than the filter probe. Level-0 files are few, so
+  // their index and filter stay pinned in the cache; deeper levels' still compete for it.
+  table.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kFlushedAndSimilar;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
