@@ -2,13 +2,15 @@
 """Markdown table of medians for tools/bench/compare (see docs/benchmarks.md).
 
     compare_table.py RESULTS.jsonl [--notes NOTES.tsv] [--order SCENARIOS] [--guarantees LIST]
+                     [--other kafka-streams|baseline]
 
 RESULTS.jsonl holds one result line per run, as the harnesses print them:
-{"system":"kstreams"|"kafka-streams","scenario":...,"guarantee":...,"records_per_sec":...,
+{"system":"kstreams"|"kafka-streams"|"baseline","scenario":...,"guarantee":...,"records_per_sec":...,
  "cpu_sec_per_million":...,"peak_rss_mb":...,...}. NOTES.tsv holds
 "scenario<TAB>guarantee<TAB>note" lines (skipped or failed runs). Prints the table on stdout.
-Ratios are kstreams / Kafka Streams: above 1 is better for records/s, below 1 is better for
-CPU-seconds per million records and for peak RSS.
+Ratios are kstreams / the other system (Kafka Streams, or with --other baseline a second
+kstreams-bench binary): above 1 is better for records/s, below 1 is better for CPU-seconds
+per million records and for peak RSS.
 """
 import argparse
 import json
@@ -16,6 +18,7 @@ import statistics
 import sys
 
 KS = "kafka-streams"
+LABELS = {KS: ("Kafka Streams", "KS"), "baseline": ("baseline", "baseline")}
 METRICS = [("records_per_sec", "{:,.0f}"), ("cpu_sec_per_million", "{:.2f}"),
            ("peak_rss_mb", "{:.0f}")]
 
@@ -36,7 +39,10 @@ def main():
     ap.add_argument("--notes")
     ap.add_argument("--order", default="", help="comma-separated scenario order")
     ap.add_argument("--guarantees", default="", help="comma-separated guarantee order")
+    ap.add_argument("--other", default=KS, choices=sorted(LABELS), help="the system kstreams is compared with")
     args = ap.parse_args()
+    other = args.other
+    long_name, short_name = LABELS[other]
 
     runs = {}  # (scenario, guarantee) -> system -> list of results
     bad = 0
@@ -48,7 +54,7 @@ def main():
             try:
                 r = json.loads(line)
                 key = (r["scenario"], r["guarantee"])
-                system = KS if r["system"] == KS else "kstreams"
+                system = r["system"] if r["system"] in LABELS else "kstreams"
             except (ValueError, KeyError, TypeError) as e:
                 print("compare_table: line %d ignored: %s" % (n, e), file=sys.stderr)
                 bad += 1
@@ -77,14 +83,14 @@ def main():
         vals = [r[metric] for r in rs if isinstance(r.get(metric), (int, float))]
         return statistics.median(vals) if vals else None
 
-    print("| scenario | guarantee | kstreams rec/s | Kafka Streams rec/s | ratio "
-          "| kstreams CPU-s/M | KS CPU-s/M | ratio "
-          "| kstreams peak RSS MiB | KS peak RSS MiB | ratio |")
+    print("| scenario | guarantee | kstreams rec/s | %s rec/s | ratio "
+          "| kstreams CPU-s/M | %s CPU-s/M | ratio "
+          "| kstreams peak RSS MiB | %s peak RSS MiB | ratio |" % (long_name, short_name, short_name))
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     footnotes = []
     for key in keys:
         per = runs.get(key, {})
-        mine, theirs = per.get("kstreams", []), per.get(KS, [])
+        mine, theirs = per.get("kstreams", []), per.get(other, [])
         cells = [key[0], key[1]]
         if not mine and not theirs:
             cells += ["skipped"] * 2 + [""] * 7
@@ -99,11 +105,11 @@ def main():
             cells[0] += " (%s)" % ",".join(str(i + 1) for i in range(n, len(footnotes)))
         print("| " + " | ".join(cells) + " |")
 
-    counts = sorted({(len(v.get("kstreams", [])), len(v.get(KS, []))) for v in runs.values()})
+    counts = sorted({(len(v.get("kstreams", [])), len(v.get(other, []))) for v in runs.values()})
     print()
-    print("Medians over runs (kstreams, Kafka Streams): %s. Ratios are kstreams / Kafka Streams: "
+    print("Medians over runs (kstreams, %s): %s. Ratios are kstreams / %s: "
           "above 1 is better for rec/s, below 1 is better for CPU-s/M and peak RSS."
-          % ", ".join("%d and %d" % c for c in counts) if counts else "No results.")
+          % (long_name, ", ".join("%d and %d" % c for c in counts), long_name) if counts else "No results.")
     if footnotes:
         print()
         for i, note in enumerate(footnotes, 1):
