@@ -110,6 +110,17 @@ def main():
     print("Medians over runs (kstreams, %s): %s. Ratios are kstreams / %s: "
           "above 1 is better for rec/s, below 1 is better for CPU-s/M and peak RSS."
           % (long_name, ", ".join("%d and %d" % c for c in counts), long_name) if counts else "No results.")
+    if other == "baseline":
+        # Run i of each system ran back to back, so the i-th results of the two form a pair:
+        # a change shows in most pairs, a run-to-run swing in few.
+        print()
+        for key in keys:
+            per = runs.get(key, {})
+            pairs = list(zip(per.get("kstreams", []), per.get(other, [])))
+            lower = sum(1 for a, b in pairs if a["cpu_sec_per_million"] < b["cpu_sec_per_million"])
+            if pairs:
+                print("- %s / %s: kstreams took less CPU than the baseline in %d of %d runs."
+                      % (key[0], key[1], lower, len(pairs)))
     if footnotes:
         print()
         for i, note in enumerate(footnotes, 1):
