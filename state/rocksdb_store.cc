@@ -283,10 +283,9 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   options.create_missing_column_families = true;
   // Levels 0 and 1 are rewritten soon (flushes, then compactions into level 1) and hold the
   // recent data that reads hit most: compressing them costs CPU at every flush and
-  // compaction for little disk. The deeper levels, the bulk of a large store, use LZ4.
-  options.compression = rocksdb::kLZ4Compression;
-  options.compression_per_level.assign(options.num_levels, rocksdb::kLZ4Compression);
-  options.compression_per_level[0] = options.compression_per_level[1] = rocksdb::kNoCompression;
+  // compaction for little disk. The deeper levels, the bulk of a large store, use LZ4 (the
+  // last entry holds for every level below it; with this set, `compression` is not used).
+  options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression, rocksdb::kLZ4Compression};
   options.write_buffer_manager = resources.writeBufferManager();
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 3;

@@ -116,11 +116,12 @@ def main():
         print()
         for key in keys:
             per = runs.get(key, {})
-            pairs = list(zip(per.get("kstreams", []), per.get(other, [])))
-            lower = sum(1 for a, b in pairs if a["cpu_sec_per_million"] < b["cpu_sec_per_million"])
-            if pairs:
-                print("- %s / %s: kstreams took less CPU than the baseline in %d of %d runs."
-                      % (key[0], key[1], lower, len(pairs)))
+            mine, theirs = per.get("kstreams", []), per.get(other, [])
+            if not mine or len(mine) != len(theirs):  # a failed run would shift the pairs
+                continue
+            lower = sum(1 for a, b in zip(mine, theirs) if a["cpu_sec_per_million"] < b["cpu_sec_per_million"])
+            print("- %s / %s: kstreams took less CPU than the baseline in %d of %d runs."
+                  % (key[0], key[1], lower, len(mine)))
     if footnotes:
         print()
         for i, note in enumerate(footnotes, 1):
