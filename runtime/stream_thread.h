@@ -121,7 +121,10 @@ class StreamThread {
   void addToTask(Route& route, rd_kafka_message_t* message);
   int64_t processRecords();
   void maybeCommit();
-  void commit();
+  // handingOver: the tasks are about to close (revocation, shutdown), so the stores apply
+  // their writes now whatever statestore.apply.interval.ms says.
+  void commit(bool handingOver = false);
+  size_t uncommittedBytes() const;
   bool hasUnfetched(const std::string& topic, int32_t partition);
   void shutdownCleanly();
   void fail(const std::string& error);
@@ -171,6 +174,7 @@ class StreamThread {
   bool producerFenced_ = false;  // noticed in a rebalance callback; handled after the poll
   std::exception_ptr callbackError_;
   std::chrono::steady_clock::time_point lastCommit_;
+  std::chrono::steady_clock::time_point lastStoresApplied_;
   ThreadMetrics metrics_;
   std::thread thread_;
 };

@@ -67,7 +67,7 @@ void StreamThread::onRevoked() {
   if (!failed_ && !tasks_.empty()) {
     log().info("{}: partitions revoked; committing before handing them over", name_);
     try {
-      commit();
+      commit(true);
     } catch (const TransactionAbortedException& e) {
       // The next owner redoes the work since the last commit.
       log().warn("{}: {}; partitions revoked without committing", name_, e.what());

@@ -87,8 +87,13 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
       {kRocksdbWriteBufferBytes, "67108864",
        "Memtable budget shared by every RocksDB store of the process."},
       {kStatestoreUncommittedMaxBytes, "67108864",
-       "Bytes of store writes since the last commit that an instance holds (shared by its "
-       "threads); a thread that reaches its share commits early."},
+       "Bytes of store writes not yet applied to local state that an instance holds (shared by "
+       "its threads); a thread that reaches its share commits and applies them early."},
+      {kStatestoreApplyIntervalMs, "1000",
+       "Under exactly_once_v2, how long store writes of committed transactions may wait in memory "
+       "before a commit applies them to local state, where interactive queries read (at_least_once "
+       "applies them at every commit). Reaching statestore.uncommitted.max.bytes, and letting "
+       "tasks go, apply them at once."},
       {kApplicationServer, "", "host:port where this instance serves interactive queries, if it does."},
   };
   return info;
@@ -156,6 +161,8 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       writeBufferBytes_ = toInt(key, value, 1024 * 1024, INT64_MAX);
     } else if (key == kStatestoreUncommittedMaxBytes) {
       uncommittedMaxBytes_ = toInt(key, value, 1024 * 1024, INT64_MAX);
+    } else if (key == kStatestoreApplyIntervalMs) {
+      applyInterval_ = std::chrono::milliseconds(toInt(key, value, 0, INT32_MAX));
     } else if (key == kApplicationServer) {
       if (value.find(':') == std::string::npos) bad(key, value, "expected host:port");
       applicationServer_ = value;

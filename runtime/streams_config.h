@@ -43,6 +43,7 @@ class StreamsConfig {
   static constexpr const char* kRocksdbBlockCacheBytes = "rocksdb.block.cache.bytes";
   static constexpr const char* kRocksdbWriteBufferBytes = "rocksdb.write.buffer.bytes";
   static constexpr const char* kStatestoreUncommittedMaxBytes = "statestore.uncommitted.max.bytes";
+  static constexpr const char* kStatestoreApplyIntervalMs = "statestore.apply.interval.ms";
   static constexpr const char* kApplicationServer = "application.server";
 
   // One documented key: what docs/configuration.md and `kstreams config` print.
@@ -87,6 +88,9 @@ class StreamsConfig {
   int64_t rocksdbBlockCacheBytes() const { return blockCacheBytes_; }
   int64_t rocksdbWriteBufferBytes() const { return writeBufferBytes_; }
   int64_t statestoreUncommittedMaxBytes() const { return uncommittedMaxBytes_; }
+  // Under exactly_once_v2: how long committed store writes may wait in memory before a
+  // commit applies them to local state.
+  std::chrono::milliseconds statestoreApplyInterval() const { return applyInterval_; }
   const std::string& applicationServer() const { return applicationServer_; }
   const internal::SerdeDefaults& serdeDefaults() const { return serdeDefaults_; }
 
@@ -117,6 +121,7 @@ class StreamsConfig {
   int64_t blockCacheBytes_ = 64 * 1024 * 1024;
   int64_t writeBufferBytes_ = 64 * 1024 * 1024;
   int64_t uncommittedMaxBytes_ = 64 * 1024 * 1024;
+  std::chrono::milliseconds applyInterval_{1000};
   std::string applicationServer_;
   internal::SerdeDefaults serdeDefaults_;
 };

@@ -26,6 +26,23 @@ StreamsConfig eosConfig(const std::string& app, std::map<std::string, std::strin
   return StreamsConfig(props);
 }
 
+// Reads `topic` (read_committed) until it holds n records or `streams` fails.
+std::vector<TopicRecord> readCommitted(const std::string& topic, size_t n, KafkaStreams& streams,
+                                       std::chrono::milliseconds timeout = 120s) {
+  TopicReader::Options committed;
+  committed.readCommitted = true;
+  TopicReader reader(bootstrap(), topic, committed);
+  std::vector<TopicRecord> records;
+  test::eventually(
+      [&] {
+        auto more = reader.read(n - records.size(), 500ms);
+        records.insert(records.end(), more.begin(), more.end());
+        return records.size() >= n || streams.state() == KafkaStreams::State::ERROR;
+      },
+      timeout);
+  return records;
+}
+
 TEST(ExactlyOnce, RunningCountsThroughARepartitionHaveNoGapsAndNoDuplicates) {
   Admin admin(bootstrap());
   const std::string in = uniqueName("eos-in"), out = uniqueName("eos-out");
@@ -45,17 +62,7 @@ TEST(ExactlyOnce, RunningCountsThroughARepartitionHaveNoGapsAndNoDuplicates) {
       .to(out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
   KafkaStreams streams(builder.build(), eosConfig(uniqueName("eos-count"), {{"num.stream.threads", "2"}}));
   streams.start();
-  std::vector<TopicRecord> records;
-  TopicReader::Options committed;
-  committed.readCommitted = true;
-  TopicReader reader(bootstrap(), out, committed);
-  ASSERT_TRUE(test::eventually(
-      [&] {
-        auto more = reader.read(kRecords - records.size(), 500ms);
-        records.insert(records.end(), more.begin(), more.end());
-        return records.size() >= static_cast<size_t>(kRecords) || streams.state() == KafkaStreams::State::ERROR;
-      },
-      180s));
+  std::vector<TopicRecord> records = readCommitted(out, kRecords, streams, 180s);
   ASSERT_EQ(records.size(), static_cast<size_t>(kRecords)) << streams.lastError();
   std::map<std::string, std::vector<int64_t>> counts;
   for (const auto& r : records) counts[*r.key].push_back(Serdes::Int64()->deserialize(*r.value));
@@ -73,17 +80,19 @@ TEST(ExactlyOnce, RunningCountsThroughARepartitionHaveNoGapsAndNoDuplicates) {
 // Copies each record, but fails the thread on the record whose value is `failOn`, once.
 class FailOnce : public Processor<std::string, std::string, std::string, std::string> {
  public:
-  explicit FailOnce(std::atomic<bool>* armed) : armed_(armed) {}
+  FailOnce(std::atomic<bool>* armed, std::string failOn) : armed_(armed), failOn_(std::move(failOn)) {}
   void init(ProcessorContext<std::string, std::string>& ctx) override { ctx_ = &ctx; }
   void process(Record<std::string, std::string> r) override {
-    if (r.value == "700" && armed_->exchange(false)) throw std::runtime_error("injected failure");
+    if (r.value == failOn_ && armed_->exchange(false)) throw std::runtime_error("injected failure");
     ctx_->forward(std::move(r));
   }
 
  private:
   std::atomic<bool>* armed_;
+  std::string failOn_;
   ProcessorContext<std::string, std::string>* ctx_ = nullptr;
 };
+
 
 TEST(ExactlyOnce, AFailedThreadsOpenTransactionStaysInvisibleAndARestartCompletesTheOutput) {
   Admin admin(bootstrap());
@@ -100,7 +109,7 @@ TEST(ExactlyOnce, AFailedThreadsOpenTransactionStaysInvisibleAndARestartComplete
   auto topology = [&] {
     auto builder = std::make_shared<StreamsBuilder>();
     builder->stream<std::string, std::string>(in)
-        .process([&armed] { return std::make_unique<FailOnce>(&armed); })
+        .process([&armed] { return std::make_unique<FailOnce>(&armed, "700"); })
         .to(out);
     return builder->build();
   };
@@ -118,22 +127,87 @@ TEST(ExactlyOnce, AFailedThreadsOpenTransactionStaysInvisibleAndARestartComplete
 
   KafkaStreams second(topology(), eosConfig(app));
   second.start();
-  TopicReader::Options committed;
-  committed.readCommitted = true;
-  TopicReader reader(bootstrap(), out, committed);
-  std::vector<TopicRecord> all;
-  ASSERT_TRUE(test::eventually(
-      [&] {
-        auto more = reader.read(1000 - all.size(), 500ms);
-        all.insert(all.end(), more.begin(), more.end());
-        return all.size() >= 1000u || second.state() == KafkaStreams::State::ERROR;
-      },
-      120s));
+  std::vector<TopicRecord> all = readCommitted(out, 1000, second);
   ASSERT_EQ(all.size(), 1000u) << second.lastError();
   ASSERT_TRUE(second.close(60s));
   all = test::consumeToEnd(out, 30s, true);
   ASSERT_EQ(all.size(), 1000u) << "every input record's output exactly once";
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(*all[i].value, std::to_string(i));
+}
+
+// Counts per key, with a FailOnce in front; no cache, so every record reaches the store.
+Topology failingCount(const std::string& in, const std::string& out, std::atomic<bool>* armed) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .process([armed] { return std::make_unique<FailOnce>(armed, "fail"); })
+      .groupByKey()
+      .count(Materialized<std::string, int64_t>::as("counts").withCachingDisabled())
+      .toStream()
+      .to(out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
+  return builder.build();
+}
+
+void produceValues(const std::string& topic, const std::vector<std::string>& values) {
+  KafkaProducer producer(bootstrap());
+  for (const std::string& v : values) producer.send(topic, "k", v);
+  producer.flush();
+}
+
+TEST(ExactlyOnce, CommittedStoreWritesWaitForTheApplyIntervalAndACleanCloseAppliesThem) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-apply-in"), out = uniqueName("eos-apply-out"), app = uniqueName("eos-apply");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  produceValues(in, std::vector<std::string>(300, "x"));
+  std::atomic<bool> armed{false};
+  {
+    KafkaStreams streams(failingCount(in, out, &armed), eosConfig(app, {{"statestore.apply.interval.ms", "600000"}}));
+    streams.start();
+    ASSERT_EQ(readCommitted(out, 300, streams).size(), 300u) << streams.lastError();
+    // Committed (the output is visible), but not yet applied to local state, where queries read.
+    auto counts = streams.store<std::string, int64_t>("counts");
+    EXPECT_EQ(counts->get("k"), std::nullopt);
+    ASSERT_TRUE(streams.close(60s));
+  }
+  // The clean close applied them: a restart has nothing to restore.
+  KafkaStreams again(failingCount(in, out, &armed), eosConfig(app));
+  again.start();
+  ASSERT_TRUE(again.waitForState(KafkaStreams::State::RUNNING, 120s)) << again.lastError();
+  auto counts = again.store<std::string, int64_t>("counts");
+  EXPECT_EQ(counts->get("k"), 300);
+  EXPECT_EQ(again.metrics().restoredRecords, 0);
+  EXPECT_TRUE(again.close(60s));
+}
+
+TEST(ExactlyOnce, AnAbortAfterCommitsNotYetAppliedRestoresThemFromTheChangelogAndCountsEachRecordOnce) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-unapplied-in"), out = uniqueName("eos-unapplied-out");
+  const std::string app = uniqueName("eos-unapplied");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  produceValues(in, std::vector<std::string>(500, "x"));
+  std::atomic<bool> armed{true};
+  {
+    KafkaStreams first(failingCount(in, out, &armed), eosConfig(app, {{"statestore.apply.interval.ms", "600000"}}));
+    first.start();
+    // 500 counts committed in transactions whose store writes still wait in memory...
+    ASSERT_EQ(readCommitted(out, 500, first).size(), 500u) << first.lastError();
+    // ...when the thread fails at the first record of the next transaction.
+    std::vector<std::string> more(500, "x");
+    more[0] = "fail";
+    produceValues(in, more);
+    ASSERT_TRUE(first.waitForState(KafkaStreams::State::ERROR, 60s));
+  }
+  KafkaStreams second(failingCount(in, out, &armed), eosConfig(app));
+  second.start();
+  auto all = readCommitted(out, 1000, second);
+  ASSERT_EQ(all.size(), 1000u) << second.lastError();
+  // The first instance's writes were never applied locally: restoration brought them back.
+  EXPECT_EQ(second.metrics().restoredRecords, 500);
+  ASSERT_TRUE(second.close(60s));
+  all = test::consumeToEnd(out, 30s, true);
+  ASSERT_EQ(all.size(), 1000u) << "one count per input record";
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(Serdes::Int64()->deserialize(*all[i].value), static_cast<int64_t>(i + 1));
 }
 
 }  // namespace

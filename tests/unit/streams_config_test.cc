@@ -24,6 +24,7 @@ TEST(StreamsConfig, DefaultsAreKafkaStreamsDefaults) {
   EXPECT_EQ(config.maxTaskIdleMs(), 0);
   EXPECT_EQ(config.clientId(), "app");
   EXPECT_EQ(config.statestoreUncommittedMaxBytes(), 64 << 20);
+  EXPECT_EQ(config.statestoreApplyInterval(), std::chrono::milliseconds(1000));
 }
 
 TEST(StreamsConfig, ExactlyOnceCommitsEvery100MsUnlessTold) {
@@ -48,6 +49,7 @@ TEST(StreamsConfig, UnknownKeysAndBadValuesNameTheKey) {
   expectRejected({{"producer.linger.ms", "soon"}}, "'producer.linger.ms'");
   expectRejected({{"consumer.no.such.property", "1"}}, "'consumer.no.such.property'");
   expectRejected({{"statestore.uncommitted.max.bytes", "1000"}}, "'statestore.uncommitted.max.bytes'");
+  expectRejected({{"statestore.apply.interval.ms", "-1"}}, "'statestore.apply.interval.ms'");
 }
 
 TEST(StreamsConfig, ClientPropertiesPassThroughWithPrefixesWinning) {
