@@ -93,7 +93,6 @@ class FailOnce : public Processor<std::string, std::string, std::string, std::st
   ProcessorContext<std::string, std::string>* ctx_ = nullptr;
 };
 
-
 TEST(ExactlyOnce, AFailedThreadsOpenTransactionStaysInvisibleAndARestartCompletesTheOutput) {
   Admin admin(bootstrap());
   const std::string in = uniqueName("eos-fail-in"), out = uniqueName("eos-fail-out");
