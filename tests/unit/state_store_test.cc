@@ -106,6 +106,29 @@ TEST_P(LocalStoreTest, CommitMovesTheCheckpointWithTheData) {
   EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, false)), Entries{});
 }
 
+TEST_P(LocalStoreTest, ACommitOfManyMegabytesAppliesEveryWriteAndTheCheckpoint) {
+  const std::string value(200, 'v');
+  for (int i = 0; i < 1000; ++i) store_->put(fmt::format("key-{:06}", i), "old", 0);
+  store_->commit(1);
+  for (int i = 0; i < 30000; ++i) store_->put(fmt::format("key-{:06}", i), value, 0);
+  for (int i = 0; i < 30000; i += 3) store_->put(fmt::format("key-{:06}", i), std::nullopt, 0);
+  store_->commit(2);
+  if (persistent()) {
+    store_.reset();
+    store_ = open();
+  }
+  EXPECT_EQ(store_->checkpoint(), 2);
+  size_t count = 0;
+  for (auto it = store_->range(std::nullopt, std::nullopt, false); it->valid(); it->next()) {
+    ASSERT_EQ(it->value(), value) << it->key();
+    ++count;
+  }
+  EXPECT_EQ(count, 20000u);
+  EXPECT_EQ(store_->get("key-000000"), std::nullopt);
+  EXPECT_EQ(store_->get("key-029997"), std::nullopt);
+  EXPECT_EQ(store_->get("key-029999"), value);
+}
+
 TEST_P(LocalStoreTest, IteratingWhileWritingSeesAConsistentOrder) {
   for (int i = 0; i < 10; ++i) store_->put("k" + std::to_string(i), "v", 0);
   store_->commit(std::nullopt);
