@@ -8,7 +8,7 @@
 // the threads of that arena; librdkafka allocates fetched records on its broker threads and
 // a stream thread frees them, RocksDB flushes on threads of its own. With one arena what
 // one thread frees the next allocation of any thread reuses: peak resident memory of the
-// stateful benchmarks fell 8-20% at the same CPU, with one stream thread and with two
+// stateful benchmarks fell 7-18% at the same CPU, with one stream thread and with two
 // (docs/benchmark-profiles.md, "jemalloc kept freed memory per arena"). Thread caches
 // still serve most allocations without taking the arena's locks. Returning freed pages
 // sooner (background_thread, a shorter dirty_decay_ms) saved a little more memory and cost
