@@ -1,5 +1,7 @@
 #include "runtime/partition_queue.h"
 
+#include <algorithm>
+
 #include "streams/errors.h"
 
 namespace kstreams::internal {
@@ -29,8 +31,8 @@ void Wakeup::onEvent(rd_kafka_t*, void* self) {
 }
 
 PartitionQueue::PartitionQueue(rd_kafka_t* consumer, const std::string& topic,
-                               int32_t partition, Wakeup& wakeup)
-    : queue_(rd_kafka_queue_get_partition(consumer, topic.c_str(), partition)) {
+                               int32_t partition, Wakeup& wakeup, FetchDoorbell* doorbell)
+    : queue_(rd_kafka_queue_get_partition(consumer, topic.c_str(), partition)), doorbell_(doorbell) {
   if (!queue_)
     throw StreamsException("cannot get the consumer queue of " + topic + " partition " +
                            std::to_string(partition));
@@ -46,6 +48,11 @@ PartitionQueue& PartitionQueue::operator=(PartitionQueue&& other) noexcept {
     release();
     queue_ = other.queue_;
     other.queue_ = nullptr;
+    doorbell_ = other.doorbell_;
+    broker_ = other.broker_;
+    peak_ = other.peak_;
+    valueBytes_ = other.valueBytes_;
+    records_ = other.records_;
   }
   return *this;
 }
@@ -62,7 +69,24 @@ void PartitionQueue::release() {
 size_t PartitionQueue::take(rd_kafka_message_t** out, size_t max) {
   if (!queue_ || max == 0) return 0;
   ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, out, max);
-  return n > 0 ? static_cast<size_t>(n) : 0;
+  if (n <= 0) return 0;
+  if (doorbell_) refillIfLow(out, static_cast<size_t>(n));
+  return static_cast<size_t>(n);
+}
+
+void PartitionQueue::refillIfLow(rd_kafka_message_t** taken, size_t n) {
+  for (size_t i = 0; i < n; ++i) valueBytes_ += static_cast<int64_t>(taken[i]->len);
+  records_ += static_cast<int64_t>(n);
+  if (int32_t b = rd_kafka_message_broker_id(taken[n - 1]); b >= 0) broker_ = b;
+  const size_t left = static_cast<size_t>(rd_kafka_queue_length(queue_));
+  peak_ = std::max(peak_, left + n);
+  if (left * 2 >= peak_) return;
+  // Only a queue that was near librdkafka's stop level may have stopped its fetching; one
+  // that never fills (a slow partition) is fetched without help.
+  const int64_t peak = static_cast<int64_t>(peak_);
+  const bool wasFull = 2 * peak >= doorbell_->queueRecords() ||
+                       2 * peak * valueBytes_ >= doorbell_->queueBytes() * records_;
+  if (wasFull && doorbell_->ring(broker_)) peak_ = left;
 }
 
 }  // namespace kstreams::internal

@@ -6,7 +6,9 @@
 // again on resume. A task with two inputs pauses them in turn (each fills its buffer while
 // the task waits for the other), so both starve. With a queue per partition, the records a
 // task has no room for wait in librdkafka's prefetch queue, which fetching stops filling at
-// queued.min.messages / queued.max.messages.kbytes (per partition for such queues).
+// queued.min.messages / queued.max.messages.kbytes (per partition for such queues). When
+// the thread has taken half of a queue that had filled up, it rings the FetchDoorbell, so
+// librdkafka refills the queue without waiting for its one-second recheck.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -17,6 +19,8 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+
+#include "runtime/fetch_doorbell.h"
 
 namespace kstreams::internal {
 
@@ -47,10 +51,11 @@ class Wakeup {
 class PartitionQueue {
  public:
   PartitionQueue() = default;
+  // `doorbell` may be null (no wake-ups); it must outlive this queue.
   PartitionQueue(rd_kafka_t* consumer, const std::string& topic, int32_t partition,
-                 Wakeup& wakeup);
+                 Wakeup& wakeup, FetchDoorbell* doorbell);
   ~PartitionQueue();
-  PartitionQueue(PartitionQueue&& other) noexcept : queue_(other.queue_) { other.queue_ = nullptr; }
+  PartitionQueue(PartitionQueue&& other) noexcept { *this = std::move(other); }
   PartitionQueue& operator=(PartitionQueue&& other) noexcept;
   PartitionQueue(const PartitionQueue&) = delete;
   PartitionQueue& operator=(const PartitionQueue&) = delete;
@@ -61,8 +66,16 @@ class PartitionQueue {
 
  private:
   void release();
+  // After taking `n` messages: rings the doorbell if the queue had reached the level where
+  // librdkafka stops fetching and is now below half of it.
+  void refillIfLow(rd_kafka_message_t** taken, size_t n);
 
   rd_kafka_queue_t* queue_ = nullptr;
+  FetchDoorbell* doorbell_ = nullptr;
+  int32_t broker_ = -1;        // the broker the last record came from
+  size_t peak_ = 0;            // the most messages seen in the queue since the last ring
+  int64_t valueBytes_ = 0;     // of the records taken, as librdkafka counts the queue's size
+  int64_t records_ = 0;
 };
 
 }  // namespace kstreams::internal

@@ -91,17 +91,16 @@ void StreamThread::createClients() {
 
   // Each input partition has its own prefetch queue (see partition_queue.h), and librdkafka
   // bounds each one by queued.max.messages.kbytes. The thread's budget is shared among its
-  // input partitions. librdkafka (before 2.4) looks at a full queue again only about once a
-  // second, so the budget must hold about a second of the thread's processing or the thread
-  // stalls: librdkafka's default for one consumer (64 MiB) for a stateless thread, which
-  // moves hundreds of MB/s; a quarter of it for a thread with state stores, which processes
-  // several times fewer records per second (the prefetch is most of a stateful thread's
-  // memory otherwise: librdkafka holds 2-3x the payload it counts). Not below 1 MiB per
-  // partition.
+  // input partitions, at least 1 MiB each. The FetchDoorbell gets a queue refilled when the
+  // thread has taken half of it, so the budget need not hold a second of processing (which
+  // librdkafka before 2.4 would otherwise wait before looking at a full queue again); it
+  // only has to outlast one fetch. librdkafka holds 3-4x the payload it counts, and the
+  // prefetch is a large part of a thread's memory: 16 MiB for a stateless thread, which moves
+  // hundreds of MB/s, 4 MiB for one with state stores, which processes several times fewer.
   int64_t inputPartitions = 0;
   for (const auto& t : subscription_)
     if (auto it = layout_.partitions.find(t); it != layout_.partitions.end()) inputPartitions += it->second;
-  const int64_t threadPrefetchKbytes = topology_.graph().stores().empty() ? 65536 : 16384;
+  const int64_t threadPrefetchKbytes = topology_.graph().stores().empty() ? 16384 : 4096;
   const int64_t prefetchKbytes =
       std::max<int64_t>(1024, threadPrefetchKbytes / std::max<int64_t>(1, inputPartitions));
 
@@ -127,6 +126,13 @@ void StreamThread::createClients() {
   rd_kafka_conf_set_opaque(conf.get(), this);
   consumer_ = createClient(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(consumer_.get());
+  const auto setting = [&](const char* key, int64_t fallback) {
+    auto it = props.find(key);
+    return it == props.end() ? fallback : std::stoll(it->second);
+  };
+  doorbell_ = std::make_unique<FetchDoorbell>(
+      consumer_.get(), setting("queued.max.messages.kbytes", prefetchKbytes) * 1024,
+      setting("queued.min.messages", 100000));
   consumerQueue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
   Wakeup::attach(consumerQueue_.get(), &wakeup_);
 
@@ -186,6 +192,7 @@ void StreamThread::runOnce() {
     }
     wakeup_.arm();
     bool busy = pollConsumer();
+    if (doorbell_) doorbell_->collect();
     busy = fetchRecords() > 0 || busy;
     prepareTasks();
     const int64_t processed = processRecords();
@@ -429,6 +436,7 @@ bool StreamThread::hasUnfetched(const std::string& topic, int32_t partition) {
 void StreamThread::releaseQueues() {
   for (auto& [topic, routes] : routes_)
     for (Route& r : routes) r.queue = PartitionQueue();
+  doorbell_.reset();
   consumerQueue_.reset();
 }
 

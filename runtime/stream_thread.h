@@ -152,6 +152,7 @@ class StreamThread {
   Wakeup wakeup_;  // outlives every queue that calls it
   KafkaHandle consumer_;
   KafkaQueue consumerQueue_;  // for wake-ups; released before the consumer closes
+  std::unique_ptr<FetchDoorbell> doorbell_;  // outlives the partition queues that ring it
   std::unique_ptr<StreamsProducer> producer_;
   TaskServices services_;
   CacheBudget cache_;

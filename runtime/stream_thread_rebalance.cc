@@ -47,8 +47,9 @@ void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions)
     for (size_t i = 0; i < in.size(); ++i) {
       auto& routes = routes_[in[i].topic];
       if (routes.size() <= static_cast<size_t>(in[i].partition)) routes.resize(in[i].partition + 1);
-      routes[in[i].partition] =
-          Route{task.get(), i, PartitionQueue(consumer_.get(), in[i].topic, in[i].partition, wakeup_), -1};
+      routes[in[i].partition] = Route{
+          task.get(), i,
+          PartitionQueue(consumer_.get(), in[i].topic, in[i].partition, wakeup_, doorbell_.get()), -1};
     }
     names += (names.empty() ? "" : ", ") + id.toString();
     tasks_.emplace(id, std::move(task));
