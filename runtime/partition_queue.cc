@@ -83,9 +83,10 @@ void PartitionQueue::refillIfLow(rd_kafka_message_t** taken, size_t n) {
   if (left * 2 >= peak_) return;
   // Only a queue that was near librdkafka's stop level may have stopped its fetching; one
   // that never fills (a slow partition) is fetched without help.
-  const int64_t peak = static_cast<int64_t>(peak_);
-  const bool wasFull = 2 * peak >= doorbell_->queueRecords() ||
-                       2 * peak * valueBytes_ >= doorbell_->queueBytes() * records_;
+  const double peak = static_cast<double>(peak_);
+  const double meanValueBytes = static_cast<double>(valueBytes_) / static_cast<double>(records_);
+  const bool wasFull = 2 * peak >= static_cast<double>(doorbell_->queueRecords()) ||
+                       2 * peak * meanValueBytes >= static_cast<double>(doorbell_->queueBytes());
   if (wasFull && doorbell_->ring(broker_)) peak_ = left;
 }
 

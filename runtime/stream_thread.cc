@@ -91,16 +91,18 @@ void StreamThread::createClients() {
 
   // Each input partition has its own prefetch queue (see partition_queue.h), and librdkafka
   // bounds each one by queued.max.messages.kbytes. The thread's budget is shared among its
-  // input partitions, at least 1 MiB each. The FetchDoorbell gets a queue refilled when the
-  // thread has taken half of it, so the budget need not hold a second of processing (which
-  // librdkafka before 2.4 would otherwise wait before looking at a full queue again); it
-  // only has to outlast one fetch. librdkafka holds 3-4x the payload it counts, and the
-  // prefetch is a large part of a thread's memory: 16 MiB for a stateless thread, which moves
-  // hundreds of MB/s, 4 MiB for one with state stores, which processes several times fewer.
+  // input partitions, at least 1 MiB each. A stateless thread, which moves hundreds of MB/s,
+  // gets librdkafka's 64 MiB for one consumer (a quarter of it cost a tenth of the records per
+  // second under exactly_once_v2). A thread with state stores processes several times fewer,
+  // and the prefetch is a large part of its memory (librdkafka holds 3-4x the payload it
+  // counts): with the FetchDoorbell, which gets a queue refilled when the thread has taken
+  // half of it, the queue only has to outlast one fetch, and 4 MiB do; without, it must hold
+  // the second librdkafka (before 2.4) may wait before it looks at a full queue again.
   int64_t inputPartitions = 0;
   for (const auto& t : subscription_)
     if (auto it = layout_.partitions.find(t); it != layout_.partitions.end()) inputPartitions += it->second;
-  const int64_t threadPrefetchKbytes = topology_.graph().stores().empty() ? 16384 : 4096;
+  const bool stateless = topology_.graph().stores().empty();
+  const int64_t threadPrefetchKbytes = stateless ? 65536 : config_.prefetchRefillRequests() ? 4096 : 16384;
   const int64_t prefetchKbytes =
       std::max<int64_t>(1024, threadPrefetchKbytes / std::max<int64_t>(1, inputPartitions));
 
@@ -130,9 +132,10 @@ void StreamThread::createClients() {
     auto it = props.find(key);
     return it == props.end() ? fallback : std::stoll(it->second);
   };
-  doorbell_ = std::make_unique<FetchDoorbell>(
-      consumer_.get(), setting("queued.max.messages.kbytes", prefetchKbytes) * 1024,
-      setting("queued.min.messages", 100000));
+  if (config_.prefetchRefillRequests())
+    doorbell_ = std::make_unique<FetchDoorbell>(
+        consumer_.get(), setting("queued.max.messages.kbytes", prefetchKbytes) * 1024,
+        setting("queued.min.messages", 100000));
   consumerQueue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
   Wakeup::attach(consumerQueue_.get(), &wakeup_);
 

@@ -66,6 +66,11 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
        "the others out of timestamp order; 0 waits only for data already on the broker, -1 never waits."},
       {kBufferedRecordsPerPartition, "1000",
        "Records of one input partition a task holds; more wait in the consumer's prefetch queue for the partition."},
+      {kPrefetchRefillRequests, "true",
+       "Whether a thread that has taken half of a partition's prefetch queue asks the partition's "
+       "broker for a refill (a DescribeConfigs request of its broker.id), instead of waiting up to "
+       "a second for librdkafka to fetch again. With false a thread with state stores prefetches "
+       "16 MiB instead of 4."},
       {kPollMs, "100", "How long a thread blocks polling when it has nothing to process."},
       {kDefaultKeySerde, "",
        "Built-in serde for keys without one (String, Long, Integer, Double, Bytes, ... or the Java "
@@ -128,6 +133,10 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       maxTaskIdleMs_ = toInt(key, value, -1, INT64_MAX);
     } else if (key == kBufferedRecordsPerPartition) {
       bufferedRecordsPerPartition_ = static_cast<int32_t>(toInt(key, value, 1, INT32_MAX));
+    } else if (key == kPrefetchRefillRequests) {
+      if (value == "true") prefetchRefillRequests_ = true;
+      else if (value == "false") prefetchRefillRequests_ = false;
+      else bad(key, value, "expected true or false");
     } else if (key == kPollMs) {
       pollTime_ = std::chrono::milliseconds(toInt(key, value, 0, INT32_MAX));
     } else if (key == kDefaultKeySerde || key == kDefaultValueSerde) {

@@ -31,6 +31,7 @@ class StreamsConfig {
   static constexpr const char* kStateDir = "state.dir";
   static constexpr const char* kMaxTaskIdleMs = "max.task.idle.ms";
   static constexpr const char* kBufferedRecordsPerPartition = "buffered.records.per.partition";
+  static constexpr const char* kPrefetchRefillRequests = "prefetch.refill.requests";
   static constexpr const char* kPollMs = "poll.ms";
   static constexpr const char* kDefaultKeySerde = "default.key.serde";
   static constexpr const char* kDefaultValueSerde = "default.value.serde";
@@ -78,6 +79,9 @@ class StreamsConfig {
   // < 0: never wait for empty partitions of a task.
   int64_t maxTaskIdleMs() const { return maxTaskIdleMs_; }
   int32_t bufferedRecordsPerPartition() const { return bufferedRecordsPerPartition_; }
+  // Whether a thread asks a partition's broker to refill its prefetch queue (see
+  // runtime/fetch_doorbell.h); without, the prefetch budget must hold a second of processing.
+  bool prefetchRefillRequests() const { return prefetchRefillRequests_; }
   std::chrono::milliseconds pollTime() const { return pollTime_; }
   DeserializationHandling deserializationHandling() const { return deserialization_; }
   ProductionHandling productionHandling() const { return production_; }
@@ -111,6 +115,7 @@ class StreamsConfig {
   std::string stateDir_ = "/tmp/kstreams";
   int64_t maxTaskIdleMs_ = 0;
   int32_t bufferedRecordsPerPartition_ = 1000;
+  bool prefetchRefillRequests_ = true;
   std::chrono::milliseconds pollTime_{100};
   DeserializationHandling deserialization_ = DeserializationHandling::kLogAndFail;
   ProductionHandling production_ = ProductionHandling::kFail;

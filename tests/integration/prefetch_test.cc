@@ -118,5 +118,31 @@ TEST(Prefetch, ARingToABrokerIsAnsweredAndCanRingAgain) {
       << "broker " << broker << " never answered the ring";
 }
 
+TEST(Prefetch, AStreamThreadDeliversEveryRecordWithAndWithoutRefillRequests) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("prefetch-in");
+  admin.createTopic(in, 2);
+  constexpr int kRecords = 1000;
+  produce(in, kRecords, 1000);
+  for (const std::string refill : {"true", "false"}) {
+    SCOPED_TRACE("prefetch.refill.requests=" + refill);
+    const std::string out = uniqueName("prefetch-out");
+    admin.createTopic(out, 2);
+    StreamsBuilder builder;
+    builder.stream<std::string, std::string>(in).to(out);
+    // A queue of 64 KiB per partition: the thread drains it many times over.
+    KafkaStreams streams(builder.build(),
+                         StreamsConfig({{"application.id", uniqueName("prefetch-app")},
+                                        {"bootstrap.servers", bootstrap()},
+                                        {"state.dir", "/tmp/kstreams-it"},
+                                        {"prefetch.refill.requests", refill},
+                                        {"consumer.queued.max.messages.kbytes", "64"},
+                                        {"consumer.fetch.message.max.bytes", "65536"}}));
+    streams.start();
+    EXPECT_EQ(test::consume(out, kRecords, 120s).size(), static_cast<size_t>(kRecords));
+    streams.close();
+  }
+}
+
 }  // namespace
 }  // namespace kstreams

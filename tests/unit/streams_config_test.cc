@@ -25,6 +25,8 @@ TEST(StreamsConfig, DefaultsAreKafkaStreamsDefaults) {
   EXPECT_EQ(config.clientId(), "app");
   EXPECT_EQ(config.statestoreUncommittedMaxBytes(), 64 << 20);
   EXPECT_EQ(config.statestoreApplyInterval(), std::chrono::milliseconds(1000));
+  EXPECT_TRUE(config.prefetchRefillRequests());
+  EXPECT_FALSE(StreamsConfig({{"prefetch.refill.requests", "false"}}).prefetchRefillRequests());
 }
 
 TEST(StreamsConfig, ExactlyOnceCommitsEvery100MsUnlessTold) {
@@ -50,6 +52,7 @@ TEST(StreamsConfig, UnknownKeysAndBadValuesNameTheKey) {
   expectRejected({{"consumer.no.such.property", "1"}}, "'consumer.no.such.property'");
   expectRejected({{"statestore.uncommitted.max.bytes", "1000"}}, "'statestore.uncommitted.max.bytes'");
   expectRejected({{"statestore.apply.interval.ms", "-1"}}, "'statestore.apply.interval.ms'");
+  expectRejected({{"prefetch.refill.requests", "yes"}}, "'prefetch.refill.requests'");
 }
 
 TEST(StreamsConfig, ClientPropertiesPassThroughWithPrefixesWinning) {
