@@ -12,7 +12,8 @@
 // A request to the broker is an operation for its thread: after sending it, the thread
 // decides for every partition again and fetches those below the threshold. The request is
 // DescribeConfigs of the broker's own `broker.id`: read-only, small, answered by every broker
-// (an authorization error wakes the thread all the same, and is ignored).
+// (an authorization error wakes the thread all the same, and is ignored, though the broker's
+// authorizer may log it; prefetch.refill.requests=false turns the requests off).
 //
 // Not thread-safe: one per stream thread, used by that thread only.
 #pragma once
@@ -44,7 +45,7 @@ class FetchDoorbell {
   int64_t queueBytes() const { return queueBytes_; }
   int64_t queueRecords() const { return queueRecords_; }
 
-  // Requests sent so far (for tests and metrics).
+  // Requests sent so far.
   int64_t rings() const { return rings_; }
 
  private:
