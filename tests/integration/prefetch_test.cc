@@ -67,20 +67,21 @@ struct PrefetchingConsumer {
   int32_t lastBroker = -1;  // the broker the last record came from
 };
 
-void produce(const std::string& topic, int records, size_t valueBytes) {
+// A new topic named after `base` holding `records` records of `valueBytes`-byte values.
+std::string filledTopic(const std::string& base, int32_t partitions, int records, size_t valueBytes) {
+  const std::string topic = uniqueName(base);
+  Admin(bootstrap()).createTopic(topic, partitions);
   KafkaProducer producer(bootstrap());
   for (int i = 0; i < records; ++i)
     producer.send(topic, "k" + std::to_string(i), std::string(valueBytes, 'v'));
   producer.flush();
+  return topic;
 }
 
 TEST(Prefetch, AQueueTakenBelowHalfOfItsStopLevelRingsItsBrokerAndEveryRecordArrives) {
-  Admin admin(bootstrap());
-  const std::string topic = uniqueName("prefetch-full");
-  admin.createTopic(topic, 1);
   // About 50 fills of the 64 KiB queue.
   constexpr int kRecords = 3000;
-  produce(topic, kRecords, 1000);
+  const std::string topic = filledTopic("prefetch-full", 1, kRecords, 1000);
 
   PrefetchingConsumer c(topic);
   const std::vector<int64_t> offsets = c.take(kRecords, 120s);
@@ -92,21 +93,13 @@ TEST(Prefetch, AQueueTakenBelowHalfOfItsStopLevelRingsItsBrokerAndEveryRecordArr
 }
 
 TEST(Prefetch, AQueueThatNeverFillsDoesNotRing) {
-  Admin admin(bootstrap());
-  const std::string topic = uniqueName("prefetch-slow");
-  admin.createTopic(topic, 1);
-  produce(topic, 20, 100);
-
-  PrefetchingConsumer c(topic);
+  PrefetchingConsumer c(filledTopic("prefetch-slow", 1, 20, 100));
   ASSERT_EQ(c.take(20, 60s).size(), 20u);
   EXPECT_EQ(c.doorbell->rings(), 0);
 }
 
 TEST(Prefetch, ARingToABrokerIsAnsweredAndCanRingAgain) {
-  const std::string topic = uniqueName("prefetch-ring");
-  Admin(bootstrap()).createTopic(topic, 1);
-  produce(topic, 1, 10);
-  PrefetchingConsumer c(topic);
+  PrefetchingConsumer c(filledTopic("prefetch-ring", 1, 1, 10));
   const std::vector<int64_t> first = c.take(1, 60s);
   ASSERT_EQ(first.size(), 1u);
   const int32_t broker = c.lastBroker;
@@ -120,10 +113,8 @@ TEST(Prefetch, ARingToABrokerIsAnsweredAndCanRingAgain) {
 
 TEST(Prefetch, AStreamThreadDeliversEveryRecordWithAndWithoutRefillRequests) {
   Admin admin(bootstrap());
-  const std::string in = uniqueName("prefetch-in");
-  admin.createTopic(in, 2);
   constexpr int kRecords = 1000;
-  produce(in, kRecords, 1000);
+  const std::string in = filledTopic("prefetch-in", 2, kRecords, 1000);
   for (const std::string refill : {"true", "false"}) {
     SCOPED_TRACE("prefetch.refill.requests=" + refill);
     const std::string out = uniqueName("prefetch-out");
