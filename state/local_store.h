@@ -41,6 +41,8 @@ class LocalStore : public KeyValueBytesStore {
   // checkpoint, atomically.
   virtual void restore(const std::vector<ChangelogRecord>& records, int64_t lastOffset) = 0;
   size_t pendingBytes() const { return pendingBytes_; }
+  // The key and value bytes of the pending writes, without the bookkeeping pendingBytes counts.
+  size_t pendingDataBytes() const { return pendingBytes_ - pending_.size() * kEntryOverhead; }
   // A reader of the committed data, safe from any thread and usable after the store closes.
   virtual std::shared_ptr<KeyValueBytesStore> committedReader() = 0;
   // Deletes every committed entry and the checkpoint (before a restore from scratch).
