@@ -114,11 +114,17 @@ class IndexedMap {
     erase(pos->first);
     return next;
   }
+  // Keeps room for as many entries as there were: a store's writes fill the map again to
+  // about its size by the next commit, and growing it back rehashed every entry at each
+  // doubling (Abseil frees a large table's slots on clear).
   void clear() {
+    const size_t entries = table_.size(), prefixes = byPrefix_.size();
     byPrefix_.clear();
     order_.clear();
     unordered_.clear();
     table_.clear();
+    table_.reserve(entries);
+    byPrefix_.reserve(prefixes);
   }
   size_t size() const { return table_.size(); }
   bool empty() const { return table_.empty(); }
