@@ -28,7 +28,6 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
-#include <absl/hash/hash.h>
 
 namespace kstreams::internal {
 
@@ -38,6 +37,11 @@ inline bool withinOneKeyPrefix(std::string_view from, std::string_view to, size_
   return prefixBytes > 0 && from.size() >= prefixBytes && to.size() >= prefixBytes &&
          from.substr(0, prefixBytes) == to.substr(0, prefixBytes);
 }
+
+// XXH3 of the bytes. absl::Hash<std::string_view> falls back to std::hash here (Debian's
+// Abseil has its own string_view type), and that and Abseil's own string hash each cost
+// several times as much for keys of a few dozen bytes.
+size_t hashKeyBytes(std::string_view key);
 
 template <class Entry>
 class IndexedMap {
@@ -170,7 +174,7 @@ class IndexedMap {
   // Transparent over std::string_view (Debian's Abseil has its own string_view type).
   struct KeyHash {
     using is_transparent = void;
-    size_t operator()(std::string_view key) const { return absl::Hash<std::string_view>{}(key); }
+    size_t operator()(std::string_view key) const { return hashKeyBytes(key); }
   };
   struct KeyEq {
     using is_transparent = void;
