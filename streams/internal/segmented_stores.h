@@ -16,6 +16,7 @@
 // Within a segment, keys are therefore in hash order, not key order.
 #pragma once
 
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -27,19 +28,26 @@
 
 namespace kstreams::internal {
 
+// Big-endian numbers are appended in one piece: byte by byte, the capacity checks of a
+// join's store keys cost more than the rest of building them.
 inline void appendInt64(std::string& out, int64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
+  uint64_t bigEndian = static_cast<uint64_t>(v);
+  if constexpr (std::endian::native == std::endian::little) bigEndian = __builtin_bswap64(bigEndian);
+  out.append(reinterpret_cast<const char*>(&bigEndian), sizeof bigEndian);
 }
 inline void appendInt32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 // Bytes before the key in a window or session store key: the segment and the key hash.
 inline constexpr size_t kSegmentedKeyPrefixBytes = 12;
 
+// The key hash of a window or session store key.
+inline uint32_t segmentedKeyHash(std::string_view key) { return static_cast<uint32_t>(murmur2(key)); }
 // [segment: 8][key hash: 4][key bytes]: how every window and session store key begins.
-inline void appendSegmentedKeyPrefix(std::string& out, int64_t segment, std::string_view key) {
+inline void appendSegmentedKeyPrefix(std::string& out, int64_t segment, std::string_view key, uint32_t keyHash) {
   appendInt64(out, segment);
-  appendInt32(out, static_cast<uint32_t>(murmur2(key)));
+  appendInt32(out, keyHash);
   out.append(key);
 }
 // Whether a store key holds exactly `key`, given the length of what follows the key.
@@ -53,8 +61,9 @@ inline std::string_view keyBytesOf(std::string_view storeKey, size_t suffixBytes
 }
 
 inline int64_t readInt64(std::string_view b, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
+  uint64_t v;
+  std::memcpy(&v, b.data() + at, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
   return static_cast<int64_t>(v);
 }
 
@@ -209,10 +218,11 @@ class TypedWindowStore final : public WindowStore<K, V> {
     timeFrom = std::max<int64_t>(timeFrom, 0);
     std::string k;
     keySerde_->serialize(key, k);
+    const uint32_t hash = segmentedKeyHash(k);
     std::vector<std::unique_ptr<BytesIterator>> parts;
     auto [first, last] = segments_.bounds(*bytes_);
     for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg)
-      parts.push_back(bytes_->range(rawKey(seg, k, timeFrom, 0), rawKey(seg, k, timeTo, UINT32_MAX), false));
+      parts.push_back(bytes_->range(rawKey(seg, k, hash, timeFrom, 0), rawKey(seg, k, hash, timeTo, UINT32_MAX), false));
     auto filter = [k](std::string_view key) { return holdsKey(key, k, kSuffixBytes); };
     return KeyValueIterator<int64_t, V>(std::make_unique<FilteredChain>(std::move(parts), filter),
                                         [vs = valueSerde_](std::string_view key, std::string_view value) {
@@ -253,10 +263,10 @@ class TypedWindowStore final : public WindowStore<K, V> {
   int64_t now() const { return timestamp_ ? timestamp_() : 0; }
   // After the key: [window start: 8][sequence: 4].
   static constexpr size_t kSuffixBytes = 12;
-  std::string rawKey(int64_t segment, std::string_view key, int64_t start, uint32_t sequence) const {
+  std::string rawKey(int64_t segment, std::string_view key, uint32_t keyHash, int64_t start, uint32_t sequence) const {
     std::string out;
     out.reserve(kSegmentedKeyPrefixBytes + key.size() + kSuffixBytes);
-    appendSegmentedKeyPrefix(out, segment, key);
+    appendSegmentedKeyPrefix(out, segment, key, keyHash);
     appendInt64(out, start);
     appendInt32(out, sequence);
     return out;
@@ -264,7 +274,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
   std::string storeKey(const K& key, int64_t start, uint32_t sequence) {
     keyBuffer_.clear();
     keySerde_->serialize(key, keyBuffer_);
-    return rawKey(segments_.segmentOf(start), keyBuffer_, start, sequence);
+    return rawKey(segments_.segmentOf(start), keyBuffer_, segmentedKeyHash(keyBuffer_), start, sequence);
   }
   Windowed<K> windowedKey(std::string_view k) const {
     const int64_t start = readInt64(k, k.size() - kSuffixBytes);
@@ -316,11 +326,12 @@ class TypedSessionStore final : public SessionStore<K, V> {
     earliestSessionEnd = std::max<int64_t>(earliestSessionEnd, 0);
     std::string k;
     keySerde_->serialize(key, k);
+    const uint32_t hash = segmentedKeyHash(k);
     std::vector<std::unique_ptr<BytesIterator>> parts;
     auto [first, last] = segments_.bounds(*bytes_);
     for (int64_t seg = std::max(first, segments_.segmentOf(earliestSessionEnd)); seg <= last; ++seg)
-      parts.push_back(bytes_->range(rawKey(seg, k, earliestSessionEnd, 0),
-                                    rawKey(seg, k, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),
+      parts.push_back(bytes_->range(rawKey(seg, k, hash, earliestSessionEnd, 0),
+                                    rawKey(seg, k, hash, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),
                                     false));
     auto filter = [k, latestSessionStart](std::string_view key) {
       return holdsKey(key, k, kSuffixBytes) && readInt64(key, key.size() - 8) <= latestSessionStart;
@@ -346,10 +357,10 @@ class TypedSessionStore final : public SessionStore<K, V> {
  private:
   // After the key: [session end: 8][session start: 8].
   static constexpr size_t kSuffixBytes = 16;
-  std::string rawKey(int64_t segment, std::string_view key, int64_t end, int64_t start) const {
+  std::string rawKey(int64_t segment, std::string_view key, uint32_t keyHash, int64_t end, int64_t start) const {
     std::string out;
     out.reserve(kSegmentedKeyPrefixBytes + key.size() + kSuffixBytes);
-    appendSegmentedKeyPrefix(out, segment, key);
+    appendSegmentedKeyPrefix(out, segment, key, keyHash);
     appendInt64(out, end);
     appendInt64(out, start);
     return out;
@@ -357,7 +368,7 @@ class TypedSessionStore final : public SessionStore<K, V> {
   std::string storeKey(const Windowed<K>& session) const {
     std::string k;
     keySerde_->serialize(session.key, k);
-    return rawKey(segments_.segmentOf(session.window.end), k, session.window.end, session.window.start);
+    return rawKey(segments_.segmentOf(session.window.end), k, segmentedKeyHash(k), session.window.end, session.window.start);
   }
   Windowed<K> sessionKey(std::string_view k) const {
     return Windowed<K>{keySerde_->deserialize(keyBytesOf(k, kSuffixBytes)),

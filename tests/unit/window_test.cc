@@ -6,6 +6,7 @@
 
 #include "runtime/topology_test_driver.h"
 #include "streams/default_partitioner.h"
+#include "streams/internal/segmented_stores.h"
 #include "streams/streams_builder.h"
 
 namespace kstreams {
@@ -40,6 +41,22 @@ struct Harness {
     return counts;
   }
 };
+
+// Window and session store keys are on disk and in changelogs: their bytes must not change.
+TEST(WindowStoreKeys, NumbersAreBigEndianAfterTheSegmentAndMurmur2OfTheKey) {
+  std::string key;
+  internal::appendSegmentedKeyPrefix(key, 0x0102030405060708, "k", internal::segmentedKeyHash("k"));
+  internal::appendInt64(key, -2);
+  internal::appendInt32(key, 0xA0B0C0D0u);
+  const auto hash = static_cast<uint32_t>(murmur2("k"));
+  const std::string expected = std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8) +
+                               static_cast<char>(hash >> 24) + static_cast<char>(hash >> 16) +
+                               static_cast<char>(hash >> 8) + static_cast<char>(hash) + "k" +
+                               std::string("\xff\xff\xff\xff\xff\xff\xff\xfe", 8) + "\xa0\xb0\xc0\xd0";
+  EXPECT_EQ(key, expected);
+  EXPECT_EQ(internal::readInt64(key, 0), 0x0102030405060708);
+  EXPECT_EQ(internal::readInt64(key, 13), -2);
+}
 
 TEST(Windows, TumblingWindowsCountPerWindow) {
   Harness h;
