@@ -16,9 +16,9 @@ TEST(FraudExample, AlertsOnOrdersAboveTheThresholdOnly) {
                                                             kstreams::Serdes::Json<Order>());
   auto alerts = driver.createOutputTopic<std::string, FraudAlert>("alerts", kstreams::Serdes::String(),
                                                                   kstreams::Serdes::Json<FraudAlert>());
-  orders.pipeInput("c1", Order{"o1", "c1", 499.99, 1});
-  orders.pipeInput("c2", Order{"o2", "c2", 500.01, 2});
-  orders.pipeInput("c1", Order{"o3", "c1", 7000, 3});
+  orders.pipeInput("c1", Order{"o1", "c1", 499.99, 1, ""});
+  orders.pipeInput("c2", Order{"o2", "c2", 500.01, 2, ""});
+  orders.pipeInput("c1", Order{"o3", "c1", 7000, 3, ""});
   auto out = alerts.readKeyValuesToList();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].key, "c2");

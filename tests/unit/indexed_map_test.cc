@@ -142,7 +142,9 @@ class PrefixIndex : public ::testing::TestWithParam<bool> {};
 
 TEST_P(PrefixIndex, AgreesWithTheKeysAfterManyInsertsAndErases) {
   IndexedMap<int> map(2);
-  if (GetParam()) EXPECT_TRUE(keysWithin(map, "ax", "ax\xff").empty());
+  if (GetParam()) {
+    EXPECT_TRUE(keysWithin(map, "ax", "ax\xff").empty());
+  }
   std::set<std::string> keys;
   std::mt19937 random(7);
   for (int round = 0; round < 5000; ++round) {
