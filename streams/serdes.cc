@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "streams/internal/big_endian.h"
 #include "streams/serde.h"
 
 namespace kstreams {
@@ -56,33 +57,19 @@ class NumberSerde final : public Serde<T> {
  public:
   explicit NumberSerde(const char* name) : name_(name) {}
 
-  void serialize(const T& v, std::string& out) const override {
-    Bits bits = std::bit_cast<Bits>(v);
-    if constexpr (std::endian::native == std::endian::little) bits = byteswap(bits);
-    char buf[sizeof(Bits)];
-    std::memcpy(buf, &bits, sizeof(Bits));
-    out.append(buf, sizeof(Bits));
-  }
+  void serialize(const T& v, std::string& out) const override { internal::appendBigEndian(out, std::bit_cast<Bits>(v)); }
 
   T deserialize(std::string_view b) const override {
     if (b.size() != sizeof(Bits))
       throw SerializationException(std::string(name_) + " needs exactly " +
                                    std::to_string(sizeof(Bits)) + " bytes, got " +
                                    std::to_string(b.size()));
-    Bits bits;
-    std::memcpy(&bits, b.data(), sizeof(Bits));
-    if constexpr (std::endian::native == std::endian::little) bits = byteswap(bits);
-    return std::bit_cast<T>(bits);
+    return std::bit_cast<T>(internal::readBigEndian<Bits>(b.data()));
   }
 
   std::string name() const override { return name_; }
 
  private:
-  static Bits byteswap(Bits v) {
-    if constexpr (sizeof(Bits) == 2) return __builtin_bswap16(v);
-    else if constexpr (sizeof(Bits) == 4) return __builtin_bswap32(v);
-    else return __builtin_bswap64(v);
-  }
   const char* name_;
 };
 

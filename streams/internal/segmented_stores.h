@@ -16,29 +16,20 @@
 // Within a segment, keys are therefore in hash order, not key order.
 #pragma once
 
-#include <bit>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
 
 #include "streams/default_partitioner.h"
+#include "streams/internal/big_endian.h"
 #include "streams/internal/typed_store.h"
 #include "streams/window_store.h"
 
 namespace kstreams::internal {
 
-// Big-endian numbers are appended in one piece: byte by byte, the capacity checks of a
-// join's store keys cost more than the rest of building them.
-inline void appendInt64(std::string& out, int64_t v) {
-  uint64_t bigEndian = static_cast<uint64_t>(v);
-  if constexpr (std::endian::native == std::endian::little) bigEndian = __builtin_bswap64(bigEndian);
-  out.append(reinterpret_cast<const char*>(&bigEndian), sizeof bigEndian);
-}
-inline void appendInt32(std::string& out, uint32_t v) {
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
+inline void appendInt64(std::string& out, int64_t v) { appendBigEndian(out, static_cast<uint64_t>(v)); }
+inline void appendInt32(std::string& out, uint32_t v) { appendBigEndian(out, v); }
 // Bytes before the key in a window or session store key: the segment and the key hash.
 inline constexpr size_t kSegmentedKeyPrefixBytes = 12;
 
@@ -61,10 +52,7 @@ inline std::string_view keyBytesOf(std::string_view storeKey, size_t suffixBytes
 }
 
 inline int64_t readInt64(std::string_view b, size_t at) {
-  uint64_t v;
-  std::memcpy(&v, b.data() + at, sizeof v);
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  return static_cast<int64_t>(v);
+  return static_cast<int64_t>(readBigEndian<uint64_t>(b.data() + at));
 }
 
 // Segments of a store: which exist, and when to drop them.
