@@ -8,6 +8,7 @@
 #include <rocksdb/write_buffer_manager.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "state/finger_memtable.h"
 #include "streams/serde.h"
@@ -35,13 +36,16 @@ struct Database {
   std::string name;
   std::string path;
   size_t keyPrefixBytes = 0;  // the prefix its bloom filters cover; 0: whole keys only
-  // A prefix-mode iterator over the committed data, kept between one-key range reads of the
-  // store's thread (see PrefixRangeIterator), and the count of writes it was made after.
-  std::unique_ptr<rocksdb::Iterator> idlePrefixIterator;
+  // Prefix-mode iterators over the committed data, kept between one-key range reads of the
+  // store's thread (see PrefixRangeIterator), and the count of writes they were made after.
+  // More than one: a window store's fetch reads a range in each segment of its time span
+  // (up to three for a stream-stream join), all open at once.
+  static constexpr size_t kMaxIdlePrefixIterators = 4;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> idlePrefixIterators;
   uint64_t writes = 0;
 
   ~Database() {
-    idlePrefixIterator.reset();  // it pins memtables and table readers of db
+    idlePrefixIterators.clear();  // they pin memtables and table readers of db
     if (!db) return;
     // Writes skip the write-ahead log: what is only in the memtables is lost unless flushed.
     // (A crash loses it too, the checkpoint with it: see noWal.)
@@ -116,8 +120,11 @@ class PrefixRangeIterator final : public BytesIterator {
  public:
   PrefixRangeIterator(std::shared_ptr<Database> database, std::string_view from, std::string_view to)
       : database_(std::move(database)), to_(to), madeAfter_(database_->writes) {
-    it_ = std::move(database_->idlePrefixIterator);
-    if (!it_) {
+    auto& idle = database_->idlePrefixIterators;
+    if (!idle.empty()) {
+      it_ = std::move(idle.back());
+      idle.pop_back();
+    } else {
       rocksdb::ReadOptions options;
       options.prefix_same_as_start = true;
       it_.reset(database_->db->NewIterator(options, database_->data));
@@ -126,8 +133,10 @@ class PrefixRangeIterator final : public BytesIterator {
     settle();
   }
   ~PrefixRangeIterator() override {
-    // Kept only if it still sees the committed data, and then it is the one kept.
-    if (madeAfter_ == database_->writes) database_->idlePrefixIterator = std::move(it_);
+    // Kept only if it still sees the committed data.
+    auto& idle = database_->idlePrefixIterators;
+    if (madeAfter_ == database_->writes && idle.size() < Database::kMaxIdlePrefixIterators)
+      idle.push_back(std::move(it_));
   }
   bool valid() const override { return valid_; }
   std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
@@ -149,10 +158,10 @@ class PrefixRangeIterator final : public BytesIterator {
   bool valid_ = false;
 };
 
-// Writes a batch; the kept iterator no longer sees the committed data.
+// Writes a batch; the kept iterators no longer see the committed data.
 void apply(Database& d, rocksdb::WriteBatch& batch, const char* what) {
   ++d.writes;
-  d.idlePrefixIterator.reset();
+  d.idlePrefixIterators.clear();
   rocksdb::Status s = d.db->Write(noWal(), &batch);
   if (!s.ok()) fail(d, what, s);
 }
