@@ -29,6 +29,8 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 
+#include "streams/internal/big_endian.h"
+
 namespace kstreams::internal {
 
 // Whether every key in [from, to] begins with the same prefixBytes bytes (prefixBytes > 0).
@@ -190,14 +192,9 @@ class IndexedMap {
     uint64_t high, low;
     Value* value;
     static SortKey of(Value& v) {
-      unsigned char bytes[16] = {};
+      char bytes[16] = {};
       std::memcpy(bytes, v.first.data(), std::min<size_t>(v.first.size(), sizeof bytes));
-      return {bigEndian(bytes), bigEndian(bytes + 8), &v};
-    }
-    static uint64_t bigEndian(const unsigned char* b) {
-      uint64_t n = 0;
-      for (int i = 0; i < 8; ++i) n = (n << 8) | b[i];
-      return n;
+      return {readBigEndian<uint64_t>(bytes), readBigEndian<uint64_t>(bytes + 8), &v};
     }
     bool operator<(const SortKey& o) const {
       if (high != o.high) return high < o.high;

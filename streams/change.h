@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "streams/internal/big_endian.h"
 #include "streams/serde.h"
 
 namespace kstreams {
@@ -31,14 +32,13 @@ class ChangeSerde final : public Serde<Change<V>> {
     out.append(4, '\0');
     if (c.newValue) inner_->serialize(*c.newValue, out);
     const uint32_t length = static_cast<uint32_t>(out.size() - lengthAt - 4);
-    for (int i = 0; i < 4; ++i) out[lengthAt + i] = static_cast<char>((length >> (24 - 8 * i)) & 0xff);
+    writeBigEndian(out.data() + lengthAt, length);
     if (c.oldValue) inner_->serialize(*c.oldValue, out);
   }
   Change<V> deserialize(std::string_view bytes) const override {
     if (bytes.size() < 5) throw SerializationException("a table change needs at least 5 bytes");
     const auto flags = static_cast<uint8_t>(bytes[0]);
-    uint32_t length = 0;
-    for (int i = 1; i <= 4; ++i) length = (length << 8) | static_cast<uint8_t>(bytes[i]);
+    const uint32_t length = readBigEndian<uint32_t>(bytes.data() + 1);
     if (bytes.size() < 5 + length) throw SerializationException("a table change is truncated");
     Change<V> c;
     if (flags & 1) c.newValue = inner_->deserialize(bytes.substr(5, length));

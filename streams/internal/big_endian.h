@@ -26,6 +26,13 @@ void appendBigEndian(std::string& out, U v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
+// Overwrites the sizeof(U) bytes at `bytes` (a length written after what it measures).
+template <std::unsigned_integral U>
+void writeBigEndian(char* bytes, U v) {
+  v = bigEndianSwap(v);
+  std::memcpy(bytes, &v, sizeof v);
+}
+
 // The number in the sizeof(U) bytes at `bytes`.
 template <std::unsigned_integral U>
 U readBigEndian(const char* bytes) {

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "streams/change.h"
 #include "streams/json_serde.h"
 #include "streams/serde.h"
 
@@ -39,6 +40,21 @@ TEST(Serdes, DoubleUsesIeeeBitsBigEndian) {
   // 1.0 is 0x3FF0000000000000, as Java's DoubleSerializer writes it.
   EXPECT_EQ(bytesOf<double>(Serdes::Double(), 1.0), std::string("\x3f\xf0\0\0\0\0\0\0", 8));
   EXPECT_DOUBLE_EQ(Serdes::Double()->deserialize(bytesOf<double>(Serdes::Double(), -2.5)), -2.5);
+}
+
+// A table's change on a repartition topic: flags, the new value's length (big-endian), the
+// new value, then the old value.
+TEST(Serdes, TableChangesCarryTheNewValuesLengthBigEndian) {
+  auto serde = std::make_shared<internal::ChangeSerde<std::string>>(Serdes::String());
+  const Change<std::string> both{std::string(300, 'n'), std::string("old")};
+  const std::string bytes = bytesOf<Change<std::string>>(serde, both);
+  EXPECT_EQ(bytes.substr(0, 5), std::string("\x03\x00\x00\x01\x2c", 5));
+  EXPECT_EQ(bytes.size(), 5u + 300 + 3);
+  EXPECT_EQ(serde->deserialize(bytes), both);
+  const Change<std::string> deleted{std::nullopt, std::string("old")};
+  EXPECT_EQ(bytesOf<Change<std::string>>(serde, deleted), std::string("\x02\0\0\0\0old", 8));
+  EXPECT_EQ(serde->deserialize(bytesOf<Change<std::string>>(serde, deleted)), deleted);
+  EXPECT_THROW(serde->deserialize(std::string("\x01\0\0\x01\x2cshort", 10)), SerializationException);
 }
 
 TEST(Serdes, WrongLengthIsAnErrorThatSaysSo) {
