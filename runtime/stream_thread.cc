@@ -383,8 +383,10 @@ void StreamThread::addToTask(Route& route, rd_kafka_message_t* m) {
   route.nextOffset = m->offset + 1;
   route.waitingSince = {};
 
+  // Asking parses the headers, even an empty list (librdkafka 2.0): only tasks that use them ask.
   rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+  if (route.task->seesHeaders() && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs &&
+      rd_kafka_header_cnt(hdrs) > 0) {
     auto* owned = new MessageWithHeaders{m, headersOf(m)};
     raw.headers = &owned->headers;
     route.task->addRecord(route.input, raw, RecordOwner(owned, destroyMessageWithHeaders));

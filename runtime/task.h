@@ -71,6 +71,8 @@ class Task final : public TaskContext {
   // Runs the nodes' init(); the task then processes.
   void initialize();
   bool initialized() const { return initialized_; }
+  // Whether a node of the task reads or writes headers; if not, records need none.
+  bool seesHeaders() const { return subtopology_.seesHeaders; }
   // nullptr for a task without stores (or before openState()).
   StateManager* state() { return state_.get(); }
   ~Task() override;

@@ -17,6 +17,7 @@ template <class K, class V>
 size_t addMergeNode(TopologyGraph& graph, std::vector<size_t> parents, std::string name, std::string lineage) {
   GraphNode node;
   node.kind = GraphNode::Kind::kProcessor;
+  node.seesHeaders = false;
   node.name = std::move(name);
   node.inKey = node.outKey = &typeid(K);
   node.inValue = node.outValue = &typeid(V);

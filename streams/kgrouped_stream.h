@@ -108,6 +108,7 @@ KGroupedStream<typename KStream<K, V>::KeyPayload, typename KStream<K, V>::Value
   if constexpr (NullableTraits<K>::kNullable || NullableTraits<V>::kNullable) {
     internal::GraphNode node;
     node.kind = internal::GraphNode::Kind::kProcessor;
+    node.seesHeaders = false;
     node.name = graph_->newName("KSTREAM-FILTER-");
     node.inKey = &typeid(K);
     node.inValue = &typeid(V);

@@ -195,6 +195,7 @@ KStream<K2, V2> KStream<K, V>::addStatelessNode(std::string_view kind, std::stri
                                                 bool repartitionRequired, internal::OldValues oldValues) const {
   internal::GraphNode node;
   node.kind = internal::GraphNode::Kind::kProcessor;
+  node.seesHeaders = false;  // the user's functions see keys and values only
   node.name = nameFor(named, prefix);
   node.inKey = &typeid(K);
   node.inValue = &typeid(V);
@@ -358,6 +359,7 @@ KStream<K, V> KStream<K, V>::merge(const KStream& other, const Named& named) con
     throw TopologyException("merge() needs two streams of the same StreamsBuilder");
   internal::GraphNode node;
   node.kind = internal::GraphNode::Kind::kProcessor;
+  node.seesHeaders = false;
   node.name = nameFor(named, "KSTREAM-MERGE-");
   node.inKey = node.outKey = &typeid(K);
   node.inValue = node.outValue = &typeid(V);

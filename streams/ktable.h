@@ -127,6 +127,7 @@ inline size_t addStoreProcessor(TopologyGraph& graph, std::vector<size_t> parent
                                 const std::type_info& outValue, NodeFactory factory) {
   GraphNode node;
   node.kind = GraphNode::Kind::kProcessor;
+  node.seesHeaders = false;
   node.name = std::move(name);
   node.inKey = &inKey;
   node.inValue = &inValue;

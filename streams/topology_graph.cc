@@ -193,6 +193,7 @@ std::vector<Subtopology> TopologyGraph::subtopologies() const {
         (n.internalTopics ? st.repartitionSourceTopics : st.sourceTopics).push_back(t);
     if (n.kind == GraphNode::Kind::kSink && n.internalTopics)
       for (const auto& t : n.topics) st.repartitionSinkTopics.push_back(t);
+    if (n.kind != GraphNode::Kind::kSource && n.seesHeaders) st.seesHeaders = true;
     for (const auto& s : n.stores)
       if (std::find(st.stores.begin(), st.stores.end(), s) == st.stores.end())
         st.stores.push_back(s);

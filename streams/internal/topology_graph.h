@@ -74,6 +74,9 @@ struct GraphNode {
   // Part of a global table's (GlobalKTable) updating: read by every instance in full, not
   // by tasks. Described apart, as Kafka Streams does.
   bool global = false;
+  // Whether the node reads or writes record headers: a sink writes them, a user's processor
+  // may read them. The DSL's own operators only pass them on, and say so (false).
+  bool seesHeaders = true;
   // A path of operator kinds from the sources, from which generated names of stores and
   // internal topics are derived, so that they do not shift when operators are added
   // elsewhere in the topology.
@@ -94,6 +97,10 @@ struct Subtopology {
   std::vector<std::string> repartitionSourceTopics;  // internal topics it reads
   std::vector<std::string> repartitionSinkTopics;    // internal topics it writes
   std::vector<std::string> stores;
+  // Whether a node other than a source sees headers (GraphNode::seesHeaders). If none does,
+  // its tasks never parse a consumed record's headers: librdkafka 2.0 parses an empty header
+  // list for every record that is asked, a third of what a record costs a stateless task.
+  bool seesHeaders = false;
 };
 
 class TopologyGraph {

@@ -1,6 +1,8 @@
 // Topology::describe() and the checks the graph makes while it is built.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "streams/streams_builder.h"
 
 namespace kstreams {
@@ -104,6 +106,39 @@ TEST(Topology, ProcessorApiChecksTypesBetweenNodes) {
     topology.addSink<std::string, std::string>("sink", "out", nullptr, nullptr, {"nope"});
   };
   EXPECT_THROW(addSinkBelowMissingParent(), TopologyException);
+}
+
+// Tasks of a sub-topology where no node reads or writes headers never ask librdkafka for
+// them; a sink or a user's processor anywhere in it makes its tasks ask.
+TEST(Topology, OnlySubtopologiesWithASinkOrAProcessorSeeHeaders) {
+  StreamsBuilder builder;
+  auto keep = [](const std::string&, const std::string&) { return true; };
+  builder.stream<std::string, std::string>("counted")
+      .peek([](const std::string&, const std::string&) {})
+      .groupByKey()
+      .count();
+  builder.stream<std::string, std::string>("written").filter(keep).to("out");
+  builder.stream<std::string, std::string>("processed").process([] { return std::make_unique<Upper>(); });
+  builder.stream<std::string, std::string>("rekeyed")
+      .merge(builder.stream<std::string, std::string>("merged"))
+      .selectKey([](const std::string&, const std::string& v) { return v; })
+      .groupByKey()
+      .count();
+  std::map<std::string, bool> seesHeaders;  // by the first topic each reads
+  for (const auto& st : builder.build().graph().subtopologies()) {
+    const auto& topics = st.sourceTopics.empty() ? st.repartitionSourceTopics : st.sourceTopics;
+    seesHeaders[topics.front()] = st.seesHeaders;
+  }
+  ASSERT_EQ(seesHeaders.size(), 5u);
+  EXPECT_FALSE(seesHeaders.at("counted"));
+  EXPECT_TRUE(seesHeaders.at("written"));
+  EXPECT_TRUE(seesHeaders.at("processed"));
+  EXPECT_TRUE(seesHeaders.at("rekeyed")) << "its repartition sink forwards them";
+  seesHeaders.erase("counted");
+  seesHeaders.erase("written");
+  seesHeaders.erase("processed");
+  seesHeaders.erase("rekeyed");
+  EXPECT_FALSE(seesHeaders.begin()->second) << "the count below the repartition topic " << seesHeaders.begin()->first;
 }
 
 }  // namespace
