@@ -99,7 +99,7 @@ struct Subtopology {
   std::vector<std::string> stores;
   // Whether a node other than a source sees headers (GraphNode::seesHeaders). If none does,
   // its tasks never parse a consumed record's headers: librdkafka 2.0 parses an empty header
-  // list for every record that is asked, a third of what a record costs a stateless task.
+  // list for every record that is asked, a fifth of what a record costs a stateless task.
   bool seesHeaders = false;
 };
 
