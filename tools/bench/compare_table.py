@@ -18,6 +18,10 @@ import statistics
 import sys
 
 KS = "kafka-streams"
+# Each stateless scenario and the raw librdkafka loop that is its ceiling (docs/benchmarks.md,
+# "What to reach": within 10% of it).
+CEILINGS = [("streamprocess", "consume"), ("streamprocesswithsink", "consumeproduce")]
+CEILING_GOAL = 0.9
 LABELS = {KS: ("Kafka Streams", "KS"), "baseline": ("baseline", "baseline")}
 METRICS = [("records_per_sec", "{:,.0f}"), ("cpu_sec_per_million", "{:.2f}"),
            ("peak_rss_mb", "{:.0f}")]
@@ -110,6 +114,20 @@ def main():
     print("Medians over runs (kstreams, %s): %s. Ratios are kstreams / %s: "
           "above 1 is better for rec/s, below 1 is better for CPU-s/M and peak RSS."
           % (long_name, ", ".join("%d and %d" % c for c in counts), long_name) if counts else "No results.")
+    ceiling_lines = []
+    for scenario, ceiling in CEILINGS:
+        for g in sorted({k[1] for k in runs}, key=lambda g: gorder.index(g) if g in gorder else len(gorder)):
+            a = median(runs.get((scenario, g), {}).get("kstreams", []), "records_per_sec")
+            b = median(runs.get((ceiling, g), {}).get("kstreams", []), "records_per_sec")
+            if a is None or not b:
+                continue
+            ceiling_lines.append("- %s / %s: %.2fx of %s's records/s (%s)" % (
+                scenario, g, a / b, ceiling, "within 10%" if a / b >= CEILING_GOAL else "short of the 0.90x goal"))
+    if ceiling_lines:
+        print()
+        print("kstreams against its raw ceiling, same run (medians):")
+        print()
+        print("\n".join(ceiling_lines))
     if other == "baseline":
         # Run i of each system ran back to back, so the i-th results of the two form a pair:
         # a change shows in most pairs, a run-to-run swing in few.

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Checks compare_table.py on made-up results: medians, ratios, and the raw-ceiling lines."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare_table.py")
+
+
+def run(results, *args):
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for r in results:
+            f.write(json.dumps(r) + "\n")
+    try:
+        out = subprocess.run([sys.executable, TABLE, f.name, *args], capture_output=True, text=True, check=True)
+        return out.stdout
+    finally:
+        os.unlink(f.name)
+
+
+def result(system, scenario, rps, cpu=1.0, rss=10, guarantee="at_least_once"):
+    return {"system": system, "scenario": scenario, "guarantee": guarantee, "records_per_sec": rps,
+            "cpu_sec_per_million": cpu, "peak_rss_mb": rss}
+
+
+class CompareTable(unittest.TestCase):
+    def test_medians_and_ratios_against_kafka_streams(self):
+        out = run([result("kstreams", "streamcount", r, cpu=c) for r, c in ((100, 8), (300, 6), (200, 7))] +
+                  [result("kafka-streams", "streamcount", r, cpu=c) for r, c in ((50, 40), (40, 35))])
+        row = next(line for line in out.splitlines() if line.startswith("| streamcount"))
+        self.assertEqual(row, "| streamcount | at_least_once | 200 | 45 | 4.44x | 7.00 | 37.50 | 0.19x "
+                              "| 10 | 10 | 1.00x |")
+
+    def test_stateless_scenarios_are_set_against_their_raw_ceiling(self):
+        out = run([result("kstreams", "consume", 1000), result("kstreams", "streamprocess", 950),
+                   result("kstreams", "consumeproduce", 1000), result("kstreams", "streamprocesswithsink", 580),
+                   result("kstreams", "consume", 2000, guarantee="exactly_once_v2")])
+        self.assertIn("- streamprocess / at_least_once: 0.95x of consume's records/s (within 10%)", out)
+        self.assertIn("- streamprocesswithsink / at_least_once: 0.58x of consumeproduce's records/s "
+                      "(short of the 0.90x goal)", out)
+        self.assertNotIn("exactly_once_v2:", out)  # no streamprocess run to set against it
+
+    def test_no_ceiling_lines_without_the_raw_loops(self):
+        self.assertNotIn("raw ceiling", run([result("kstreams", "streamprocess", 950)]))
+
+
+if __name__ == "__main__":
+    unittest.main()
