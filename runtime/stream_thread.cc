@@ -24,6 +24,11 @@ void destroyMessageWithHeaders(void* p) {
 // has but the consumer has not delivered yet, under max.task.idle.ms=0. A bound, so that a
 // partition whose last offsets hold no records (transaction markers) cannot stall the task.
 constexpr std::chrono::milliseconds kMaxWaitForFetchedData{1000};
+// Records taken from a partition's queue per round, at most. A round buffers what it takes
+// and then processes it: a small round's records are still in the core's cache when they are
+// processed (1,000 records a partition, four partitions, was 600 KB of buffer entries alone,
+// past a 512 KB L2, and every record was fetched from memory twice).
+constexpr size_t kRecordsPerFetchRound = 64;
 
 }  // namespace
 
@@ -309,7 +314,7 @@ int64_t StreamThread::fetchRecords() {
       if (!r.task) continue;
       const size_t buffered = r.task->buffered(r.input);
       if (buffered >= limit) continue;
-      batch.resize(limit - buffered);
+      batch.resize(std::min(limit - buffered, kRecordsPerFetchRound));
       const size_t n = r.queue.take(batch.data(), batch.size());
       for (size_t i = 0; i < n; ++i) {
         try {
