@@ -80,11 +80,11 @@ void Task::addRecord(size_t input, const RawRecord& raw, RecordOwner owner) {
   try {
     record.timestamp = queue.source->timestampOf(raw);
     if (record.timestamp < 0)
-      record.error = "invalid timestamp " + std::to_string(record.timestamp) +
-                     " (producers must set a non-negative timestamp, or the source needs a "
-                     "timestamp extractor)";
+      record.error = std::make_unique<std::string>(
+          "invalid timestamp " + std::to_string(record.timestamp) +
+          " (producers must set a non-negative timestamp, or the source needs a timestamp extractor)");
   } catch (const std::exception& e) {
-    record.error = e.what();
+    record.error = std::make_unique<std::string>(e.what());
   }
 }
 
@@ -123,22 +123,26 @@ bool Task::process() {
     }
     q.emptySince = -1;
     const Buffered& head = q.records.front();
-    if (!head.error.empty()) {  // unreadable records have no timestamp: deal with them first
+    if (head.error) {  // unreadable records have no timestamp: deal with them first
       best = &q;
       break;
     }
     if (best == nullptr || head.timestamp < best->records.front().timestamp) best = &q;
   }
   if (best == nullptr) return false;
-  if (anyEmpty && best->records.front().error.empty() && !mayProcessWithEmptyInputs())
-    return false;
+  if (anyEmpty && !best->records.front().error && !mayProcessWithEmptyInputs()) return false;
 
-  Buffered record = std::move(best->records.front());
-  best->records.pop_front();
+  // Processed where it lies, and popped however processing ends: nothing adds to a task's
+  // queues while one of its records is processed.
+  const Buffered& record = best->records.front();
+  struct PopFront {
+    RingQueue<Buffered>& records;
+    ~PopFront() { records.pop_front(); }
+  } popWhenDone{best->records};
   current_ = RecordMetadata{record.raw.topic, record.raw.partition, record.raw.offset};
 
-  if (!record.error.empty()) {
-    skipOrFail(*best, record, record.error);
+  if (record.error) {
+    skipOrFail(*best, record, *record.error);
   } else {
     if (record.timestamp > streamTime_) streamTime_ = record.timestamp;
     currentTimestamp_ = record.timestamp;

@@ -117,11 +117,13 @@ class Task final : public TaskContext {
   void recordDropped(std::string_view node, std::string_view reason) override;
 
  private:
+  // Two cache lines: a round's buffered records are written when fetched and read when
+  // processed, and should still be in the core's cache then.
   struct Buffered {
     RawRecord raw;
     RecordOwner owner{nullptr, nullptr};
     int64_t timestamp = 0;
-    std::string error;  // not empty: the record cannot be read, for this reason
+    std::unique_ptr<std::string> error;  // set: the record cannot be read, for this reason
   };
   struct Queue {
     RingQueue<Buffered> records;
