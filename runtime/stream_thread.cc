@@ -88,7 +88,9 @@ std::unique_ptr<StreamsProducer> StreamThread::createProducer() {
   std::string transactionalId;
   if (config_.exactlyOnce())
     transactionalId = config_.applicationId() + "-" + instance_.processId + "-" + std::to_string(index_ + 1);
-  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId);
+  // Only store writes (changelog records) need their offsets from delivery reports.
+  const bool writesChangelogs = !topology_.graph().stores().empty();
+  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId, writesChangelogs);
 }
 
 void StreamThread::createClients() {

@@ -5,9 +5,10 @@
 namespace kstreams::internal {
 
 StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId,
-                                 const std::string& transactionalId)
+                                 const std::string& transactionalId, bool tracksOffsets)
     : handling_(config.productionHandling()),
       transactional_(!transactionalId.empty()),
+      tracksOffsets_(tracksOffsets),
       apiTimeout_(config.defaultApiTimeout()) {
   std::map<std::string, std::string> defaults = {
       // Java's partitioner, so keys land where Kafka Streams puts them.
@@ -26,6 +27,10 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
     defaults["message.timeout.ms"] = "10000";
     owned["transactional.id"] = transactionalId;
   }
+  // A success report is only needed for the offset of a tracked (changelog) record. Without
+  // one, librdkafka frees a delivered record on its own thread, and the reporting thread
+  // has nothing to do: about a tenth of a stateless thread's CPU (docs/benchmark-profiles.md).
+  owned["delivery.report.only.error"] = tracksOffsets ? "false" : "true";
   KafkaConf conf = makeConf(clientProperties(config, "producer", clientId, defaults, owned));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &StreamsProducer::onDelivery);
   rd_kafka_conf_set_opaque(conf.get(), this);
@@ -158,11 +163,9 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            std::optional<std::string_view> value, int64_t timestamp,
                            const Headers& headers) {
   beginTransactionIfNeeded();
-  sent();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
   if (err) {
-    reported(1);
     throw StreamsException("cannot write a record to topic " + std::string(topic) + ": " +
                            rd_kafka_err2str(err));
   }
@@ -171,12 +174,12 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
                                   std::optional<std::string_view> value, int64_t timestamp, int64_t* slot) {
   static const Headers kNoHeaders;
+  if (!tracksOffsets_)
+    throw std::logic_error("a changelog record sent through a producer made for a thread without stores");
   beginTransactionIfNeeded();
-  sent();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
   if (err) {
-    reported(1);
     throw StreamsException("cannot write a changelog record to " +
                            partitionName(std::string(topic), partition) + ": " + rd_kafka_err2str(err));
   }
@@ -188,9 +191,7 @@ int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) 
 }
 
 void StreamsProducer::onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  auto* self = static_cast<StreamsProducer*>(opaque);
-  self->onDelivery(m);
-  self->reported(1);
+  static_cast<StreamsProducer*>(opaque)->onDelivery(m);
 }
 
 void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
@@ -219,15 +220,10 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
   if (firstError_.empty()) firstError_ = what;
 }
 
-void StreamsProducer::reported(int64_t n) {
-  if (unreported_.fetch_sub(n, std::memory_order_acq_rel) != n) return;
-  std::lock_guard lock(reportsMutex_);
-  allReported_.notify_all();
-}
-
 bool StreamsProducer::awaitReports(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(reportsMutex_);
-  return allReported_.wait_for(lock, timeout, [this] { return unreported_.load(std::memory_order_acquire) <= 0; });
+  // rd_kafka_flush returns once no record is outstanding, and a record is outstanding until
+  // its report callback returned (on the reporting thread, or here: flush serves reports).
+  return rd_kafka_flush(producer_.get(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 void StreamsProducer::awaitAllReports(const char* ofWhat) {
@@ -248,9 +244,8 @@ void StreamsProducer::throwIfFailed() {
 
 void StreamsProducer::flush() {
   // Bounded by message.timeout.ms: by then every record is delivered or failed.
-  while (rd_kafka_flush(producer_.get(), 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+  while (!awaitReports(std::chrono::milliseconds(1000))) {
   }
-  awaitAllReports("flushed records");
   throwIfFailed();
 }
 

@@ -5,13 +5,14 @@
 // Used by one thread only. Delivery reports are served by a thread of the producer's own
 // (as the Java producer runs callbacks on its I/O thread), so the stream thread spends no
 // time on them; flush() and the transaction calls return only after every report of the
-// records sent before them has been handled, which is what makes the offsets and the first
-// error written there visible to the stream thread.
+// records sent before them has been handled (librdkafka counts a record as outstanding
+// until its report callback has returned), which is what makes the offsets and the first
+// error written there visible to the stream thread. A producer that sends no tracked
+// records asks librdkafka for failed deliveries only: a successful one then costs no report.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -43,8 +44,10 @@ class StreamsProducer final : public RecordCollector {
   // With a transactionalId, the producer is transactional (exactly_once_v2): the
   // constructor calls init_transactions, which also aborts whatever the previous producer
   // with this id left open, and every send belongs to a transaction.
+  // Without tracksOffsets, sendTracked() must not be called (the thread has no stores):
+  // only failed deliveries are reported then.
   StreamsProducer(const StreamsConfig& config, const std::string& clientId,
-                  const std::string& transactionalId = {});
+                  const std::string& transactionalId = {}, bool tracksOffsets = true);
   ~StreamsProducer() override;
 
   void send(std::string_view topic, int32_t partition, std::optional<std::string_view> key,
@@ -81,8 +84,6 @@ class StreamsProducer final : public RecordCollector {
   // The reporting thread, or a stream thread inside a librdkafka call that serves reports.
   static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   void onDelivery(const rd_kafka_message_t* message);
-  void sent() { unreported_.fetch_add(1, std::memory_order_relaxed); }
-  void reported(int64_t n);
   // Waits until every record sent so far has had its delivery report handled. Returns
   // false if that took longer than `timeout`.
   bool awaitReports(std::chrono::milliseconds timeout);
@@ -109,13 +110,11 @@ class StreamsProducer final : public RecordCollector {
   std::map<std::pair<std::string, int32_t>, int64_t> offsetSlots_;
   std::string firstError_;  // the first failure; sticky. Same access rule as offsetSlots_.
   bool transactional_ = false;
+  bool tracksOffsets_ = true;
   bool inTransaction_ = false;
   std::chrono::milliseconds apiTimeout_;
   std::atomic<int64_t> dropped_{0};
-  // Records sent whose delivery report has not been handled yet.
-  std::atomic<int64_t> unreported_{0};
-  std::mutex reportsMutex_;
-  std::condition_variable allReported_;
+  std::mutex reportsMutex_;  // guards firstError_
   std::atomic<bool> stopReporter_{false};
   std::thread reporter_;  // serves delivery reports; last member: started last, stopped first
 };
