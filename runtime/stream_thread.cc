@@ -98,18 +98,18 @@ void StreamThread::createClients() {
 
   // Each input partition has its own prefetch queue (see partition_queue.h), and librdkafka
   // bounds each one by queued.max.messages.kbytes. The thread's budget is shared among its
-  // input partitions, at least 1 MiB each. A stateless thread, which moves hundreds of MB/s,
-  // gets librdkafka's 64 MiB for one consumer (a quarter of it cost a tenth of the records per
-  // second under exactly_once_v2). A thread with state stores processes several times fewer,
-  // and the prefetch is a large part of its memory (librdkafka holds 3-4x the payload it
-  // counts): with the FetchDoorbell, which gets a queue refilled when the thread has taken
-  // half of it, the queue only has to outlast one fetch, and 4 MiB do; without, it must hold
-  // the second librdkafka (before 2.4) may wait before it looks at a full queue again.
+  // input partitions, at least 1 MiB each. librdkafka holds 3-4x the payload it counts, and
+  // the prefetch is a large part of a thread's memory. With the FetchDoorbell, which gets a
+  // queue refilled when the thread has taken half of it, the queue only has to outlast one
+  // fetch: 4 MiB do for a thread with state stores, 16 MiB for a stateless one, which moves
+  // hundreds of MB/s (with 64 it ran slower, at more CPU: its pages were faulted in afresh
+  // and fell out of the cache). Without the doorbell a queue must hold the second
+  // librdkafka (before 2.4) may wait before it looks at a full queue again, four times as much.
   int64_t inputPartitions = 0;
   for (const auto& t : subscription_)
     if (auto it = layout_.partitions.find(t); it != layout_.partitions.end()) inputPartitions += it->second;
   const bool stateless = topology_.graph().stores().empty();
-  const int64_t threadPrefetchKbytes = stateless ? 65536 : config_.prefetchRefillRequests() ? 4096 : 16384;
+  const int64_t threadPrefetchKbytes = (stateless ? 16384 : 4096) * (config_.prefetchRefillRequests() ? 1 : 4);
   const int64_t prefetchKbytes =
       std::max<int64_t>(1024, threadPrefetchKbytes / std::max<int64_t>(1, inputPartitions));
 
