@@ -117,8 +117,8 @@ class Task final : public TaskContext {
   void recordDropped(std::string_view node, std::string_view reason) override;
 
  private:
-  // Two cache lines: a round's buffered records are written when fetched and read when
-  // processed, and should still be in the core's cache then.
+  // 128 bytes: a round's buffered records are written when fetched and read when processed,
+  // and should still be in the core's cache then.
   struct Buffered {
     RawRecord raw;
     RecordOwner owner{nullptr, nullptr};
