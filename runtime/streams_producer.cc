@@ -32,9 +32,14 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   // has nothing to do: about a tenth of a stateless thread's CPU (docs/benchmark-profiles.md).
   owned["delivery.report.only.error"] = tracksOffsets ? "false" : "true";
   KafkaConf conf = makeConf(clientProperties(config, "producer", clientId, defaults, owned));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), &StreamsProducer::onDelivery);
-  rd_kafka_conf_set_opaque(conf.get(), this);
+  // Reports as events, served by the reporting thread only: rd_kafka_flush (and the
+  // transaction calls, which flush) then waits on librdkafka's count of outstanding records
+  // and wakes as it reaches zero. With report callbacks it polled the queue in 10 ms steps,
+  // and a report served by the other thread (or none at all, for failed-only reports) left
+  // every flush to end on such a step.
+  rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR);
   producer_ = createClient(RD_KAFKA_PRODUCER, std::move(conf));
+  reports_.reset(rd_kafka_queue_get_main(producer_.get()));
   if (transactional_) {
     const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
     for (;;) {
@@ -46,9 +51,30 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
                                       transactionalId + ": " + rd_kafka_error_string(e));
     }
   }
-  reporter_ = std::thread([this] {
-    while (!stopReporter_.load(std::memory_order_relaxed)) rd_kafka_poll(producer_.get(), 100);
-  });
+  reporter_ = std::thread([this] { serveReports(); });
+}
+
+void StreamsProducer::serveReports() {
+  const rd_kafka_message_t* batch[256];
+  while (!stopReporter_.load(std::memory_order_relaxed)) {
+    // A report event holds the records of one produce response; they are freed, and stop
+    // counting as outstanding, when the event is destroyed, after onDelivery saw each.
+    KafkaEvent event(rd_kafka_queue_poll(reports_.get(), 100));
+    if (!event) continue;
+    switch (rd_kafka_event_type(event.get())) {
+      case RD_KAFKA_EVENT_DR:
+        for (size_t n; (n = rd_kafka_event_message_array(event.get(), batch, std::size(batch))) > 0;)
+          for (size_t i = 0; i < n; ++i) onDelivery(batch[i]);
+        break;
+      case RD_KAFKA_EVENT_ERROR:
+        // What rd_kafka_poll logged itself when no error callback is set.
+        log().log(rd_kafka_event_error_is_fatal(event.get()) ? spdlog::level::err : spdlog::level::warn,
+                  "librdkafka {}: {}", rd_kafka_name(producer_.get()), rd_kafka_event_error_string(event.get()));
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 void StreamsProducer::check(rd_kafka_error_t* e, const char* operation) {
@@ -190,14 +216,10 @@ int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) 
   return &it->second;
 }
 
-void StreamsProducer::onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  static_cast<StreamsProducer*>(opaque)->onDelivery(m);
-}
-
 void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // A tracked record: its partition's offset slot (see sendTracked). The reporting
-    // thread and a flushing stream thread may both serve reports: keep the highest.
+    // A tracked record: its partition's offset slot (see sendTracked), read by the stream
+    // thread after a flush. Keep the highest, whatever order reports come in.
     if (m->_private) {
       std::atomic_ref<int64_t> slot(*static_cast<int64_t*>(m->_private));
       int64_t seen = slot.load(std::memory_order_relaxed);
@@ -222,7 +244,7 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
 
 bool StreamsProducer::awaitReports(std::chrono::milliseconds timeout) {
   // rd_kafka_flush returns once no record is outstanding, and a record is outstanding until
-  // its report callback returned (on the reporting thread, or here: flush serves reports).
+  // the reporting thread has handled its report (see serveReports).
   return rd_kafka_flush(producer_.get(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 

@@ -6,7 +6,7 @@
 // (as the Java producer runs callbacks on its I/O thread), so the stream thread spends no
 // time on them; flush() and the transaction calls return only after every report of the
 // records sent before them has been handled (librdkafka counts a record as outstanding
-// until its report callback has returned), which is what makes the offsets and the first
+// until the reporting thread is done with its report), which is what makes the offsets and the first
 // error written there visible to the stream thread. A producer that sends no tracked
 // records asks librdkafka for failed deliveries only: a successful one then costs no report.
 #pragma once
@@ -81,8 +81,8 @@ class StreamsProducer final : public RecordCollector {
   // Turns a transactional API error into the exception the thread acts on. Returns
   // normally only for retriable errors (the caller retries until its deadline).
   void check(rd_kafka_error_t* error, const char* operation);
-  // The reporting thread, or a stream thread inside a librdkafka call that serves reports.
-  static void onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+  // The reporting thread's loop, and what it does with each record's report.
+  void serveReports();
   void onDelivery(const rd_kafka_message_t* message);
   // Waits until every record sent so far has had its delivery report handled. Returns
   // false if that took longer than `timeout`.
@@ -95,6 +95,7 @@ class StreamsProducer final : public RecordCollector {
   void throwIfFailed();
 
   KafkaHandle producer_;
+  KafkaQueue reports_;  // the producer's main queue, where report events arrive
   ProductionHandling handling_;
   // Looked up by string_view per record, without building a std::string.
   struct TopicHash {
