@@ -89,8 +89,7 @@ std::unique_ptr<StreamsProducer> StreamThread::createProducer() {
   if (config_.exactlyOnce())
     transactionalId = config_.applicationId() + "-" + instance_.processId + "-" + std::to_string(index_ + 1);
   // Only store writes (changelog records) need their offsets from delivery reports.
-  const bool writesChangelogs = !topology_.graph().stores().empty();
-  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId, writesChangelogs);
+  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId, hasStores());
 }
 
 void StreamThread::createClients() {
@@ -108,8 +107,7 @@ void StreamThread::createClients() {
   int64_t inputPartitions = 0;
   for (const auto& t : subscription_)
     if (auto it = layout_.partitions.find(t); it != layout_.partitions.end()) inputPartitions += it->second;
-  const bool stateless = topology_.graph().stores().empty();
-  const int64_t threadPrefetchKbytes = (stateless ? 16384 : 4096) * (config_.prefetchRefillRequests() ? 1 : 4);
+  const int64_t threadPrefetchKbytes = (hasStores() ? 4096 : 16384) * (config_.prefetchRefillRequests() ? 1 : 4);
   const int64_t prefetchKbytes =
       std::max<int64_t>(1024, threadPrefetchKbytes / std::max<int64_t>(1, inputPartitions));
 
@@ -159,7 +157,7 @@ void StreamThread::createClients() {
   services_.droppedRecords = &metrics_.droppedRecords;
   services_.globalStores = instance_.globalStores;
 
-  if (!topology_.graph().stores().empty()) {
+  if (hasStores()) {
     cache_.maxBytes = config_.statestoreCacheMaxBytes() / config_.numStreamThreads();
     maxUncommittedBytes_ = static_cast<size_t>(config_.statestoreUncommittedMaxBytes() / config_.numStreamThreads());
     stateServices_.applicationId = config_.applicationId();

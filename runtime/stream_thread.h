@@ -105,6 +105,9 @@ class StreamThread {
   void prepareTasks();
   void createClients();
   std::unique_ptr<StreamsProducer> createProducer();
+  // Whether the topology has state stores: such a thread writes changelogs, reads its
+  // records more slowly, and prefetches less.
+  bool hasStores() const { return !topology_.graph().stores().empty(); }
   // Exactly-once: the open transaction was aborted; redo the work since the last commit.
   void recoverFromAbortedTransaction(const std::string& why);
   // Exactly-once: the producer was fenced; replace it and rejoin the group.

@@ -6,9 +6,10 @@
 // (as the Java producer runs callbacks on its I/O thread), so the stream thread spends no
 // time on them; flush() and the transaction calls return only after every report of the
 // records sent before them has been handled (librdkafka counts a record as outstanding
-// until the reporting thread is done with its report), which is what makes the offsets and the first
-// error written there visible to the stream thread. A producer that sends no tracked
-// records asks librdkafka for failed deliveries only: a successful one then costs no report.
+// until the reporting thread is done with its report), which is what makes the offsets and
+// the first error written there visible to the stream thread. A producer that sends no
+// tracked records asks librdkafka for failed deliveries only: a successful one then costs
+// no report.
 #pragma once
 
 #include <atomic>

@@ -123,7 +123,7 @@ def main():
             if a is None or not b:
                 continue
             ceiling_lines.append("- %s / %s: %.2fx of %s's records/s (%s)" % (
-                scenario, g, a / b, ceiling, "within 10%" if a / b >= CEILING_GOAL else "short of the %.2fx goal" % CEILING_GOAL))
+                scenario, g, a / b, ceiling, "within %.0f%%" % ((1 - CEILING_GOAL) * 100) if a / b >= CEILING_GOAL else "short of the %.2fx goal" % CEILING_GOAL))
     if ceiling_lines:
         print()
         print("kstreams against its raw ceiling, same run (medians):")
