@@ -93,6 +93,47 @@ TEST_F(FingerMemtableTest, HoldsWhatAnOrderedMapHoldsWhateverOrderTheWritesCameI
   }
 }
 
+// A store with a key prefix (a window store's [segment][key hash]) groups its memtable
+// index by prefix: a seek starts at the first key of its prefix and walks, or searches the
+// list when the walk is long. (Every key of such a store is at least the prefix long:
+// RocksDB's prefix iterators assert that.)
+TEST_F(FingerMemtableTest, PrefixGroupsFindWhatAnOrderedMapFinds) {
+  constexpr size_t kPrefix = 4;
+  auto store = openRocksDBStore("m", dir_.string(), resources_, kPrefix);
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(11);
+  // Twelve prefixes with up to a hundred keys each, longer than a group walk.
+  auto randomKey = [&] {
+    return fmt::format("p{:03}{}", rng() % 12, rng() % 4 == 0 ? "" : std::to_string(rng() % 100));
+  };
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < 150; ++i) {
+      std::string key = randomKey();
+      if (rng() % 6 == 0) {
+        store->put(key, std::nullopt, 0);
+        model.erase(key);
+      } else {
+        std::string value = fmt::format("{}/{}", round, i);
+        store->put(key, value, 0);
+        model[key] = value;
+      }
+    }
+    store->commit(round);
+    ASSERT_EQ(collect(store->range(std::nullopt, std::nullopt, false)), Entries(model.begin(), model.end()))
+        << "round " << round;
+    for (int i = 0; i < 30; ++i) {
+      const std::string prefix = fmt::format("p{:03}", rng() % 13);  // p012 is never written
+      std::string a = prefix + std::to_string(rng() % 100), b = prefix + std::to_string(rng() % 100);
+      if (b < a) std::swap(a, b);
+      ASSERT_EQ(collect(store->range(a, b, false)), Entries(model.lower_bound(a), model.upper_bound(b)))
+          << a << " .. " << b;
+      const std::string key = prefix + (i % 3 ? std::to_string(rng() % 100) : "");
+      auto it = model.find(key);
+      ASSERT_EQ(store->get(key), it == model.end() ? std::nullopt : std::optional<std::string>(it->second)) << key;
+    }
+  }
+}
+
 // RocksDB 7.8's default memtable look-up never frees the iterator it asks for; a look-up
 // that reaches the memtable (a key that is there, or a bloom filter's false positive) must
 // not leave one behind.
@@ -141,6 +182,39 @@ TEST_F(FingerMemtableTest, AReaderOnAnotherThreadSeesWholeEntriesInOrderWhileThe
   scanner.join();
   EXPECT_EQ(badScans.load(), 0) << "of " << scans.load() << " scans";
   EXPECT_GT(collect(store->range(std::nullopt, std::nullopt, false)).size(), 40000u);
+}
+
+// A look-up on another thread finds every key whose commit finished before it began, while
+// the writer inserts new keys and the memtable's index grows under it.
+TEST_F(FingerMemtableTest, AReaderOnAnotherThreadFindsEveryCommittedKeyWhileTheIndexGrows) {
+  auto store = openRocksDBStore("m", dir_.string(), resources_);
+  auto reader = store->committedReader();
+  constexpr int kPerRound = 250, kRounds = 200;
+  auto keyOf = [](int i) { return fmt::format("key-{:07}", i); };
+  std::atomic<int> committedRounds{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> lookUps{0}, missing{0};
+  std::thread looker([&] {
+    std::mt19937 rng(3);
+    while (!done.load()) {
+      const int rounds = committedRounds.load(std::memory_order_acquire);
+      if (rounds == 0) continue;
+      const int i = static_cast<int>(rng() % (rounds * kPerRound));
+      auto value = reader->get(keyOf(i));
+      if (!value || *value != keyOf(i)) missing.fetch_add(1);
+      lookUps.fetch_add(1);
+    }
+  });
+  for (int round = 0; round < kRounds; ++round) {
+    for (int i = round * kPerRound; i < (round + 1) * kPerRound; ++i) store->put(keyOf(i), keyOf(i), 0);
+    store->commit(round);
+    committedRounds.store(round + 1, std::memory_order_release);
+  }
+  while (lookUps.load() < 1000) std::this_thread::yield();
+  done = true;
+  looker.join();
+  EXPECT_EQ(missing.load(), 0) << "of " << lookUps.load() << " look-ups";
+  EXPECT_EQ(reader->get(keyOf(kRounds * kPerRound - 1)), keyOf(kRounds * kPerRound - 1));
 }
 
 }  // namespace
