@@ -91,9 +91,10 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
        "Block cache shared by every RocksDB store of the process."},
       {kRocksdbWriteBufferBytes, "67108864",
        "Memtable budget shared by every RocksDB store of the process."},
-      {kStatestoreUncommittedMaxBytes, "67108864",
-       "Bytes of store writes not yet applied to local state that an instance holds (shared by "
-       "its threads); a thread that reaches its share commits and applies them early."},
+      {kStatestoreUncommittedMaxBytes, "33554432",
+       "Memory that store writes not yet applied to local state may take in an instance (their "
+       "keys, values and index; shared by its threads); a thread that reaches its share commits "
+       "and applies them early."},
       {kStatestoreApplyIntervalMs, "1000",
        "Under exactly_once_v2, how long store writes of committed transactions may wait in memory "
        "before a commit applies them to local state, where interactive queries read (at_least_once "

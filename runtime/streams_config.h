@@ -125,7 +125,7 @@ class StreamsConfig {
   int64_t cacheMaxBytes_ = 10 * 1024 * 1024;
   int64_t blockCacheBytes_ = 64 * 1024 * 1024;
   int64_t writeBufferBytes_ = 64 * 1024 * 1024;
-  int64_t uncommittedMaxBytes_ = 64 * 1024 * 1024;
+  int64_t uncommittedMaxBytes_ = 32 * 1024 * 1024;
   std::chrono::milliseconds applyInterval_{1000};
   std::string applicationServer_;
   internal::SerdeDefaults serdeDefaults_;

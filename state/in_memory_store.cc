@@ -94,9 +94,9 @@ class InMemoryStore final : public LocalStore {
       std::unique_lock lock(committed_->mutex);
       if (pendingDeleteBefore_)
         committed_->entries.erase(committed_->entries.begin(), committed_->entries.lower_bound(*pendingDeleteBefore_));
-      pending_.forEachInOrder([&](std::string_view key, std::optional<std::string>& value) {
-        if (value) committed_->entries.insert_or_assign(std::string(key), std::move(*value));
-        else committed_->entries.erase(std::string(key));
+      pending_.forEachInOrder([&](std::string_view key, std::optional<std::string_view> value) {
+        if (value) committed_->entries.insert_or_assign(std::string(key), std::string(*value));
+        else if (auto it = committed_->entries.find(key); it != committed_->entries.end()) committed_->entries.erase(it);
       });
     }
     if (changelogOffset) checkpoint_ = changelogOffset;

@@ -29,7 +29,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 
-#include "streams/internal/big_endian.h"
+#include "state/key_order.h"
 
 namespace kstreams::internal {
 
@@ -143,14 +143,11 @@ class IndexedMap {
       for (auto& [key, entry] : order_) fn(key, *entry);
       return;
     }
-    // Sorted by each key's first 16 bytes held next to its entry, the whole keys compared
-    // only where those tie: comparing through the node and the string's heap bytes missed the
-    // cache twice per comparison, which made this sort a third of a large commit.
-    std::vector<SortKey> all;
+    std::vector<Value*> all;
     all.reserve(table_.size());
-    for (auto& value : table_) all.push_back(SortKey::of(value));
-    std::sort(all.begin(), all.end());
-    for (const SortKey& k : all) fn(std::string_view(k.value->first), k.value->second.entry);
+    for (auto& value : table_) all.push_back(&value);
+    sortByKey(all, [](const Value& v) { return std::string_view(v.first); });
+    for (Value* v : all) fn(std::string_view(v->first), v->second.entry);
   }
 
   // The entries in key order (puts the keys added since the last call in order first).
@@ -184,24 +181,6 @@ class IndexedMap {
   };
   using Table = absl::node_hash_map<std::string, Slot, KeyHash, KeyEq>;
   using Value = typename Table::value_type;
-
-  // A key's first 16 bytes as two big-endian numbers, zero-padded: where they differ, they
-  // order the keys as their bytes do (a key that ends inside them is a prefix of the other
-  // and pads with zeros, which sort first).
-  struct SortKey {
-    uint64_t high, low;
-    Value* value;
-    static SortKey of(Value& v) {
-      char bytes[16] = {};
-      std::memcpy(bytes, v.first.data(), std::min<size_t>(v.first.size(), sizeof bytes));
-      return {readBigEndian<uint64_t>(bytes), readBigEndian<uint64_t>(bytes + 8), &v};
-    }
-    bool operator<(const SortKey& o) const {
-      if (high != o.high) return high < o.high;
-      if (low != o.low) return low < o.low;
-      return value->first < o.value->first;
-    }
-  };
 
   bool indexed(std::string_view key) const { return prefixIndexed_ && key.size() >= prefixBytes_; }
   std::string_view prefixOf(const Value* v) const { return std::string_view(v->first).substr(0, prefixBytes_); }

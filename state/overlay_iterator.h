@@ -18,7 +18,8 @@
 
 namespace kstreams::internal {
 
-// The entries of an ordered overlay (IndexedMap<Entry>::Order) with keys in [from, to].
+// The entries of an ordered overlay (IndexedMap<Entry>::Order, PendingWrites::Order) with
+// keys in [from, to].
 template <class Order>
 std::pair<typename Order::const_iterator, typename Order::const_iterator> entriesBetween(
     const Order& overlay, std::optional<std::string_view> from, std::optional<std::string_view> to) {
@@ -29,7 +30,8 @@ std::pair<typename Order::const_iterator, typename Order::const_iterator> entrie
 }
 
 // It: an iterator over ordered (std::string_view key, Entry*) pairs, from entriesBetween or
-// over a collected run; ValueOf(const Entry&) -> const std::optional<std::string>&.
+// over a collected run; ValueOf(const Entry&) -> an optional string or string_view (empty:
+// a delete).
 template <class It, class ValueOf>
 class OverlayIterator final : public BytesIterator {
  public:
@@ -101,7 +103,7 @@ class OverlayIterator final : public BytesIterator {
 };
 
 // An overlay of entries collected for one read, which it owns, over a base iterator. Run:
-// IndexedMap<Entry>::Run, from collectWithinPrefix.
+// IndexedMap<Entry>::Run or PendingWrites::Run, from collectWithinPrefix.
 template <class Run, class ValueOf>
 class CollectedOverlayIterator final : public BytesIterator {
  public:

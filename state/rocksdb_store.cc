@@ -225,10 +225,10 @@ class RocksDBStore final : public LocalStore {
     // Sized up front: a batch grown by doubling copied itself and faulted in fresh pages
     // about twice its size at every large commit. An entry adds a tag and three varints at
     // most; the header, a range delete and the checkpoint fit in the slack.
-    rocksdb::WriteBatch batch(pendingDataBytes() + pending_.size() * 16 + 256 +
+    rocksdb::WriteBatch batch(pending_.dataBytes() + pending_.size() * 16 + 256 +
                               (pendingDeleteBefore_ ? pendingDeleteBefore_->size() : 0));
     if (pendingDeleteBefore_) batch.DeleteRange(database_->data, rocksdb::Slice(), *pendingDeleteBefore_);
-    pending_.forEachInOrder([&](std::string_view key, const std::optional<std::string>& value) {
+    pending_.forEachInOrder([&](std::string_view key, std::optional<std::string_view> value) {
       if (value) batch.Put(database_->data, key, *value);
       else batch.Delete(database_->data, key);
     });

@@ -23,7 +23,7 @@ TEST(StreamsConfig, DefaultsAreKafkaStreamsDefaults) {
   EXPECT_EQ(config.bufferedRecordsPerPartition(), 1000);
   EXPECT_EQ(config.maxTaskIdleMs(), 0);
   EXPECT_EQ(config.clientId(), "app");
-  EXPECT_EQ(config.statestoreUncommittedMaxBytes(), 64 << 20);
+  EXPECT_EQ(config.statestoreUncommittedMaxBytes(), 32 << 20);
   EXPECT_EQ(config.statestoreApplyInterval(), std::chrono::milliseconds(1000));
   EXPECT_TRUE(config.prefetchRefillRequests());
   EXPECT_FALSE(StreamsConfig({{"prefetch.refill.requests", "false"}}).prefetchRefillRequests());

@@ -1,0 +1,169 @@
+#include "state/pending_writes.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "state/key_order.h"
+
+namespace kstreams::internal {
+namespace {
+
+// The arena's blocks grow from kFirstBlockBytes to kBlockBytes: large enough that the
+// allocator's bookkeeping is a small part of each, and small enough that each of the many
+// stores of a large instance that write a few keys between commits holds little.
+constexpr size_t kFirstBlockBytes = 4 << 10;
+constexpr size_t kBlockBytes = 64 << 10;
+constexpr size_t kAlign = alignof(PendingWrites::Write);
+// A slot of a Swiss table: the element and its control byte, at the 7/8 load it grows at.
+constexpr size_t slotBytes(size_t element) { return (element + 1) * 8 / 7; }
+
+size_t aligned(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+
+// What a node of std::map costs beyond the pair it holds: three pointers, the colour, and
+// the allocator's rounding.
+constexpr size_t kOrderNodeBytes = 32 + sizeof(PendingWrites::Order::value_type) + 8;
+
+}  // namespace
+
+PendingWrites::PendingWrites(size_t prefixBytes) : prefixBytes_(prefixBytes) {}
+PendingWrites::~PendingWrites() = default;
+
+char* PendingWrites::allocate(size_t bytes) {
+  bytes = aligned(bytes);
+  if (bytes > freeBytes_) {
+    const size_t blockBytes = std::min(kBlockBytes, kFirstBlockBytes << std::min<size_t>(blocks_.size(), 8));
+    // A record of more than a quarter block gets a block of its own, so that the rest of
+    // the current block is not wasted.
+    const bool own = bytes > blockBytes / 4;
+    const size_t size = own ? bytes : blockBytes;
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+    arenaBytes_ += size;
+    if (own) return blocks_.back().get();
+    free_ = blocks_.back().get();
+    freeBytes_ = size;
+  }
+  char* p = free_;
+  free_ += bytes;
+  freeBytes_ -= bytes;
+  return p;
+}
+
+void PendingWrites::setValue(Write& w, std::optional<std::string_view> value) {
+  if (w.valueSize_ != Write::kDeleted) dataBytes_ -= w.valueSize_;
+  if (!value) {
+    w.valueSize_ = Write::kDeleted;
+    return;
+  }
+  if (value->size() > w.valueCapacity_) {
+    w.value_ = allocate(value->size());
+    w.valueCapacity_ = static_cast<uint32_t>(value->size());
+  }
+  if (!value->empty()) std::memcpy(w.value_, value->data(), value->size());
+  w.valueSize_ = static_cast<uint32_t>(value->size());
+  dataBytes_ += value->size();
+}
+
+void PendingWrites::put(std::string_view key, std::optional<std::string_view> value) {
+  Write* w = *table_.lazy_emplace(key, [&](const auto& construct) {
+    // The record and, right after its key, room for the first value.
+    const size_t valueBytes = value ? value->size() : 0;
+    char* bytes = allocate(sizeof(Write) + key.size() + valueBytes);
+    Write* fresh = new (bytes) Write();
+    std::memcpy(bytes + sizeof(Write), key.data(), key.size());
+    fresh->keySize_ = static_cast<uint32_t>(key.size());
+    fresh->value_ = bytes + sizeof(Write) + key.size();
+    fresh->valueCapacity_ = static_cast<uint32_t>(valueBytes);
+    dataBytes_ += key.size();
+    unordered_.push_back(fresh);
+    if (prefixIndexed_ && key.size() >= prefixBytes_) indexByPrefix(fresh);
+    construct(fresh);
+  });
+  setValue(*w, value);
+}
+
+void PendingWrites::indexByPrefix(Write* w) {
+  auto [head, fresh] = byPrefix_.try_emplace(w->key().substr(0, prefixBytes_), w);
+  if (fresh) return;
+  w->samePrefix_ = head->second;
+  head->second = w;
+}
+
+PendingWrites::Run PendingWrites::collectWithinPrefix(std::string_view from, std::string_view to) {
+  if (!prefixIndexed_) {  // the first read by prefix: from now on, keys are indexed as they come
+    prefixIndexed_ = true;
+    for (Write* w : table_)
+      if (w->keySize_ >= prefixBytes_) indexByPrefix(w);
+  }
+  Run run;
+  auto head = byPrefix_.find(from.substr(0, prefixBytes_));
+  if (head == byPrefix_.end()) return run;
+  for (const Write* w = head->second; w; w = w->samePrefix_) {
+    if (w->erased_) continue;
+    const std::string_view key = w->key();
+    if (key >= from && key <= to) run.emplace_back(key, w);
+  }
+  std::sort(run.begin(), run.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return run;
+}
+
+const PendingWrites::Order& PendingWrites::ordered() {
+  for (Write* w : unordered_) {
+    if (w->erased_) continue;
+    order_.emplace(w->key(), w);
+    w->ordered_ = true;
+  }
+  unordered_.clear();
+  return order_;
+}
+
+void PendingWrites::eraseBefore(std::string_view to) {
+  ordered();
+  for (auto it = order_.begin(); it != order_.end() && it->first < to;) {
+    Write* w = const_cast<Write*>(it->second);
+    table_.erase(w->key());
+    dataBytes_ -= w->keySize_ + (w->valueSize_ == Write::kDeleted ? 0 : w->valueSize_);
+    w->erased_ = true;
+    it = order_.erase(it);
+  }
+}
+
+std::vector<const PendingWrites::Write*> PendingWrites::inKeyOrder() {
+  std::vector<const Write*> writes;
+  if (unordered_.empty()) {
+    writes.reserve(order_.size());
+    for (const auto& [key, w] : order_) writes.push_back(w);
+    return writes;
+  }
+  writes.reserve(table_.size());
+  for (const Write* w : table_) writes.push_back(w);
+  sortByKey(writes, [](const Write& w) { return w.key(); });
+  return writes;
+}
+
+void PendingWrites::clear() {
+  // Keeps room for as many writes as there were: a store's writes fill the set again to
+  // about its size by the next commit, and growing it back rehashed every write at each
+  // doubling (Abseil frees a large table's slots on clear).
+  const size_t writes = table_.size(), prefixes = byPrefix_.size();
+  table_.clear();
+  byPrefix_.clear();
+  order_.clear();
+  unordered_.clear();
+  table_.reserve(writes);
+  byPrefix_.reserve(prefixes);
+  blocks_.clear();
+  free_ = nullptr;
+  freeBytes_ = 0;
+  arenaBytes_ = 0;
+  dataBytes_ = 0;
+}
+
+size_t PendingWrites::bytes() const {
+  return arenaBytes_ + table_.size() * slotBytes(sizeof(Write*)) +
+         byPrefix_.size() * slotBytes(sizeof(std::string_view) + sizeof(Write*)) + order_.size() * kOrderNodeBytes +
+         unordered_.size() * sizeof(Write*);
+}
+
+}  // namespace kstreams::internal

@@ -1,0 +1,155 @@
+#include "state/pending_writes.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace kstreams::internal {
+namespace {
+
+using Model = std::map<std::string, std::optional<std::string>>;
+
+std::optional<std::string> valueOf(const PendingWrites::Write* w) {
+  if (!w || !w->value()) return std::nullopt;
+  return std::string(*w->value());
+}
+
+Model allInOrder(PendingWrites& writes) {
+  Model seen;
+  std::string last;
+  writes.forEachInOrder([&](std::string_view key, std::optional<std::string_view> value) {
+    EXPECT_TRUE(seen.empty() || std::string(key) > last) << "out of order at " << key;
+    last = key;
+    seen[last] = value ? std::optional<std::string>(*value) : std::nullopt;
+  });
+  return seen;
+}
+
+Model ordered(PendingWrites& writes, std::string_view from, std::string_view to) {
+  Model seen;
+  const auto& order = writes.ordered();
+  for (auto it = order.lower_bound(from); it != order.end() && it->first <= to; ++it)
+    seen[std::string(it->first)] = valueOf(it->second);
+  return seen;
+}
+
+Model collected(PendingWrites& writes, std::string_view from, std::string_view to) {
+  Model seen;
+  for (const auto& [key, w] : writes.collectWithinPrefix(from, to)) {
+    EXPECT_TRUE(seen.empty() || std::string(key) > seen.rbegin()->first) << "out of order at " << key;
+    seen[std::string(key)] = valueOf(w);
+  }
+  return seen;
+}
+
+Model within(const Model& model, std::string_view from, std::string_view to) {
+  return Model(model.lower_bound(std::string(from)), model.upper_bound(std::string(to)));
+}
+
+TEST(PendingWrites, KeepsTheLastWriteOfEachKeyAndWhereItLives) {
+  PendingWrites writes;
+  writes.put("a", "first");
+  const PendingWrites::Write* a = writes.find("a");
+  ASSERT_NE(a, nullptr);
+  const char* keyBytes = a->key().data();
+  writes.put("a", "2nd");  // fits where the first value was
+  writes.put("a", std::string(500, 'x'));  // does not: placed anew
+  for (int i = 0; i < 5000; ++i) writes.put("k" + std::to_string(i), std::string(i % 300, 'v'));
+  // The set grew many times and the arena took many blocks: the record did not move.
+  EXPECT_EQ(writes.find("a"), a);
+  EXPECT_EQ(a->key().data(), keyBytes);
+  EXPECT_EQ(valueOf(a), std::string(500, 'x'));
+  writes.put("a", std::nullopt);
+  EXPECT_EQ(writes.find("a"), a);
+  EXPECT_FALSE(a->value().has_value()) << "a delete is a write too";
+  writes.put("a", "");
+  EXPECT_EQ(valueOf(a), "") << "an empty value is not a delete";
+  EXPECT_EQ(writes.find("missing"), nullptr);
+  EXPECT_EQ(writes.size(), 5001u);
+}
+
+TEST(PendingWrites, CountsItsMemoryAndGivesItBackWhenCleared) {
+  PendingWrites writes;
+  EXPECT_EQ(writes.bytes(), 0u);
+  size_t data = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    writes.put(key, std::string(100, 'v'));
+    data += key.size() + 100;
+  }
+  // At least the bytes written, and not the ~240 bytes a write of a node-based map of
+  // strings took.
+  EXPECT_GE(writes.bytes(), 10000u * 108);
+  EXPECT_LE(writes.bytes(), 10000u * 170);
+  EXPECT_EQ(writes.dataBytes(), data);
+  const size_t before = writes.bytes();
+  // Each value that outgrows the last is placed anew; the old ones stay in the arena, and
+  // count, until clear().
+  for (size_t size = 40000; size < 50000; size += 1000) writes.put("key-1", std::string(size, 'w'));
+  EXPECT_GE(writes.bytes(), before + 9 * 40000);
+  EXPECT_EQ(writes.dataBytes(), data + 49000 - 100);
+  writes.clear();
+  EXPECT_EQ(writes.bytes(), 0u);
+  EXPECT_EQ(writes.dataBytes(), 0u);
+  EXPECT_TRUE(writes.empty());
+  EXPECT_EQ(writes.find("key-1"), nullptr);
+}
+
+// Random puts, deletes, erasures and clears against a std::map, read back every way a store
+// reads them: by key, in key order with and without the order built, and by prefix.
+TEST(PendingWrites, ReadsBackWhatAnOrderedMapHolds) {
+  constexpr size_t kPrefix = 3;
+  PendingWrites writes(kPrefix);
+  Model model;
+  std::mt19937 rng(11);
+  const auto randomKey = [&] {
+    std::string key = "p" + std::to_string(rng() % 20);
+    key.resize(kPrefix, '-');
+    if (rng() % 10 == 0) return key.substr(0, rng() % kPrefix);  // shorter than the prefix
+    return key + std::to_string(rng() % 50);
+  };
+  for (int step = 0; step < 30000; ++step) {
+    const uint32_t op = rng() % 1000;
+    const std::string key = randomKey();
+    if (op < 600) {
+      const std::string value(rng() % 40, static_cast<char>('a' + rng() % 26));
+      writes.put(key, value);
+      model[key] = value;
+    } else if (op < 750) {
+      writes.put(key, std::nullopt);
+      model[key] = std::nullopt;
+    } else if (op < 850) {
+      ASSERT_EQ(valueOf(writes.find(key)), model.count(key) ? model[key] : std::nullopt) << key;
+      ASSERT_EQ(writes.find(key) != nullptr, model.count(key) == 1) << key;
+    } else if (op < 900) {
+      std::string from = randomKey(), to = randomKey();
+      if (from > to) std::swap(from, to);
+      ASSERT_EQ(ordered(writes, from, to), within(model, from, to)) << from << ".." << to;
+    } else if (op < 960) {
+      const std::string prefix = randomKey().substr(0, kPrefix);
+      if (prefix.size() < kPrefix) continue;
+      std::string from = prefix + std::to_string(rng() % 50), to = prefix + std::to_string(rng() % 50);
+      if (from > to) std::swap(from, to);
+      ASSERT_EQ(collected(writes, from, to), within(model, from, to)) << from << ".." << to;
+    } else if (op < 990) {
+      const std::string to = randomKey();
+      writes.eraseBefore(to);
+      model.erase(model.begin(), model.lower_bound(to));
+      ASSERT_EQ(writes.size(), model.size());
+    } else if (op < 998) {
+      ASSERT_EQ(allInOrder(writes), model);
+    } else {
+      ASSERT_EQ(allInOrder(writes), model);
+      writes.clear();
+      model.clear();
+    }
+  }
+  EXPECT_EQ(allInOrder(writes), model);
+}
+
+}  // namespace
+}  // namespace kstreams::internal
