@@ -4,8 +4,10 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string>
 
 #include "state/key_order.h"
+#include "streams/errors.h"
 
 namespace kstreams::internal {
 namespace {
@@ -16,6 +18,7 @@ namespace {
 constexpr size_t kFirstBlockBytes = 4 << 10;
 constexpr size_t kBlockBytes = 64 << 10;
 constexpr size_t kAlign = alignof(PendingWrites::Write);
+static_assert(sizeof(PendingWrites::Write) == 32, "the header pending_writes.h describes");
 // A slot of a Swiss table: the element and its control byte, at the 7/8 load it grows at.
 constexpr size_t slotBytes(size_t element) { return (element + 1) * 8 / 7; }
 
@@ -66,6 +69,12 @@ void PendingWrites::setValue(Write& w, std::optional<std::string_view> value) {
 }
 
 void PendingWrites::put(std::string_view key, std::optional<std::string_view> value) {
+  // Sizes are 32 bits: far above what a Kafka record can hold.
+  if (key.size() >= Write::kDeleted || (value && value->size() >= Write::kDeleted))
+    throw StreamsException("a state store write of " + std::to_string(key.size()) + " key bytes and " +
+                           std::to_string(value ? value->size() : 0) +
+                           " value bytes is larger than a store can hold (4 GiB); keep records under the "
+                           "brokers' message.max.bytes");
   Write* w = *table_.lazy_emplace(key, [&](const auto& construct) {
     // The record and, right after its key, room for the first value.
     const size_t valueBytes = value ? value->size() : 0;
