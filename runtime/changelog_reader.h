@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,11 @@ class ChangelogReader {
   };
   using Key = std::pair<std::string, int32_t>;
 
+  // How long an end offset behind a store's checkpoint is asked for again before the store
+  // is wiped (see add()).
+  static constexpr std::chrono::seconds kConfirmBehind{5};
+
+  void queryOffsets(const RestoreTarget& t, TaskId task, int64_t& low, int64_t& high);
   void reassign();
   void apply(Partition& p);
   void finish(const Key& key, std::vector<TaskId>& done);
@@ -57,6 +63,8 @@ class ChangelogReader {
   const StreamsConfig& config_;
   RestoreMetrics& metrics_;
   KafkaHandle consumer_;
+  // Changelogs with a partition whose end stayed behind its store's checkpoint.
+  std::set<std::string> changelogsFoundBehind_;
   std::map<Key, Partition> partitions_;
   std::map<TaskId, int> remaining_;  // partitions still restoring, per task
   std::map<TaskId, std::chrono::steady_clock::time_point> taskStarted_;
