@@ -1,8 +1,10 @@
 #include "runtime/changelog_reader.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "runtime/log.h"
+#include "runtime/streams_producer.h"
 
 namespace kstreams::internal {
 namespace {
@@ -49,6 +51,15 @@ ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string&
                                  {"enable.partition.eof", "true"},
                                  {"isolation.level", config.exactlyOnce() ? "read_committed" : "read_uncommitted"}});
   consumer_ = createClient(RD_KAFKA_CONSUMER, makeConf(props));
+  // Under exactly_once_v2 the end a read_committed query answers is the first offset of the
+  // oldest open transaction: one that a killed or stalled thread left open holds it there,
+  // possibly behind records another thread committed since, until the broker aborts it
+  // transaction.timeout.ms after it began.
+  if (config.exactlyOnce()) {
+    auto producer = clientProperties(config, "producer", clientId, {{"transaction.timeout.ms", kDefaultTransactionTimeoutMs}}, {});
+    confirmBehind_ = std::max<std::chrono::milliseconds>(
+        confirmBehind_, std::chrono::milliseconds(std::stoll(producer["transaction.timeout.ms"])) + std::chrono::seconds(1));
+  }
 }
 
 ChangelogReader::~ChangelogReader() {
@@ -82,10 +93,11 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     // leader that has not settled, say) as an end of 0, without an error: in the system
     // test a store at offset 1919 was wiped for that, and its task went on from an empty
     // aggregate. So an end behind the checkpoint is asked for again, with fresh metadata,
-    // for a few seconds before the store is taken for one whose changelog was deleted
-    // (once per changelog: its other partitions are then taken at their word).
+    // for a few seconds (longer under exactly_once_v2, see the constructor) before the store
+    // is taken for one whose changelog was deleted (once per changelog: its other
+    // partitions are then taken at their word).
     const auto confirmBy =
-        std::chrono::steady_clock::now() + (changelogsFoundBehind_.count(t.topic) ? std::chrono::seconds(0) : kConfirmBehind);
+        std::chrono::steady_clock::now() + (changelogsFoundBehind_.count(t.topic) ? std::chrono::milliseconds(0) : confirmBehind_);
     int asked = 1;
     while (checkpoint && *checkpoint >= high && std::chrono::steady_clock::now() < confirmBy) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));

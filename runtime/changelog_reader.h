@@ -51,10 +51,6 @@ class ChangelogReader {
   };
   using Key = std::pair<std::string, int32_t>;
 
-  // How long an end offset behind a store's checkpoint is asked for again before the store
-  // is wiped (see add()).
-  static constexpr std::chrono::seconds kConfirmBehind{5};
-
   void queryOffsets(const RestoreTarget& t, TaskId task, int64_t& low, int64_t& high);
   void reassign();
   void apply(Partition& p);
@@ -63,6 +59,9 @@ class ChangelogReader {
   const StreamsConfig& config_;
   RestoreMetrics& metrics_;
   KafkaHandle consumer_;
+  // How long an end offset behind a store's checkpoint is asked for again before the store
+  // is wiped (see add() and the constructor).
+  std::chrono::milliseconds confirmBehind_{5000};
   // Changelogs with a partition whose end stayed behind its store's checkpoint.
   std::set<std::string> changelogsFoundBehind_;
   std::map<Key, Partition> partitions_;

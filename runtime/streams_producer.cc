@@ -21,9 +21,8 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   };
   std::map<std::string, std::string> owned;
   if (transactional_) {
-    // Kafka Streams' default: a stalled thread's transaction is aborted by the broker soon.
     // librdkafka wants deliveries to time out within a transaction's lifetime.
-    defaults["transaction.timeout.ms"] = "10000";
+    defaults["transaction.timeout.ms"] = kDefaultTransactionTimeoutMs;
     defaults["message.timeout.ms"] = "10000";
     owned["transactional.id"] = transactionalId;
   }
