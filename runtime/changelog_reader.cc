@@ -107,14 +107,14 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     }
     if (checkpoint && *checkpoint >= high) {
       // The changelog is behind the local state: it was deleted and created again.
-      log().warn("store {} of task {} is at changelog offset {}, past the end {} of {} (asked {} times); restoring it "
+      log().warn("store {} of task {} is at changelog offset {}, past the end {} of {} ({} queries); restoring it "
                  "from scratch",
                  t.store->name(), task.toString(), *checkpoint, high, partitionName(t.topic, t.partition), asked);
       changelogsFoundBehind_.insert(t.topic);
       t.store->wipe();
       checkpoint.reset();
     } else if (asked > 1) {
-      log().info("store {} of task {}: changelog {} ends at {} (asked {} times; the first answer was behind the store)",
+      log().info("store {} of task {}: changelog {} ends at {} ({} queries; the first answers were behind the store)",
                  t.store->name(), task.toString(), partitionName(t.topic, t.partition), high, asked);
     }
     const int64_t from = checkpoint ? *checkpoint + 1 : low;
