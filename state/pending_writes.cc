@@ -121,7 +121,6 @@ const PendingWrites::Order& PendingWrites::ordered() {
   for (Write* w : unordered_) {
     if (w->erased_) continue;
     order_.emplace(w->key(), w);
-    w->ordered_ = true;
   }
   unordered_.clear();
   return order_;

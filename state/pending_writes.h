@@ -53,8 +53,7 @@ class PendingWrites {
     uint32_t keySize_ = 0;
     uint32_t valueSize_ = kDeleted;
     uint32_t valueCapacity_ = 0;
-    bool erased_ = false;
-    bool ordered_ = false;  // in order_ (else, unless erased, in unordered_)
+    bool erased_ = false;  // erased from the set and the order, still in chains and unordered_
   };
   // Key order: each key (viewing the record's bytes) and its write.
   using Order = std::map<std::string_view, const Write*>;

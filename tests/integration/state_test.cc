@@ -125,6 +125,10 @@ struct CountApp {
     producer.flush();
   }
   std::string changelog() const { return app + "-counts-changelog"; }
+  // Sets the count of each key produce(from, to) writes to `count`.
+  static void setCounts(std::map<std::string, int64_t>& counts, int from, int to, int64_t count) {
+    for (int i = from; i < to; ++i) counts["key-" + std::to_string(i)] = count;
+  }
 };
 
 // Runs the app until its store holds `expected`, then closes it; returns its metrics.
@@ -149,7 +153,7 @@ KafkaStreams::Metrics runUntil(const CountApp& a, const std::string& dir, const 
 TEST(State, RestartsRestoreOnlyTheChangelogTailTheLocalStateMisses) {
   CountApp a;
   std::map<std::string, int64_t> expected;
-  for (int i = 0; i < 100000; ++i) expected["key-" + std::to_string(i)] = 1;
+  CountApp::setCounts(expected, 0, 100000, 1);
   a.produce(0, 100000);
   const std::string dirA = stateDir(), dirB = stateDir();
 
@@ -162,7 +166,7 @@ TEST(State, RestartsRestoreOnlyTheChangelogTailTheLocalStateMisses) {
 
   // Another instance (its own, empty state directory) restores everything, then moves on.
   a.produce(0, 1000);
-  for (int i = 0; i < 1000; ++i) expected["key-" + std::to_string(i)] = 2;
+  CountApp::setCounts(expected, 0, 1000, 2);
   auto other = runUntil(a, dirB, expected);
   EXPECT_EQ(other.restoredRecords, 100000);
 
@@ -199,7 +203,7 @@ TEST(State, AThreadWhoseStoresHoldTooManyUncommittedWritesCommitsEarly) {
 TEST(State, ADeletedStateDirectoryIsRebuiltFromTheChangelog) {
   CountApp a;
   std::map<std::string, int64_t> expected;
-  for (int i = 0; i < 5000; ++i) expected["key-" + std::to_string(i)] = 1;
+  CountApp::setCounts(expected, 0, 5000, 1);
   a.produce(0, 5000);
   const std::string dir = stateDir();
   runUntil(a, dir, expected);
@@ -219,7 +223,7 @@ TEST(State, ADeletedStateDirectoryIsRebuiltFromTheChangelog) {
 TEST(State, AStoreAheadOfItsDeletedChangelogStartsOverFromTheNewOne) {
   CountApp a;
   std::map<std::string, int64_t> expected;
-  for (int i = 0; i < 2000; ++i) expected["key-" + std::to_string(i)] = 1;
+  CountApp::setCounts(expected, 0, 2000, 1);
   a.produce(0, 2000);
   const std::string dir = stateDir();
   runUntil(a, dir, expected);
@@ -230,7 +234,7 @@ TEST(State, AStoreAheadOfItsDeletedChangelogStartsOverFromTheNewOne) {
       << a.changelog() << " was not deleted";
   a.produce(0, 100);
   expected.clear();
-  for (int i = 0; i < 100; ++i) expected["key-" + std::to_string(i)] = 1;
+  CountApp::setCounts(expected, 0, 100, 1);
   auto restarted = runUntil(a, dir, expected);
   EXPECT_EQ(restarted.restoredRecords, 0);
 }
@@ -246,7 +250,7 @@ TEST(State, TheChangelogIsCompactedToAboutOneRecordPerKeyAndRestoresTheSameState
       for (int k = 0; k < kKeys; ++k) producer.send(a.in, "key-" + std::to_string(k), "x");
     producer.flush();
   }
-  for (int k = 0; k < kKeys; ++k) expected["key-" + std::to_string(k)] = kUpdates;
+  CountApp::setCounts(expected, 0, kKeys, kUpdates);
   // No cache, so every update reaches the changelog; small segments, so it compacts soon.
   auto m = Materialized<std::string, int64_t>::as("counts").withCachingDisabled().withLoggingEnabled(
       {{"segment.ms", "100"}, {"min.cleanable.dirty.ratio", "0.01"}, {"min.compaction.lag.ms", "0"}});
