@@ -33,9 +33,8 @@ struct Options {
   std::vector<std::string> config;
 };
 
-// Counts processed records and measures the interval from the first record to the N-th, so
-// that every system and scenario is timed alike: what comes before the first record
-// (connecting, the group join, the offset look-up, the first fetch) is start-up.
+// Counts processed records and measures the interval from the start (the application
+// reaching RUNNING, or the first record, whichever comes first) to the N-th record.
 class Meter {
  public:
   explicit Meter(int64_t expected) : expected_(expected) {}
@@ -46,6 +45,8 @@ class Meter {
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == expected_) finish();
   }
+  // The point from which time is measured, if it comes before the first record.
+  void start();
   bool done() const { return finished_.load(std::memory_order_acquire); }
   // Waits until done or the timeout; false on timeout.
   bool await(std::chrono::seconds timeout) const;
@@ -55,7 +56,6 @@ class Meter {
   void report(const Options& options) const;
 
  private:
-  void start();
   void finish();
 
   const int64_t expected_;

@@ -81,7 +81,8 @@ int runClientScenario(const Options& o, Meter& meter) {
   rd_kafka_assign(consumer.get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(consumer.get());
-  // The clock starts at the first record (Meter::record), as every streams scenario's does.
+  // The clock starts at the first record (Meter::record): a stream thread's starts when its
+  // tasks run, after the group gave it partitions, so neither counts connecting and joining.
 
   std::vector<int64_t> next(partitions, 0);
   auto lastCommit = std::chrono::steady_clock::now();

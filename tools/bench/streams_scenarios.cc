@@ -97,6 +97,9 @@ int runStreamsScenario(const Options& o, Meter& meter) {
     config[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   KafkaStreams streams(builder.build(), config);
+  streams.setStateListener([&meter](KafkaStreams::State now, KafkaStreams::State) {
+    if (now == KafkaStreams::State::RUNNING) meter.start();
+  });
   streams.start();
   const bool done = meter.await(std::chrono::seconds(o.timeoutS));
   const std::string error = streams.lastError();

@@ -86,8 +86,8 @@ final class ClientScenarios {
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            // The clock starts at the first record, as in every scenario of both harnesses:
-            // connecting and the first fetch are start-up.
+            // The clock starts at the first record, as the C++ harness's does for these
+            // scenarios: connecting and the first fetch are start-up.
 
             if (producer == null) {
                 consume(o, meter, consumer);

@@ -17,8 +17,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * are processed: wall-clock time, the process's CPU time (user + system, all threads) and,
  * at the end, the peak resident set size (VmHWM).
  *
- * <p>The clock starts at the first counted record, in every scenario and in both harnesses:
- * connecting, the group join, the offset look-up and the first fetch are start-up. It stops when the {@code target}-th record is counted. Thread-safe: {@link #record} is called
+ * <p>The clock starts at {@link #start()} (the application reached RUNNING) or at the first
+ * counted record, whichever comes first (the plain consumer scenarios: the first record): with several
+ * stream threads one thread may process records before the whole client is RUNNING.
+ * It stops when the {@code target}-th record is counted. Thread-safe: {@link #record} is called
  * from every stream thread.
  */
 final class Meter {
@@ -45,7 +47,7 @@ final class Meter {
     }
 
     /** Starts the clock unless it runs already. */
-    private void start() {
+    void start() {
         if (started.compareAndSet(false, true)) {
             startCpuNanos = os.getProcessCpuTime();
             startNanos = System.nanoTime();

@@ -124,8 +124,10 @@ final class StreamsScenarios {
         Topology topology = topology(o, meter);
         KafkaStreams streams = new KafkaStreams(topology, config(o, stateDir));
         streams.setStateListener((newState, oldState) -> {
-            if (newState == KafkaStreams.State.ERROR
-                || (newState == KafkaStreams.State.PENDING_SHUTDOWN && !meter.finished())) {
+            if (newState == KafkaStreams.State.RUNNING) {
+                meter.start();
+            } else if (newState == KafkaStreams.State.ERROR
+                       || (newState == KafkaStreams.State.PENDING_SHUTDOWN && !meter.finished())) {
                 meter.fail(new IllegalStateException("Kafka Streams went from " + oldState
                                                      + " to " + newState));
             }
