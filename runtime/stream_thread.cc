@@ -128,6 +128,11 @@ void StreamThread::createClients() {
           {"enable.partition.eof", "false"},
           {"isolation.level", config_.exactlyOnce() ? "read_committed" : "read_uncommitted"},
       });
+  if (auto reset = props.find("auto.offset.reset"); reset != props.end()) {
+    const std::string& r = reset->second;
+    if (r == "earliest" || r == "smallest" || r == "beginning") resetOffset_ = RD_KAFKA_OFFSET_BEGINNING;
+    else if (r == "latest" || r == "largest" || r == "end") resetOffset_ = RD_KAFKA_OFFSET_END;
+  }
   KafkaConf conf = makeConf(props);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &StreamThread::onRebalance);
   rd_kafka_conf_set_opaque(conf.get(), this);

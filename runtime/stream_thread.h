@@ -137,6 +137,8 @@ class StreamThread {
   static void onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void onAssigned(const rd_kafka_topic_partition_list_t* partitions);
+  // Sets where each assigned partition starts, if that can be known here; see the .cc.
+  void setStartOffsets(rd_kafka_topic_partition_list_t* partitions);
   void onRevoked();
   void closeTasks(bool clean);
   Route* route(rd_kafka_topic_t* rkt, int32_t partition);
@@ -156,6 +158,9 @@ class StreamThread {
   KafkaHandle consumer_;
   KafkaQueue consumerQueue_;  // for wake-ups; released before the consumer closes
   std::unique_ptr<FetchDoorbell> doorbell_;  // outlives the partition queues that ring it
+  // Where a partition without a committed offset starts (auto.offset.reset), as a logical
+  // offset; RD_KAFKA_OFFSET_INVALID: leave it to librdkafka.
+  int64_t resetOffset_ = RD_KAFKA_OFFSET_INVALID;
   std::unique_ptr<StreamsProducer> producer_;
   TaskServices services_;
   CacheBudget cache_;

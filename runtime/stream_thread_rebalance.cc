@@ -1,6 +1,10 @@
 // StreamThread's side of the consumer group: partitions assigned (tasks created, stores
 // restored) and revoked (committed first, then closed). See stream_thread.cc for the
 // processing loop and commits.
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
 #include "runtime/log.h"
 #include "runtime/stream_thread.h"
 
@@ -16,10 +20,34 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   } catch (...) {
     if (!self->callbackError_) self->callbackError_ = std::current_exception();
   }
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !self->callbackError_)
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !self->callbackError_) {
+    self->setStartOffsets(partitions);
     rd_kafka_assign(rk, partitions);
-  else
+  } else
     rd_kafka_assign(rk, nullptr);
+}
+
+// librdkafka 2.0.2 counts a partition without a committed offset as an offset error and
+// asks for its reset position (auto.offset.reset) only after a 100 ms back-off; the Java
+// consumer asks at once. Assigning explicit positions skips the wait (and librdkafka's own
+// look-up of the committed offsets). Only under at_least_once: exactly_once_v2 needs the
+// committed offsets read with KIP-447's require_stable, so that offsets a transaction is
+// still committing are not read as older ones, and librdkafka's own look-up does that.
+// Any doubt (the look-up failed or timed out, a partition came back with an error) leaves
+// the assignment as it was, to librdkafka.
+void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
+  if (partitions->cnt == 0 || resetOffset_ == RD_KAFKA_OFFSET_INVALID || config_.exactlyOnce()) return;
+  PartitionList committed(rd_kafka_topic_partition_list_copy(partitions));
+  const auto timeout = std::min<std::chrono::milliseconds>(config_.defaultApiTimeout(), std::chrono::seconds(5));
+  if (rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()))) return;
+  std::vector<int64_t> starts(static_cast<size_t>(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& tp = partitions->elems[i];
+    const auto* c = rd_kafka_topic_partition_list_find(committed.get(), tp.topic, tp.partition);
+    if (!c || c->err) return;
+    starts[static_cast<size_t>(i)] = c->offset >= 0 ? c->offset : resetOffset_;
+  }
+  for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = starts[static_cast<size_t>(i)];
 }
 
 void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions) {

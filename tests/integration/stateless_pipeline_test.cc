@@ -181,6 +181,54 @@ TEST(StatelessPipeline, ARestartedApplicationResumesFromItsCommittedOffsets) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(values.count(std::to_string(i)), 1u) << i;
 }
 
+TEST(StatelessPipeline, UnderAutoOffsetResetLatestANewApplicationSkipsWhatItsInputHeldAtStart) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out");
+  admin.createTopic(in, 2);
+  admin.createTopic(out, 2);
+  KafkaProducer producer(bootstrap());
+  auto produce = [&](int from, int to) {
+    for (int i = from; i < to; ++i) producer.send(in, "k" + std::to_string(i % 10), std::to_string(i));
+    producer.flush();
+  };
+  produce(0, 100);
+  auto builder = std::make_shared<StreamsBuilder>();
+  builder->stream<std::string, std::string>(in).to(out);
+  KafkaStreams streams(builder->build(),
+                       appConfig(uniqueName("latest-app"), {{"consumer.auto.offset.reset", "latest"}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+
+  // Each partition's start is fixed when the end offset comes back, a moment after RUNNING:
+  // write until records reach the output from both partitions (ten keys cover both).
+  int next = 100;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        produce(next, next + 10);
+        next += 10;
+        std::set<int32_t> partitions;
+        for (const auto& r : test::consumeToEnd(out, 10s)) partitions.insert(r.partition);
+        return partitions.size() == 2;
+      },
+      60s))
+      << streams.lastError();
+  const int fresh = next;
+  produce(fresh, fresh + 100);
+
+  std::multiset<int> values;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        values.clear();
+        for (const auto& r : test::consumeToEnd(out, 10s)) values.insert(std::stoi(*r.value));
+        return values.count(fresh + 99) == 1;
+      },
+      60s))
+      << streams.lastError();
+  ASSERT_TRUE(streams.close(60s));
+  EXPECT_GE(*values.begin(), 100) << "records the input held before the application started were read";
+  for (int i = fresh; i < fresh + 100; ++i) EXPECT_EQ(values.count(i), 1u) << i;
+}
+
 struct MalformedInput {
   std::string in = uniqueName("orders");
   std::string out = uniqueName("out");
