@@ -30,21 +30,33 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 // librdkafka 2.0.2 counts a partition without a committed offset as an offset error and
 // asks for its reset position (auto.offset.reset) only after a 100 ms back-off; the Java
 // consumer asks at once. Assigning explicit positions skips the wait (and librdkafka's own
-// look-up of the committed offsets). Only under at_least_once: exactly_once_v2 needs the
-// committed offsets read with KIP-447's require_stable, so that offsets a transaction is
-// still committing are not read as older ones, and librdkafka's own look-up does that.
-// Any doubt (the look-up failed or timed out, a partition came back with an error) leaves
-// the assignment as it was, to librdkafka.
+// look-up of the committed offsets).
+//
+// Under exactly_once_v2 the offsets must be stable (KIP-447): not older ones while a
+// transaction that moves them is still completing. A read_committed consumer's
+// rd_kafka_committed asks for stable offsets and waits while they are not (checked against
+// a broker: with a transaction's offsets pending it timed out, read_uncommitted answered at
+// once). So the look-up waits at most kStartOffsetsTimeout: an open transaction a killed
+// thread left lasts until transaction.timeout.ms, and librdkafka's own look-up waits for it
+// without stopping this thread's other partitions. Any doubt (the look-up failed or timed
+// out, a partition came back with an error) leaves the assignment as it was, to librdkafka.
 void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
-  if (partitions->cnt == 0 || resetOffset_ == RD_KAFKA_OFFSET_INVALID || config_.exactlyOnce()) return;
+  constexpr std::chrono::milliseconds kStartOffsetsTimeout{1000};
+  if (partitions->cnt == 0 || resetOffset_ == RD_KAFKA_OFFSET_INVALID) return;
   PartitionList committed(rd_kafka_topic_partition_list_copy(partitions));
-  const auto timeout = std::min<std::chrono::milliseconds>(config_.defaultApiTimeout(), std::chrono::seconds(5));
-  if (rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()))) return;
+  const auto timeout = std::min(config_.defaultApiTimeout(), kStartOffsetsTimeout);
+  if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()))) {
+    log().debug("{}: committed offsets not read ({}); librdkafka looks them up", name_, rd_kafka_err2str(err));
+    return;
+  }
   std::vector<int64_t> starts(static_cast<size_t>(partitions->cnt));
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
     const auto* c = rd_kafka_topic_partition_list_find(committed.get(), tp.topic, tp.partition);
-    if (!c || c->err) return;
+    if (!c || c->err) {
+      log().debug("{}: no committed offset read for {} [{}]; librdkafka looks them up", name_, tp.topic, tp.partition);
+      return;
+    }
     starts[static_cast<size_t>(i)] = c->offset >= 0 ? c->offset : resetOffset_;
   }
   for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = starts[static_cast<size_t>(i)];
