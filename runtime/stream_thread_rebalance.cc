@@ -15,15 +15,18 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   auto* self = static_cast<StreamThread*>(opaque);
   // No exception may cross librdkafka's C frames: keep it for after the poll returns.
   try {
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) self->onAssigned(partitions);
-    else self->onRevoked();
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->onAssigned(partitions);
+      self->setStartOffsets(partitions);
+    } else {
+      self->onRevoked();
+    }
   } catch (...) {
     if (!self->callbackError_) self->callbackError_ = std::current_exception();
   }
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !self->callbackError_) {
-    self->setStartOffsets(partitions);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && !self->callbackError_)
     rd_kafka_assign(rk, partitions);
-  } else
+  else
     rd_kafka_assign(rk, nullptr);
 }
 
