@@ -1,5 +1,6 @@
 // Stateless pipelines on the real broker: partitions shared between threads, per-key order,
-// repartitioning, restart from committed offsets, bad records, missing topics and brokers.
+// repartitioning, restart from committed offsets, where a new application starts, bad records,
+// missing topics and brokers.
 #include <gtest/gtest.h>
 
 #include <set>
