@@ -35,7 +35,7 @@ StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtop
       Store store;
       store.name = name;
       std::unique_ptr<LocalStore> local = spec.persistent ? openRocksDBStore(name, directory_ + "/" + name, *services_.rocksdb,
-                                                                             spec.keyPrefixBytes)
+                                                                             spec.keyPrefixBytes, spec.pointReads)
                                                           : openInMemoryStore(name, spec.keyPrefixBytes);
       store.local = local.get();
       std::unique_ptr<KeyValueBytesStore> stack = std::move(local);

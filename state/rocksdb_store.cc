@@ -290,7 +290,7 @@ class RocksDBStore final : public LocalStore {
   std::optional<int64_t> checkpoint_;
 };
 
-rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes) {
+rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes, bool wholeKeyFilters) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -318,10 +318,16 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes)
   // Commits insert sorted batches; see finger_memtable.h. Its inserts are single-threaded.
   options.memtable_factory = newFingerMemtableFactory();
   options.allow_concurrent_memtable_write = false;
-  // Single-key range reads of window and session stores: the same filters (memtable and
-  // table) also hold each key's prefix. Whole keys stay in them for point reads.
-  if (keyPrefixBytes > 0) options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keyPrefixBytes));
   rocksdb::BlockBasedTableOptions table;
+  // Single-key range reads of window and session stores: the same filters (memtable and
+  // table) also hold each key's prefix. Whole keys stay in them for point reads, unless the
+  // store has none worth filtering (a stream-stream join's window stores): there they
+  // doubled the filters' entries and size, and the work of building them.
+  if (keyPrefixBytes > 0) {
+    options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keyPrefixBytes));
+    options.memtable_whole_key_filtering = wholeKeyFilters;
+    table.whole_key_filtering = wholeKeyFilters;
+  }
   table.block_cache = resources.blockCache();
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
@@ -374,9 +380,10 @@ RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferB
 RocksDBResources::~RocksDBResources() = default;
 
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
-                                             RocksDBResources& resources, size_t keyPrefixBytes) {
+                                             RocksDBResources& resources, size_t keyPrefixBytes,
+                                             bool wholeKeyFilters) {
   std::filesystem::create_directories(directory);
-  rocksdb::Options options = baseOptions(resources, keyPrefixBytes);
+  rocksdb::Options options = baseOptions(resources, keyPrefixBytes, wholeKeyFilters);
   rocksdb::Status status;
   auto database = open(name, directory, keyPrefixBytes, options, status);
   if (!database && status.IsCorruption()) {

@@ -41,7 +41,11 @@ class StoreLockedException : public StreamsException {
 // wiped and reopened empty, to be restored from its changelog. keyPrefixBytes > 0: every
 // key begins with a prefix of that length, and a range whose bounds share it (a window
 // store's fetch of one key) reads only memtables and files whose bloom filter has it.
+// wholeKeyFilters = false (with keyPrefixBytes > 0): the filters hold the prefixes only,
+// for a store whose reads are all ranges within one prefix; point reads still work, and
+// are filtered by their prefix.
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
-                                             RocksDBResources& resources, size_t keyPrefixBytes = 0);
+                                             RocksDBResources& resources, size_t keyPrefixBytes = 0,
+                                             bool wholeKeyFilters = true);
 
 }  // namespace kstreams::internal

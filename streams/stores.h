@@ -118,6 +118,8 @@ StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persiste
   spec.logging = logging;
   spec.caching = caching && !retainDuplicates;
   spec.keyPrefixBytes = kSegmentedKeyPrefixBytes;
+  // Its keys end in a sequence number from 1: a fetch of one window (sequence 0) finds nothing.
+  spec.pointReads = !retainDuplicates;
   spec.changelogConfigs = {{"cleanup.policy", "compact,delete"},
                            {"retention.ms", std::to_string(retentionMs + 24 * 3600 * 1000LL)}};
   for (auto& [k, v] : changelogConfigs) spec.changelogConfigs[k] = v;

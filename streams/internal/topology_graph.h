@@ -42,6 +42,10 @@ struct StoreSpec {
   // reads stay within (window and session stores); RocksDB keeps bloom filters over it.
   // 0: no such prefix.
   size_t keyPrefixBytes = 0;
+  // Whether whole keys are read on their own (get), and worth bloom filters of their own
+  // besides the prefix's. A window store that keeps duplicates apart (a stream-stream
+  // join's) is only read by ranges.
+  bool pointReads = true;
   // Wraps the byte store stack (RocksDB or memory, changelogging, caching) in the typed
   // store processors get from getStateStore().
   std::function<std::unique_ptr<StateStore>(std::unique_ptr<KeyValueBytesStore>, const StoreInit&)> typedFactory;

@@ -43,6 +43,34 @@ TEST(StreamStreamJoin, InnerJoinsRecordsWithinTheWindowEitherWay) {
   EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "a1+b1"}, {"k", "a2+b1"}}));
 }
 
+// A join's window stores are only read by ranges (their keys end in a sequence number, so
+// a fetch of one window finds nothing): their RocksDB filters hold prefixes alone. A
+// windowed aggregation reads its windows one by one.
+TEST(StreamStreamJoin, ItsWindowStoresAreMarkedAsHavingNoPointReads) {
+  StreamsBuilder builder;
+  auto right = builder.stream<std::string, std::string>("right");
+  builder.stream<std::string, std::string>("left")
+      .join(right, [](const std::string& l, const std::string& r) { return l + r; },
+            JoinWindows::ofTimeDifferenceWithNoGrace(std::chrono::seconds(10)))
+      .to("joined");
+  builder.stream<std::string, std::string>("counted")
+      .groupByKey()
+      .windowedBy(TimeWindows::ofSizeWithNoGrace(std::chrono::seconds(10)))
+      .count(Materialized<std::string, int64_t>::as("counts"));
+  Topology topology = builder.build();
+  int joinStores = 0;
+  for (const auto& [name, spec] : topology.graph().stores()) {
+    ASSERT_EQ(spec.kind, internal::StoreKind::kWindow) << name;
+    if (name == "counts") {
+      EXPECT_TRUE(spec.pointReads) << name;
+    } else {
+      EXPECT_FALSE(spec.pointReads) << name;
+      ++joinStores;
+    }
+  }
+  EXPECT_EQ(joinStores, 2);
+}
+
 // The stores' segments (90 s apart here: the retention is 3 min) are found again after a
 // record lands in an earlier segment than any before it.
 TEST(StreamStreamJoin, ARecordInAnEarlierSegmentThanAnyBeforeStillJoins) {

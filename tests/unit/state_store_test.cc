@@ -282,6 +282,47 @@ TEST(RocksDBStore, FlushedTablesAreUncompressedAndTheirFiltersStayPinnedInTheCac
   std::filesystem::remove_all(dir);
 }
 
+// A store read only by ranges within one prefix (a stream-stream join's window store) keeps
+// the prefixes alone in its filters; a store with point reads keeps whole keys as well.
+// Either answers every read, from its table files and its memtable.
+TEST(RocksDBStore, AStoreWithoutPointReadsFiltersByPrefixAloneAndStillAnswersEveryRead) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kstreams-prefix-only-test-" + std::to_string(::getpid()));
+  RocksDBResources resources{8 << 20, 8 << 20};
+  auto key = [](int prefix, int rest) { return fmt::format("{:04}{:03}", prefix, rest); };
+  for (const bool wholeKeyFilters : {false, true}) {
+    std::filesystem::remove_all(dir);
+    {
+      auto store = openRocksDBStore("w", dir.string(), resources, 4, wholeKeyFilters);
+      for (int p = 0; p < 50; p += 2)
+        for (int r = 0; r < 20; r += 2) store->put(key(p, r), "file", 0);
+      store->commit(0);
+    }  // closing flushes the memtable into a table file
+    int tables = 0;
+    for (const auto& file : std::filesystem::directory_iterator(dir)) {
+      if (file.path().extension() != ".sst") continue;
+      rocksdb::SstFileReader reader{rocksdb::Options()};
+      ASSERT_TRUE(reader.Open(file.path().string()).ok()) << file.path();
+      const auto& properties = reader.GetTableProperties()->user_collected_properties;
+      auto filtering = properties.find("rocksdb.block.based.table.whole.key.filtering");
+      ASSERT_NE(filtering, properties.end()) << file.path();
+      EXPECT_EQ(filtering->second, wholeKeyFilters ? "1" : "0") << file.path();
+      if (reader.GetTableProperties()->num_entries > 1) ++tables;  // not the checkpoint's
+    }
+    EXPECT_GE(tables, 1);
+
+    auto store = openRocksDBStore("w", dir.string(), resources, 4, wholeKeyFilters);
+    store->put(key(7, 1), "memtable", 0);
+    store->commit(1);
+    EXPECT_EQ(store->get(key(6, 4)), "file");
+    EXPECT_EQ(store->get(key(7, 1)), "memtable");
+    EXPECT_EQ(store->get(key(6, 5)), std::nullopt);   // its prefix is there, the key is not
+    EXPECT_EQ(store->get(key(51, 0)), std::nullopt);  // neither is
+    EXPECT_EQ(collect(store->range(key(6, 3), key(6, 7), false)), (Entries{{key(6, 4), "file"}, {key(6, 6), "file"}}));
+    EXPECT_EQ(collect(store->range(key(7, 0), key(7, 999), false)), (Entries{{key(7, 1), "memtable"}}));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 struct Flushed {
   std::string key;
   std::optional<std::string> newValue, oldValue;
