@@ -248,6 +248,17 @@ TEST(RocksDBStore, RangesWithinAKeyPrefixFindWhatATotalOrderReadFinds) {
   std::filesystem::remove_all(dir);
 }
 
+// The properties of every table file in a store's directory.
+using Table = std::pair<std::string, std::shared_ptr<const rocksdb::TableProperties>>;
+void readTables(const std::filesystem::path& dir, std::vector<Table>& tables) {
+  for (const auto& file : std::filesystem::directory_iterator(dir)) {
+    if (file.path().extension() != ".sst") continue;
+    rocksdb::SstFileReader reader{rocksdb::Options()};
+    ASSERT_TRUE(reader.Open(file.path().string()).ok()) << file.path();
+    tables.emplace_back(file.path().string(), reader.GetTableProperties());
+  }
+}
+
 // Flushed tables (level 0) are rewritten by the next compaction; compressing them spent CPU at
 // every flush for disk that is soon given back. And every look-up consults each level-0
 // file's filter: from a pinned block, not through a cache look-up each time.
@@ -261,15 +272,10 @@ TEST(RocksDBStore, FlushedTablesAreUncompressedAndTheirFiltersStayPinnedInTheCac
     for (int i = 0; i < 2000; ++i) store->put(fmt::format("prefix-{:06}-{:06}", i % 100, i), compressible, 0);
     store->commit(0);
   }  // closing flushes the memtables into level-0 tables
-  int tables = 0;
-  for (const auto& file : std::filesystem::directory_iterator(dir)) {
-    if (file.path().extension() != ".sst") continue;
-    rocksdb::SstFileReader reader{rocksdb::Options()};
-    ASSERT_TRUE(reader.Open(file.path().string()).ok()) << file.path();
-    EXPECT_EQ(reader.GetTableProperties()->compression_name, "NoCompression") << file.path();
-    ++tables;
-  }
-  EXPECT_GE(tables, 1);
+  std::vector<Table> tables;
+  ASSERT_NO_FATAL_FAILURE(readTables(dir, tables));
+  for (const auto& [path, properties] : tables) EXPECT_EQ(properties->compression_name, "NoCompression") << path;
+  EXPECT_GE(tables.size(), 1u);
 
   auto store = openRocksDBStore("l0", dir.string(), resources, 12);
   EXPECT_EQ(store->get(fmt::format("prefix-{:06}-{:06}", 7, 1007)), compressible);
@@ -297,18 +303,17 @@ TEST(RocksDBStore, AStoreWithoutPointReadsFiltersByPrefixAloneAndStillAnswersEve
         for (int r = 0; r < 20; r += 2) store->put(key(p, r), "file", 0);
       store->commit(0);
     }  // closing flushes the memtable into a table file
-    int tables = 0;
-    for (const auto& file : std::filesystem::directory_iterator(dir)) {
-      if (file.path().extension() != ".sst") continue;
-      rocksdb::SstFileReader reader{rocksdb::Options()};
-      ASSERT_TRUE(reader.Open(file.path().string()).ok()) << file.path();
-      const auto& properties = reader.GetTableProperties()->user_collected_properties;
-      auto filtering = properties.find("rocksdb.block.based.table.whole.key.filtering");
-      ASSERT_NE(filtering, properties.end()) << file.path();
-      EXPECT_EQ(filtering->second, wholeKeyFilters ? "1" : "0") << file.path();
-      if (reader.GetTableProperties()->num_entries > 1) ++tables;  // not the checkpoint's
+    std::vector<Table> tables;
+    ASSERT_NO_FATAL_FAILURE(readTables(dir, tables));
+    int dataTables = 0;
+    for (const auto& [path, properties] : tables) {
+      const auto& collected = properties->user_collected_properties;
+      auto filtering = collected.find("rocksdb.block.based.table.whole.key.filtering");
+      ASSERT_NE(filtering, collected.end()) << path;
+      EXPECT_EQ(filtering->second, wholeKeyFilters ? "1" : "0") << path;
+      if (properties->num_entries > 1) ++dataTables;  // not the checkpoint's
     }
-    EXPECT_GE(tables, 1);
+    EXPECT_GE(dataTables, 1);
 
     auto store = openRocksDBStore("w", dir.string(), resources, 4, wholeKeyFilters);
     store->put(key(7, 1), "memtable", 0);
