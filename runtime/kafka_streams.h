@@ -60,6 +60,9 @@ class KafkaStreams {
     int64_t skippedRecords = 0;   // unreadable input records let go by LogAndContinue
     int64_t droppedRecords = 0;   // records operators dropped on purpose (e.g. null keys)
     int64_t commits = 0;
+    // Of the commits, those made through a transaction (exactly_once_v2 commits that carried
+    // records; one that would carry offsets alone commits them without one).
+    int64_t transactions = 0;
     int64_t rebalances = 0;
     int32_t aliveThreads = 0;
     int64_t restoredRecords = 0;    // changelog records applied while restoring stores

@@ -152,6 +152,63 @@ void produceValues(const std::string& topic, const std::vector<std::string>& val
   producer.flush();
 }
 
+// Commit intervals in which nothing was sent commit their offsets without a transaction;
+// mixed with transactional commits, the newest offset wins, and a restart resumes there.
+TEST(ExactlyOnce, IntervalsWithoutOutputCommitOffsetsAloneAndARestartResumesAfterThem) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-quiet-in"), out = uniqueName("eos-quiet-out"), app = uniqueName("eos-quiet");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  std::atomic<bool> armed{true};
+  auto topology = [&] {
+    auto builder = std::make_shared<StreamsBuilder>();
+    builder->stream<std::string, std::string>(in)
+        .filter([](const std::string&, const std::string& v) { return v.rfind("keep", 0) == 0; })
+        .process([&armed] { return std::make_unique<FailOnce>(&armed, "keep-fail"); })
+        .to(out);
+    return builder->build();
+  };
+  auto values = [](const std::string& prefix, int from, int to) {
+    std::vector<std::string> v;
+    for (int i = from; i < to; ++i) v.push_back(prefix + std::to_string(i));
+    return v;
+  };
+  {
+    KafkaStreams first(topology(), eosConfig(app));
+    first.start();
+    produceValues(in, values("keep-", 0, 100));
+    ASSERT_EQ(readCommitted(out, 100, first).size(), 100u) << first.lastError();
+    const int64_t transactions = first.metrics().transactions;
+    EXPECT_GT(transactions, 0) << "the output was committed in a transaction";
+    // 1000 records that all fail the filter: their offsets are committed all the same.
+    produceValues(in, values("drop-", 0, 1000));
+    EXPECT_TRUE(test::eventually([&] { return admin.committedOffsets(app, in)[0] == 1100; }, 60s))
+        << "committed: " << admin.committedOffsets(app, in)[0] << "; " << first.lastError();
+    auto m = first.metrics();
+    EXPECT_EQ(m.transactions, transactions) << "no transaction without records in it";
+    EXPECT_GT(m.commits, m.transactions) << "the offsets of the filtered records were committed alone";
+    // The thread fails at the first record of the next interval.
+    std::vector<std::string> more = values("keep-", 100, 200);
+    more.insert(more.begin(), "keep-fail");
+    produceValues(in, more);
+    ASSERT_TRUE(first.waitForState(KafkaStreams::State::ERROR, 60s));
+  }
+  KafkaStreams second(topology(), eosConfig(app));
+  second.start();
+  ASSERT_EQ(readCommitted(out, 201, second).size(), 201u) << second.lastError();
+  // It started after the filtered records, where the last (plain) commit left off, not at the
+  // last transaction's offsets.
+  EXPECT_EQ(second.metrics().processedRecords, 101);
+  ASSERT_TRUE(second.close(60s));
+  auto all = test::consumeToEnd(out, 30s, true);
+  std::vector<std::string> expected = values("keep-", 0, 100);
+  expected.push_back("keep-fail");
+  for (const auto& v : values("keep-", 100, 200)) expected.push_back(v);
+  std::vector<std::string> got;
+  for (const auto& r : all) got.push_back(*r.value);
+  EXPECT_EQ(got, expected) << "every kept record's output exactly once, in order";
+}
+
 TEST(ExactlyOnce, CommittedStoreWritesWaitForTheApplyIntervalAndACleanCloseAppliesThem) {
   Admin admin(bootstrap());
   const std::string in = uniqueName("eos-apply-in"), out = uniqueName("eos-apply-out"), app = uniqueName("eos-apply");
