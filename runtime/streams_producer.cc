@@ -1,5 +1,7 @@
 #include "runtime/streams_producer.h"
 
+#include <cstdlib>
+
 #include "runtime/log.h"
 
 namespace kstreams::internal {
@@ -21,9 +23,17 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   };
   std::map<std::string, std::string> owned;
   if (transactional_) {
-    // librdkafka wants deliveries to time out within a transaction's lifetime.
+    // librdkafka wants deliveries to time out within a transaction's lifetime: a shorter
+    // transaction.timeout.ms of the user's shortens the default delivery timeout with it.
     defaults["transaction.timeout.ms"] = kDefaultTransactionTimeoutMs;
-    defaults["message.timeout.ms"] = "10000";
+    defaults["message.timeout.ms"] = kDefaultTransactionTimeoutMs;
+    const auto user = config.clientProperties("producer");
+    if (auto t = user.find("transaction.timeout.ms"); t != user.end()) {
+      char* end = nullptr;
+      const long long ms = std::strtoll(t->second.c_str(), &end, 10);
+      if (end != t->second.c_str() && *end == '\0' && ms > 0 && ms < std::stoll(kDefaultTransactionTimeoutMs))
+        defaults["message.timeout.ms"] = t->second;
+    }
     owned["transactional.id"] = transactionalId;
   }
   // A success report is only needed for the offset of a tracked (changelog) record. Without
