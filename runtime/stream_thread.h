@@ -140,6 +140,10 @@ class StreamThread {
   void onAssigned(const rd_kafka_topic_partition_list_t* partitions);
   // Sets where each assigned partition starts, if that can be known here; see the .cc.
   void setStartOffsets(rd_kafka_topic_partition_list_t* partitions);
+  // auto.offset.reset=latest: turns each start that is RD_KAFKA_OFFSET_END into the
+  // partition's end offset, and commits those. Leaves them all as they are if any step fails.
+  void pinLatestStarts(const rd_kafka_topic_partition_list_t* partitions, std::vector<int64_t>& starts,
+                       std::chrono::milliseconds timeout);
   void onRevoked();
   void closeTasks(bool clean);
   Route* route(rd_kafka_topic_t* rkt, int32_t partition);

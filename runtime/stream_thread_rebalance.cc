@@ -43,6 +43,12 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 // thread left lasts until transaction.timeout.ms, and librdkafka's own look-up waits for it
 // without stopping this thread's other partitions. Any doubt (the look-up failed or timed
 // out, a partition came back with an error) leaves the assignment as it was, to librdkafka.
+//
+// Under auto.offset.reset=latest, a partition without a committed offset starts at its end
+// as of now, and that offset is committed at once. Otherwise "the end" would be looked up
+// again by whoever next starts the partition without a commit (this thread after a fenced
+// producer, a rejoin, another instance after a crash) and the records processed since,
+// whose work was never committed, would be skipped.
 void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
   constexpr std::chrono::milliseconds kStartOffsetsTimeout{1000};
   if (partitions->cnt == 0 || resetOffset_ == RD_KAFKA_OFFSET_INVALID) return;
@@ -62,7 +68,45 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
     }
     starts[static_cast<size_t>(i)] = c->offset >= 0 ? c->offset : resetOffset_;
   }
+  if (resetOffset_ == RD_KAFKA_OFFSET_END) pinLatestStarts(partitions, starts, timeout);
   for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = starts[static_cast<size_t>(i)];
+}
+
+void StreamThread::pinLatestStarts(const rd_kafka_topic_partition_list_t* partitions, std::vector<int64_t>& starts,
+                                   std::chrono::milliseconds timeout) {
+  // The end offsets, as a read_committed consumer sees them under exactly_once_v2 (the
+  // look-up asks with the consumer's isolation level).
+  PartitionList ends(rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i)
+    if (starts[static_cast<size_t>(i)] == RD_KAFKA_OFFSET_END)
+      rd_kafka_topic_partition_list_add(ends.get(), partitions->elems[i].topic, partitions->elems[i].partition)->offset =
+          RD_KAFKA_OFFSET_END;
+  if (ends->cnt == 0) return;
+  const int ms = static_cast<int>(timeout.count());
+  if (rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(consumer_.get(), ends.get(), ms)) {
+    log().warn("{}: end offsets not read ({}); partitions without a committed offset start at their end "
+               "unpinned", name_, rd_kafka_err2str(err));
+    return;
+  }
+  for (int i = 0; i < ends->cnt; ++i)
+    if (ends->elems[i].err || ends->elems[i].offset < 0) {
+      log().warn("{}: no end offset read for {} [{}] ({}); partitions without a committed offset start at "
+                 "their end unpinned", name_, ends->elems[i].topic, ends->elems[i].partition,
+                 rd_kafka_err2str(ends->elems[i].err));
+      return;
+    }
+  // A plain commit under either guarantee: the offset is where processing starts, nothing
+  // was produced for it (see commit()).
+  if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), ends.get(), 0)) {
+    log().warn("{}: the start offsets of partitions without a committed offset were not committed ({}); "
+               "they start at their end unpinned", name_, rd_kafka_err2str(err));
+    return;
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& tp = partitions->elems[i];
+    if (const auto* end = rd_kafka_topic_partition_list_find(ends.get(), tp.topic, tp.partition))
+      starts[static_cast<size_t>(i)] = end->offset;
+  }
 }
 
 void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions) {

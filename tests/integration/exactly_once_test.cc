@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <set>
 
 #include "kstreams.h"
@@ -41,6 +42,12 @@ std::vector<TopicRecord> readCommitted(const std::string& topic, size_t n, Kafka
       },
       timeout);
   return records;
+}
+
+void produceValues(const std::string& topic, const std::vector<std::string>& values) {
+  KafkaProducer producer(bootstrap());
+  for (const std::string& v : values) producer.send(topic, "k", v);
+  producer.flush();
 }
 
 TEST(ExactlyOnce, RunningCountsThroughARepartitionHaveNoGapsAndNoDuplicates) {
@@ -134,6 +141,65 @@ TEST(ExactlyOnce, AFailedThreadsOpenTransactionStaysInvisibleAndARestartComplete
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(*all[i].value, std::to_string(i));
 }
 
+// Copies each record; at the record whose value is `stallOn` (once), holds the thread until
+// `until` holds, then asks for a commit.
+class StallOnce : public Processor<std::string, std::string, std::string, std::string> {
+ public:
+  StallOnce(std::atomic<bool>* armed, std::string stallOn, std::function<bool()> until)
+      : armed_(armed), stallOn_(std::move(stallOn)), until_(std::move(until)) {}
+  void init(ProcessorContext<std::string, std::string>& ctx) override { ctx_ = &ctx; }
+  void process(Record<std::string, std::string> r) override {
+    if (r.value == stallOn_ && armed_->exchange(false)) {
+      EXPECT_TRUE(test::eventually(until_, 60s)) << "the stall's condition never held";
+      ctx_->commit();
+    }
+    ctx_->forward(std::move(r));
+  }
+
+ private:
+  std::atomic<bool>* armed_;
+  std::string stallOn_;
+  std::function<bool()> until_;
+  ProcessorContext<std::string, std::string>* ctx_ = nullptr;
+};
+
+// Under auto.offset.reset=latest, a thread stalls past transaction.timeout.ms before
+// anything it processed was committed; the broker aborts the transaction and fences the
+// producer, the thread rejoins, and redoes the records it had processed: neither skips them
+// (a second look-up of "the end") nor reads what came before it started.
+TEST(ExactlyOnce, AStartAtTheEndIsCommittedSoAThreadFencedBeforeItsFirstCommitRedoesItsRecords) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-stall-in"), out = uniqueName("eos-stall-out"), app = uniqueName("eos-stall");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  produceValues(in, {"before-0", "before-1", "before-2"});
+  std::atomic<bool> armed{true};
+  auto topology = [&] {
+    auto builder = std::make_shared<StreamsBuilder>();
+    // The broker aborted the transaction when its marker follows the record "a" sent in it.
+    auto aborted = [&admin, out] { return admin.endOffsets(out)[0] >= 2; };
+    builder->stream<std::string, std::string>(in)
+        .process([&armed, aborted] { return std::make_unique<StallOnce>(&armed, "stall", aborted); })
+        .to(out);
+    return builder->build();
+  };
+  KafkaStreams streams(topology(), eosConfig(app, {{"consumer.auto.offset.reset", "latest"},
+                                                   {"producer.transaction.timeout.ms", "1000"}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  // The partition starts at its end, and that start is committed at once.
+  EXPECT_TRUE(test::eventually([&] { return admin.committedOffsets(app, in)[0] == 3; }, 30s))
+      << "committed: " << admin.committedOffsets(app, in)[0];
+  produceValues(in, {"a", "stall", "b"});
+  std::vector<TopicRecord> records = readCommitted(out, 3, streams, 90s);
+  ASSERT_TRUE(streams.close(60s));
+  records = test::consumeToEnd(out, 30s, true);
+  std::vector<std::string> got;
+  for (const auto& r : records) got.push_back(*r.value);
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "stall", "b"}))
+      << "the aborted records once each, and nothing from before the application started";
+}
+
 // Counts per key, with a FailOnce in front; no cache, so every record reaches the store.
 Topology failingCount(const std::string& in, const std::string& out, std::atomic<bool>* armed) {
   StreamsBuilder builder;
@@ -144,12 +210,6 @@ Topology failingCount(const std::string& in, const std::string& out, std::atomic
       .toStream()
       .to(out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
   return builder.build();
-}
-
-void produceValues(const std::string& topic, const std::vector<std::string>& values) {
-  KafkaProducer producer(bootstrap());
-  for (const std::string& v : values) producer.send(topic, "k", v);
-  producer.flush();
 }
 
 // Commit intervals in which nothing was sent commit their offsets without a transaction;
