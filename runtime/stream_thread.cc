@@ -44,8 +44,10 @@ StreamThread::StreamThread(int index, const Topology& topology, const StreamsCon
       subtopologies_(topology.graph().subtopologies()) {
   for (const Subtopology& st : subtopologies_) {
     for (const auto& t : st.sourceTopics) topicToSubtopology_[t] = st.id;
-    for (const auto& t : st.repartitionSourceTopics)
+    for (const auto& t : st.repartitionSourceTopics) {
       topicToSubtopology_[config.applicationId() + "-" + t] = st.id;
+      repartitionTopics_.insert(config.applicationId() + "-" + t);
+    }
   }
   for (const auto& [topic, st] : topicToSubtopology_) subscription_.push_back(topic);
 }

@@ -158,6 +158,9 @@ class StreamThread {
   std::vector<Subtopology> subtopologies_;
   std::map<std::string, int32_t> topicToSubtopology_;  // real topic name -> sub-topology
   std::vector<std::string> subscription_;
+  // Real names. Read from their beginning when nothing is committed, whatever
+  // auto.offset.reset says (as in Kafka Streams): everything in them came from this application.
+  std::set<std::string> repartitionTopics_;
 
   Wakeup wakeup_;  // outlives every queue that calls it
   KafkaHandle consumer_;

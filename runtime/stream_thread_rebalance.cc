@@ -44,6 +44,9 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 // without stopping this thread's other partitions. Any doubt (the look-up failed or timed
 // out, a partition came back with an error) leaves the assignment as it was, to librdkafka.
 //
+// A repartition topic's partition without a committed offset starts at its beginning, as in
+// Kafka Streams, whatever auto.offset.reset says: all of it is this application's own work.
+//
 // Under auto.offset.reset=latest, a partition without a committed offset starts at its end
 // as of now, and that offset is committed at once. Otherwise "the end" would be looked up
 // again by whoever next starts the partition without a commit (this thread after a fenced
@@ -66,7 +69,9 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
       log().debug("{}: no committed offset read for {} [{}]; librdkafka looks them up", name_, tp.topic, tp.partition);
       return;
     }
-    starts[static_cast<size_t>(i)] = c->offset >= 0 ? c->offset : resetOffset_;
+    starts[static_cast<size_t>(i)] = c->offset >= 0                     ? c->offset
+                                     : repartitionTopics_.count(tp.topic) ? RD_KAFKA_OFFSET_BEGINNING
+                                                                          : resetOffset_;
   }
   if (resetOffset_ == RD_KAFKA_OFFSET_END) pinLatestStarts(partitions, starts, timeout);
   for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = starts[static_cast<size_t>(i)];

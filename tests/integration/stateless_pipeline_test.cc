@@ -219,6 +219,44 @@ TEST(StatelessPipeline, UnderAutoOffsetResetLatestANewApplicationSkipsWhatItsInp
   for (int i = fresh; i < fresh + 100; ++i) EXPECT_EQ(values.count(i), 1u) << i;
 }
 
+// A repartition topic is read from its beginning when the application has committed
+// nothing of it, whatever auto.offset.reset says: its records are the application's own.
+TEST(StatelessPipeline, UnderAutoOffsetResetLatestARepartitionTopicIsStillReadFromItsBeginning) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out"), app = uniqueName("latest-repartition");
+  admin.createTopic(in, 2);
+  admin.createTopic(out, 2);
+  // Records an earlier run's upstream task wrote before anything downstream was committed.
+  const std::string repartition = app + "-by-key-repartition";
+  admin.createTopic(repartition, 2);
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 5; ++i) producer.send(repartition, "k" + std::to_string(i), "earlier-" + std::to_string(i));
+  producer.flush();
+
+  auto builder = std::make_shared<StreamsBuilder>();
+  builder->stream<std::string, std::string>(in)
+      .repartition(Repartitioned<std::string, std::string>::as("by-key"))
+      .to(out);
+  KafkaStreams streams(builder->build(), appConfig(app, {{"consumer.auto.offset.reset", "latest"}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  for (int i = 0; i < 5; ++i) producer.send(in, "k" + std::to_string(i), "new-" + std::to_string(i));
+  producer.flush();
+
+  std::set<std::string> values;
+  test::eventually(
+      [&] {
+        values.clear();
+        for (const auto& r : test::consumeToEnd(out, 10s)) values.insert(*r.value);
+        return values.size() >= 10;
+      },
+      60s);
+  ASSERT_TRUE(streams.close(60s));
+  std::set<std::string> expected;
+  for (int i = 0; i < 5; ++i) expected.insert({"earlier-" + std::to_string(i), "new-" + std::to_string(i)});
+  EXPECT_EQ(values, expected);
+}
+
 struct MalformedInput {
   std::string in = uniqueName("orders");
   std::string out = uniqueName("out");
