@@ -34,9 +34,10 @@ StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtop
       const StoreSpec& spec = graph.stores().at(name);
       Store store;
       store.name = name;
-      std::unique_ptr<LocalStore> local = spec.persistent ? openRocksDBStore(name, directory_ + "/" + name, *services_.rocksdb,
-                                                                             spec.keyPrefixBytes, spec.pointReads)
-                                                          : openInMemoryStore(name, spec.keyPrefixBytes);
+      std::unique_ptr<LocalStore> local =
+          spec.persistent ? openRocksDBStore(name, directory_ + "/" + name, *services_.rocksdb, spec.keyPrefixBytes,
+                                             spec.pointReads, spec.keysWrittenOnce)
+                          : openInMemoryStore(name, spec.keyPrefixBytes, spec.keysWrittenOnce);
       store.local = local.get();
       std::unique_ptr<KeyValueBytesStore> stack = std::move(local);
       if (spec.logging) {

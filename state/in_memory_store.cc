@@ -77,8 +77,8 @@ class InMemoryReader final : public KeyValueBytesStore {
 
 class InMemoryStore final : public LocalStore {
  public:
-  InMemoryStore(const std::string& name, size_t keyPrefixBytes)
-      : LocalStore(keyPrefixBytes), committed_(std::make_shared<Committed>()) {
+  InMemoryStore(const std::string& name, size_t keyPrefixBytes, bool keysWrittenOnce)
+      : LocalStore(keyPrefixBytes, keysWrittenOnce), committed_(std::make_shared<Committed>()) {
     committed_->name = name;
   }
   const std::string& name() const override { return committed_->name; }
@@ -137,8 +137,8 @@ class InMemoryStore final : public LocalStore {
 
 }  // namespace
 
-std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name, size_t keyPrefixBytes) {
-  return std::make_unique<InMemoryStore>(name, keyPrefixBytes);
+std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name, size_t keyPrefixBytes, bool keysWrittenOnce) {
+  return std::make_unique<InMemoryStore>(name, keyPrefixBytes, keysWrittenOnce);
 }
 
 }  // namespace kstreams::internal

@@ -10,7 +10,9 @@
 
 namespace kstreams::internal {
 
-// keyPrefixBytes: as for openRocksDBStore (ranges within one prefix find pending writes by hash).
-std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name, size_t keyPrefixBytes = 0);
+// keyPrefixBytes, keysWrittenOnce: as for openRocksDBStore (ranges within one prefix find
+// pending writes by hash).
+std::unique_ptr<LocalStore> openInMemoryStore(const std::string& name, size_t keyPrefixBytes = 0,
+                                              bool keysWrittenOnce = false);
 
 }  // namespace kstreams::internal

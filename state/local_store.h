@@ -25,7 +25,9 @@ class LocalStore : public KeyValueBytesStore {
  public:
   // keyPrefixBytes > 0: keys begin with a prefix of that length that single-key ranges stay
   // within (window and session stores); such ranges find their pending writes by hash.
-  explicit LocalStore(size_t keyPrefixBytes = 0) : pending_(keyPrefixBytes) {}
+  // keysWrittenOnce: no key is put twice between commits (see PendingWrites).
+  explicit LocalStore(size_t keyPrefixBytes = 0, bool keysWrittenOnce = false)
+      : pending_(keyPrefixBytes, keysWrittenOnce) {}
 
   // The offset of the last changelog record the committed data reflects; nullopt if none.
   virtual std::optional<int64_t> checkpoint() const = 0;

@@ -30,7 +30,8 @@ constexpr size_t kOrderNodeBytes = 32 + sizeof(PendingWrites::Order::value_type)
 
 }  // namespace
 
-PendingWrites::PendingWrites(size_t prefixBytes) : prefixBytes_(prefixBytes) {}
+PendingWrites::PendingWrites(size_t prefixBytes, bool keysWrittenOnce)
+    : prefixBytes_(prefixBytes), keysIndexed_(!keysWrittenOnce), keysWrittenOnce_(keysWrittenOnce) {}
 PendingWrites::~PendingWrites() = default;
 
 char* PendingWrites::allocate(size_t bytes) {
@@ -75,21 +76,33 @@ void PendingWrites::put(std::string_view key, std::optional<std::string_view> va
                            std::to_string(value ? value->size() : 0) +
                            " value bytes is larger than a store can hold (4 GiB); keep records under the "
                            "brokers' message.max.bytes");
-  Write* w = *table_.lazy_emplace(key, [&](const auto& construct) {
-    // The record and, right after its key, room for the first value.
-    const size_t valueBytes = value ? value->size() : 0;
-    char* bytes = allocate(sizeof(Write) + key.size() + valueBytes);
-    Write* fresh = new (bytes) Write();
-    std::memcpy(bytes + sizeof(Write), key.data(), key.size());
-    fresh->keySize_ = static_cast<uint32_t>(key.size());
-    fresh->value_ = bytes + sizeof(Write) + key.size();
-    fresh->valueCapacity_ = static_cast<uint32_t>(valueBytes);
-    dataBytes_ += key.size();
-    unordered_.push_back(fresh);
-    if (prefixIndexed_ && key.size() >= prefixBytes_) indexByPrefix(fresh);
-    construct(fresh);
-  });
+  const size_t valueBytes = value ? value->size() : 0;
+  Write* w = keysIndexed_ ? *table_.lazy_emplace(key, [&](const auto& construct) { construct(newWrite(key, valueBytes)); })
+                          : newWrite(key, valueBytes);
   setValue(*w, value);
+}
+
+PendingWrites::Write* PendingWrites::newWrite(std::string_view key, size_t valueBytes) {
+  // The record and, right after its key, room for the first value.
+  char* bytes = allocate(sizeof(Write) + key.size() + valueBytes);
+  Write* fresh = new (bytes) Write();
+  std::memcpy(bytes + sizeof(Write), key.data(), key.size());
+  fresh->keySize_ = static_cast<uint32_t>(key.size());
+  fresh->value_ = bytes + sizeof(Write) + key.size();
+  fresh->valueCapacity_ = static_cast<uint32_t>(valueBytes);
+  dataBytes_ += key.size();
+  ++live_;
+  unordered_.push_back(fresh);
+  if (keysWrittenOnce_) all_.push_back(fresh);
+  if (prefixIndexed_ && key.size() >= prefixBytes_) indexByPrefix(fresh);
+  return fresh;
+}
+
+void PendingWrites::indexKeys() {
+  keysIndexed_ = true;
+  table_.reserve(live_);
+  for (Write* w : all_)
+    if (!w->erased_) table_.insert(w);
 }
 
 void PendingWrites::indexByPrefix(Write* w) {
@@ -102,8 +115,9 @@ void PendingWrites::indexByPrefix(Write* w) {
 PendingWrites::Run PendingWrites::collectWithinPrefix(std::string_view from, std::string_view to) {
   if (!prefixIndexed_) {  // the first read by prefix: from now on, keys are indexed as they come
     prefixIndexed_ = true;
-    for (Write* w : table_)
+    forEachLive([this](Write* w) {
       if (w->keySize_ >= prefixBytes_) indexByPrefix(w);
+    });
   }
   Run run;
   auto head = byPrefix_.find(from.substr(0, prefixBytes_));
@@ -130,9 +144,10 @@ void PendingWrites::eraseBefore(std::string_view to) {
   ordered();
   for (auto it = order_.begin(); it != order_.end() && it->first < to;) {
     Write* w = const_cast<Write*>(it->second);
-    table_.erase(w->key());
+    if (keysIndexed_) table_.erase(w->key());
     dataBytes_ -= w->keySize_ + (w->valueSize_ == Write::kDeleted ? 0 : w->valueSize_);
     w->erased_ = true;
+    --live_;
     it = order_.erase(it);
   }
 }
@@ -144,8 +159,8 @@ std::vector<const PendingWrites::Write*> PendingWrites::inKeyOrder() {
     for (const auto& [key, w] : order_) writes.push_back(w);
     return writes;
   }
-  writes.reserve(table_.size());
-  for (const Write* w : table_) writes.push_back(w);
+  writes.reserve(live_);
+  forEachLive([&](const Write* w) { writes.push_back(w); });
   sortByKey(writes, [](const Write& w) { return w.key(); });
   return writes;
 }
@@ -159,7 +174,10 @@ void PendingWrites::clear() {
   byPrefix_.clear();
   order_.clear();
   unordered_.clear();
-  table_.reserve(writes);
+  all_.clear();
+  live_ = 0;
+  keysIndexed_ = !keysWrittenOnce_;
+  if (keysIndexed_) table_.reserve(writes);
   byPrefix_.reserve(prefixes);
   blocks_.clear();
   free_ = nullptr;
@@ -169,7 +187,7 @@ void PendingWrites::clear() {
 }
 
 size_t PendingWrites::bytes() const {
-  return arenaBytes_ + table_.size() * slotBytes(sizeof(Write*)) +
+  return arenaBytes_ + table_.size() * slotBytes(sizeof(Write*)) + all_.size() * sizeof(Write*) +
          byPrefix_.size() * slotBytes(sizeof(std::string_view) + sizeof(Write*)) + order_.size() * kOrderNodeBytes +
          unordered_.size() * sizeof(Write*);
 }

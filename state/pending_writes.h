@@ -15,7 +15,10 @@
 //
 // Key order is built only when asked for (ordered()), as in IndexedMap; keys that share a
 // prefix (prefixBytes > 0: window and session stores) are also chained by prefix once a
-// read by prefix first asks for it.
+// read by prefix first asks for it. A store whose keys are each written once (a window
+// store that keeps duplicates apart: every key ends in a fresh sequence number) has no
+// overwrite to find, so its writes are not hashed by whole key either until a read by whole
+// key first asks for it: a stream-stream join's two stores hashed every write twice.
 #pragma once
 
 #include <cstdint>
@@ -61,12 +64,14 @@ class PendingWrites {
   using Run = std::vector<std::pair<std::string_view, const Write*>>;
 
   // prefixBytes > 0: keys with at least that many bytes are also found by their prefix.
-  explicit PendingWrites(size_t prefixBytes = 0);
+  // keysWrittenOnce: the caller never puts a key twice between clear()s.
+  explicit PendingWrites(size_t prefixBytes = 0, bool keysWrittenOnce = false);
   ~PendingWrites();
   PendingWrites(const PendingWrites&) = delete;
   PendingWrites& operator=(const PendingWrites&) = delete;
 
-  const Write* find(std::string_view key) const {
+  const Write* find(std::string_view key) {
+    if (!keysIndexed_) indexKeys();
     auto it = table_.find(key);
     return it == table_.end() ? nullptr : *it;
   }
@@ -77,8 +82,8 @@ class PendingWrites {
   // Drops every write and frees the arena.
   void clear();
 
-  size_t size() const { return table_.size(); }
-  bool empty() const { return table_.empty(); }
+  size_t size() const { return live_; }
+  bool empty() const { return live_ == 0; }
   // The memory the writes hold: the arena (erased and overwritten bytes too) and their
   // slots in the hash set, the order and the prefix index. 0 when empty, though the hash
   // set keeps its room. What statestore.uncommitted.max.bytes bounds.
@@ -116,14 +121,36 @@ class PendingWrites {
   };
 
   char* allocate(size_t bytes);
+  // A record for a key not written yet, in unordered_ and all_, and chained by prefix if
+  // that index is kept.
+  Write* newWrite(std::string_view key, size_t valueBytes);
   void setValue(Write& w, std::optional<std::string_view> value);
+  // The first read by whole key of a store whose keys are written once: from now on, keys
+  // are hashed as they come.
+  void indexKeys();
+  template <class Fn>
+  void forEachLive(Fn&& fn) {
+    if (!keysWrittenOnce_) {
+      for (Write* w : table_) fn(w);
+      return;
+    }
+    for (Write* w : all_)
+      if (!w->erased_) fn(w);
+  }
   void indexByPrefix(Write* w);
   std::vector<const Write*> inKeyOrder();
 
   size_t prefixBytes_;
   // Whether byPrefix_ is kept: only once a read by prefix asked for it.
   bool prefixIndexed_ = false;
+  // Whether table_ is kept: always, unless keys are written once and no read by whole key
+  // asked for it yet.
+  bool keysIndexed_ = true;
+  const bool keysWrittenOnce_;
+  size_t live_ = 0;  // writes not erased
   absl::flat_hash_set<Write*, KeyHash, KeyEq> table_;
+  // With keysWrittenOnce_: every record since clear(), erased ones too (marked).
+  std::vector<Write*> all_;
   // Each indexed prefix to the last write chained to it.
   absl::flat_hash_map<std::string_view, Write*, KeyHash, KeyEq> byPrefix_;
   Order order_;

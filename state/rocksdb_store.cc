@@ -206,8 +206,8 @@ class RocksDBReader final : public KeyValueBytesStore {
 
 class RocksDBStore final : public LocalStore {
  public:
-  explicit RocksDBStore(std::shared_ptr<Database> database)
-      : LocalStore(database->keyPrefixBytes), database_(std::move(database)) {
+  RocksDBStore(std::shared_ptr<Database> database, bool keysWrittenOnce)
+      : LocalStore(database->keyPrefixBytes, keysWrittenOnce), database_(std::move(database)) {
     std::string bytes;
     rocksdb::Status s = database_->db->Get(rocksdb::ReadOptions(), database_->meta, kCheckpointKey, &bytes);
     if (s.ok()) checkpoint_ = Serdes::Int64()->deserialize(bytes);
@@ -381,7 +381,7 @@ RocksDBResources::~RocksDBResources() = default;
 
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
                                              RocksDBResources& resources, size_t keyPrefixBytes,
-                                             bool wholeKeyFilters) {
+                                             bool wholeKeyFilters, bool keysWrittenOnce) {
   std::filesystem::create_directories(directory);
   rocksdb::Options options = baseOptions(resources, keyPrefixBytes, wholeKeyFilters);
   rocksdb::Status status;
@@ -401,7 +401,7 @@ std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std:
                                 ? "; free space where state.dir is"
                                 : ""));
   }
-  return std::make_unique<RocksDBStore>(std::move(database));
+  return std::make_unique<RocksDBStore>(std::move(database), keysWrittenOnce);
 }
 
 }  // namespace kstreams::internal

@@ -43,9 +43,10 @@ class StoreLockedException : public StreamsException {
 // store's fetch of one key) reads only memtables and files whose bloom filter has it.
 // wholeKeyFilters = false (with keyPrefixBytes > 0): the filters hold the prefixes only,
 // for a store whose reads are all ranges within one prefix; point reads still work, and
-// are filtered by their prefix.
+// are filtered by their prefix. keysWrittenOnce: the caller never puts a key twice between
+// commits (LocalStore).
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
                                              RocksDBResources& resources, size_t keyPrefixBytes = 0,
-                                             bool wholeKeyFilters = true);
+                                             bool wholeKeyFilters = true, bool keysWrittenOnce = false);
 
 }  // namespace kstreams::internal

@@ -120,6 +120,7 @@ StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persiste
   spec.keyPrefixBytes = kSegmentedKeyPrefixBytes;
   // Its keys end in a sequence number from 1: a fetch of one window (sequence 0) finds nothing.
   spec.pointReads = !retainDuplicates;
+  spec.keysWrittenOnce = retainDuplicates;
   spec.changelogConfigs = {{"cleanup.policy", "compact,delete"},
                            {"retention.ms", std::to_string(retentionMs + 24 * 3600 * 1000LL)}};
   for (auto& [k, v] : changelogConfigs) spec.changelogConfigs[k] = v;

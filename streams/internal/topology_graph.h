@@ -46,6 +46,9 @@ struct StoreSpec {
   // besides the prefix's. A window store that keeps duplicates apart (a stream-stream
   // join's) is only read by ranges.
   bool pointReads = true;
+  // Whether no key is ever put twice: a window store that keeps duplicates apart gives each
+  // write a fresh sequence number. Its pending writes are then not hashed by whole key.
+  bool keysWrittenOnce = false;
   // Wraps the byte store stack (RocksDB or memory, changelogging, caching) in the typed
   // store processors get from getStateStore().
   std::function<std::unique_ptr<StateStore>(std::unique_ptr<KeyValueBytesStore>, const StoreInit&)> typedFactory;

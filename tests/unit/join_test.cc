@@ -46,7 +46,7 @@ TEST(StreamStreamJoin, InnerJoinsRecordsWithinTheWindowEitherWay) {
 // A join's window stores are only read by ranges (their keys end in a sequence number, so
 // a fetch of one window finds nothing): their RocksDB filters hold prefixes alone. A
 // windowed aggregation reads its windows one by one.
-TEST(StreamStreamJoin, ItsWindowStoresAreMarkedAsHavingNoPointReads) {
+TEST(StreamStreamJoin, ItsWindowStoresAreMarkedAsHavingNoPointReadsAndKeysWrittenOnce) {
   StreamsBuilder builder;
   auto right = builder.stream<std::string, std::string>("right");
   builder.stream<std::string, std::string>("left")
@@ -63,8 +63,10 @@ TEST(StreamStreamJoin, ItsWindowStoresAreMarkedAsHavingNoPointReads) {
     ASSERT_EQ(spec.kind, internal::StoreKind::kWindow) << name;
     if (name == "counts") {
       EXPECT_TRUE(spec.pointReads) << name;
+      EXPECT_FALSE(spec.keysWrittenOnce) << name;
     } else {
       EXPECT_FALSE(spec.pointReads) << name;
+      EXPECT_TRUE(spec.keysWrittenOnce) << name;
       ++joinStores;
     }
   }
