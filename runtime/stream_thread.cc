@@ -516,7 +516,16 @@ void StreamThread::commit(bool handingOver) {
                    name_, rd_kafka_err2str(err));
         return;
       }
-      if (err) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
+      if (err && config_.exactlyOnce()) {
+        // Whatever else failed (a coordinator moving, a timeout), the transactional commit
+        // retries what can be retried and aborts what cannot, as for any other interval.
+        log().debug("{}: committing offsets alone failed ({}); committing them in a transaction", name_,
+                    rd_kafka_err2str(err));
+        producer_->commitTransaction(list.get(), consumer_.get());
+        metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
+      } else if (err) {
+        throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
+      }
       metrics_.commits.fetch_add(1, std::memory_order_relaxed);
     }
   }
