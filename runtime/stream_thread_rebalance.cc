@@ -101,8 +101,17 @@ void StreamThread::pinLatestStarts(const rd_kafka_topic_partition_list_t* partit
       return;
     }
   // A plain commit under either guarantee: the offset is where processing starts, nothing
-  // was produced for it (see commit()).
-  if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), ends.get(), 0)) {
+  // was produced for it (see commit()). Waited for within the same bound as the look-ups: a
+  // commit that lands after the wait only pins a start at or before the actual one.
+  KafkaQueue replies(rd_kafka_queue_new(consumer_.get()));
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_.get(), ends.get(), replies.get(), nullptr, nullptr);
+  if (!err) {
+    KafkaEvent result(rd_kafka_queue_poll(replies.get(), ms));
+    err = !result ? RD_KAFKA_RESP_ERR__TIMED_OUT : rd_kafka_event_error(result.get());
+    if (const rd_kafka_topic_partition_list_t* done = result ? rd_kafka_event_topic_partition_list(result.get()) : nullptr)
+      for (int i = 0; !err && i < done->cnt; ++i) err = done->elems[i].err;
+  }
+  if (err) {
     log().warn("{}: the start offsets of partitions without a committed offset were not committed ({}); "
                "they start at their end unpinned", name_, rd_kafka_err2str(err));
     return;
