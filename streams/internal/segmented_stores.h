@@ -192,7 +192,10 @@ class TypedWindowStore final : public WindowStore<K, V> {
     bytes_->put(storeKey(key, windowStart, retainDuplicates_ ? ++sequence_ : 0), valueBuffer_, timestamp);
     segments_.wrote(segments_.segmentOf(windowStart));
   }
+  // A store that keeps duplicates apart has nothing to remove by key and window (as in Kafka
+  // Streams): its keys end in sequence numbers, and it writes each key once.
   void remove(const K& key, int64_t windowStart) override {
+    if (retainDuplicates_) return;
     bytes_->put(storeKey(key, windowStart, 0), std::nullopt, now());
   }
 
