@@ -22,12 +22,15 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
       {"enable.idempotence", "true"},
   };
   std::map<std::string, std::string> owned;
+  const auto user = config.clientProperties("producer");
+  // librdkafka's alias of message.timeout.ms: a default under the other name would override
+  // it (properties are applied in name order).
+  const bool userSetsDeliveryTimeout = user.count("delivery.timeout.ms") || user.count("message.timeout.ms");
   if (transactional_) {
     // librdkafka wants deliveries to time out within a transaction's lifetime: a shorter
     // transaction.timeout.ms of the user's shortens the default delivery timeout with it.
     defaults["transaction.timeout.ms"] = kDefaultTransactionTimeoutMs;
     defaults["message.timeout.ms"] = kDefaultTransactionTimeoutMs;
-    const auto user = config.clientProperties("producer");
     if (auto t = user.find("transaction.timeout.ms"); t != user.end()) {
       char* end = nullptr;
       const long long ms = std::strtoll(t->second.c_str(), &end, 10);
@@ -36,6 +39,7 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
     }
     owned["transactional.id"] = transactionalId;
   }
+  if (userSetsDeliveryTimeout) defaults.erase("message.timeout.ms");
   // A success report is only needed for the offset of a tracked (changelog) record. Without
   // one, librdkafka frees a delivered record on its own thread, and the reporting thread
   // has nothing to do: about a tenth of a stateless thread's CPU (docs/benchmark-profiles.md).
