@@ -45,8 +45,9 @@ StreamThread::StreamThread(int index, const Topology& topology, const StreamsCon
   for (const Subtopology& st : subtopologies_) {
     for (const auto& t : st.sourceTopics) topicToSubtopology_[t] = st.id;
     for (const auto& t : st.repartitionSourceTopics) {
-      topicToSubtopology_[config.applicationId() + "-" + t] = st.id;
-      repartitionTopics_.insert(config.applicationId() + "-" + t);
+      const std::string real = config.applicationId() + "-" + t;
+      topicToSubtopology_[real] = st.id;
+      repartitionTopics_.insert(real);
     }
   }
   for (const auto& [topic, st] : topicToSubtopology_) subscription_.push_back(topic);
@@ -493,42 +494,38 @@ void StreamThread::commit(bool handingOver) {
   for (const auto& o : offsets)
     rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
 
-  if (config_.exactlyOnce() && producer_->inTransaction()) {
-    // Outputs, changelog records and offsets commit (or abort) together.
-    producer_->commitTransaction(list.get(), consumer_.get());
-    metrics_.commits.fetch_add(1, std::memory_order_relaxed);
-    metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    // Under at_least_once every output record of the processed input is acknowledged before
-    // the input's offset is committed. Under exactly_once_v2 with nothing sent since the
-    // last commit, a transaction would hold the offsets alone: a plain commit is the same
-    // write in one round trip instead of three (2-3 ms instead of 9-11 on loopback), fenced
-    // by the same group generation, and the group coordinator orders it after any earlier
-    // transactional commit by their places in __consumer_offsets. It is synchronous, so it
-    // lands before the next transaction's offsets.
-    if (!config_.exactlyOnce()) producer_->flush();
-    if (!offsets.empty()) {
-      rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
-      if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-          err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
-        log().warn("{}: committing offsets failed because the group is rebalancing ({}); records "
-                   "since the last commit will be processed again by their next owner",
-                   name_, rd_kafka_err2str(err));
-        return;
-      }
-      if (err && config_.exactlyOnce()) {
-        // Whatever else failed (a coordinator moving, a timeout), the transactional commit
-        // retries what can be retried and aborts what cannot, as for any other interval.
-        log().debug("{}: committing offsets alone failed ({}); committing them in a transaction", name_,
-                    rd_kafka_err2str(err));
-        producer_->commitTransaction(list.get(), consumer_.get());
-        metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
-      } else if (err) {
-        throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
-      }
-      metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+  // Under at_least_once every output record of the processed input is acknowledged before
+  // the input's offset is committed. Under exactly_once_v2 outputs, changelog records and
+  // offsets commit (or abort) together, in a transaction; but with nothing sent since the
+  // last commit, a transaction would hold the offsets alone: a plain commit is the same
+  // write in one round trip instead of three (2-3 ms instead of 9-11 on loopback), fenced by
+  // the same group generation, and the group coordinator orders it after any earlier
+  // transactional commit by their places in __consumer_offsets. It is synchronous, so it
+  // lands before the next transaction's offsets. If it fails for another reason than a
+  // rebalance, the transaction retries what can be retried and aborts what cannot.
+  const bool exactlyOnce = config_.exactlyOnce();
+  const bool sentRecords = exactlyOnce && producer_->inTransaction();
+  if (!exactlyOnce) producer_->flush();
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!sentRecords && !offsets.empty()) {
+    err = rd_kafka_commit(consumer_.get(), list.get(), 0);
+    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
+      log().warn("{}: committing offsets failed because the group is rebalancing ({}); records "
+                 "since the last commit will be processed again by their next owner",
+                 name_, rd_kafka_err2str(err));
+      return;
     }
+    if (err && !exactlyOnce) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
+    if (err)
+      log().debug("{}: committing offsets alone failed ({}); committing them in a transaction", name_,
+                  rd_kafka_err2str(err));
   }
+  if (sentRecords || err) {
+    producer_->commitTransaction(list.get(), consumer_.get());
+    metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (sentRecords || !offsets.empty()) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
   // Stores last: a crash before this leaves them behind their changelogs, which a restart
   // catches up from; never ahead of what Kafka committed. Under exactly_once_v2 a 100 ms
   // commit carries a few hundred writes per store, and applying each batch scattered them
