@@ -27,6 +27,7 @@ struct KafkaDeleter {
   void operator()(rd_kafka_consumer_group_metadata_t* m) const {
     rd_kafka_consumer_group_metadata_destroy(m);
   }
+  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
 };
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
 using KafkaConf = std::unique_ptr<rd_kafka_conf_t, KafkaDeleter>;
@@ -35,6 +36,7 @@ using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
 using KafkaError = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
 using KafkaEvent = std::unique_ptr<rd_kafka_event_t, KafkaDeleter>;
 using KafkaMetadata = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
+using KafkaTopic = std::unique_ptr<rd_kafka_topic_t, KafkaDeleter>;
 
 // The properties of one kind of client ("consumer", "producer" or "admin"): kstreams'
 // defaults, then the user's pass-through properties for that client, then the settings

@@ -141,6 +141,22 @@ void StreamThread::createClients() {
   rd_kafka_conf_set_opaque(conf.get(), this);
   consumer_ = createClient(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(consumer_.get());
+  // setStartOffsets starts a repartition topic's uncommitted partitions at the beginning
+  // itself, except when it cannot read the committed offsets in time and librdkafka looks
+  // them up and resets the position: then this handle's configuration applies.
+  for (const auto& topic : repartitionTopics_) {
+    rd_kafka_topic_conf_t* topicConf = rd_kafka_default_topic_conf_dup(consumer_.get());
+    char error[256];
+    if (rd_kafka_topic_conf_set(topicConf, "auto.offset.reset", "earliest", error, sizeof error) != RD_KAFKA_CONF_OK) {
+      rd_kafka_topic_conf_destroy(topicConf);
+      throw StreamsException("cannot configure repartition topic " + topic + ": " + error);
+    }
+    KafkaTopic handle(rd_kafka_topic_new(consumer_.get(), topic.c_str(), topicConf));
+    if (!handle)
+      throw StreamsException("cannot create a handle for repartition topic " + topic + ": " +
+                             rd_kafka_err2str(rd_kafka_last_error()));
+    repartitionHandles_.push_back(std::move(handle));
+  }
   const auto setting = [&](const char* key, int64_t fallback) {
     auto it = props.find(key);
     return it == props.end() ? fallback : std::stoll(it->second);
@@ -371,12 +387,18 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
     rd_kafka_resp_err_t err = m->err;
     std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
     std::string text = rd_kafka_message_errstr(m);
+    const int32_t partition = m->partition;
     rd_kafka_message_destroy(m);
     if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
         err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
       throw MissingSourceTopicException("input topic " + topic + " cannot be read: " + text +
                                         " (was it deleted? does the application have access?)");
+    if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+      throw StreamsException(fmt::format(
+          "input topic {} partition {} has no position to start from: {}. Set consumer.auto.offset.reset "
+          "to earliest or latest, or commit a start offset for the group {} (kafka-consumer-groups.sh "
+          "--reset-offsets)", topic, partition, text, config_.applicationId()));
     log().warn("{}: consumer error{}: {}", name_, topic.empty() ? "" : " on topic " + topic, text);
     return;
   }
@@ -459,6 +481,7 @@ void StreamThread::releaseQueues() {
     for (Route& r : routes) r.queue = PartitionQueue();
   doorbell_.reset();
   consumerQueue_.reset();
+  repartitionHandles_.clear();
 }
 
 size_t StreamThread::uncommittedBytes() const {

@@ -166,8 +166,13 @@ class StreamThread {
   KafkaHandle consumer_;
   KafkaQueue consumerQueue_;  // for wake-ups; released before the consumer closes
   std::unique_ptr<FetchDoorbell> doorbell_;  // outlives the partition queues that ring it
-  // Where a partition without a committed offset starts (auto.offset.reset), as a logical
-  // offset; RD_KAFKA_OFFSET_INVALID: leave it to librdkafka.
+  // The consumer's handles of the repartition topics, made before it subscribes so that
+  // librdkafka uses their configuration (auto.offset.reset=earliest) wherever it resets a
+  // position itself; released before the consumer.
+  std::vector<KafkaTopic> repartitionHandles_;
+  // Where a source topic's partition without a committed offset starts (auto.offset.reset),
+  // as a logical offset; RD_KAFKA_OFFSET_INVALID under auto.offset.reset=error: librdkafka
+  // then reports the partition, and the thread fails (see handleMessage).
   int64_t resetOffset_ = RD_KAFKA_OFFSET_INVALID;
   std::unique_ptr<StreamsProducer> producer_;
   TaskServices services_;

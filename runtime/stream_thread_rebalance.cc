@@ -46,6 +46,9 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 //
 // A repartition topic's partition without a committed offset starts at its beginning, as in
 // Kafka Streams, whatever auto.offset.reset says: all of it is this application's own work.
+// (Where librdkafka resets a position itself, the topic's handle says earliest: see
+// createClients.) Under auto.offset.reset=error a source topic's partition without one is
+// left to librdkafka, which reports it, and the thread fails naming it.
 //
 // Under auto.offset.reset=latest, a partition without a committed offset starts at its end
 // as of now, and that offset is committed at once. Otherwise "the end" would be looked up
@@ -54,7 +57,7 @@ void StreamThread::onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 // whose work was never committed, would be skipped.
 void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
   constexpr std::chrono::milliseconds kStartOffsetsTimeout{1000};
-  if (partitions->cnt == 0 || resetOffset_ == RD_KAFKA_OFFSET_INVALID) return;
+  if (partitions->cnt == 0) return;
   PartitionList committed(rd_kafka_topic_partition_list_copy(partitions));
   const auto timeout = std::min(config_.defaultApiTimeout(), kStartOffsetsTimeout);
   if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()))) {

@@ -1,6 +1,6 @@
 // Stateless pipelines on the real broker: partitions shared between threads, per-key order,
-// repartitioning, restart from committed offsets, where a new application starts, bad records,
-// missing topics and brokers.
+// repartitioning, restart from committed offsets, bad records, missing topics and brokers.
+// (Where a new application starts: offset_reset_test.cc.)
 #include <gtest/gtest.h>
 
 #include <set>
@@ -180,81 +180,6 @@ TEST(StatelessPipeline, ARestartedApplicationResumesFromItsCommittedOffsets) {
   for (const auto& r : all) values.insert(*r.value);
   EXPECT_EQ(all.size(), 1000u) << "a clean restart neither loses nor repeats a record";
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(values.count(std::to_string(i)), 1u) << i;
-}
-
-TEST(StatelessPipeline, UnderAutoOffsetResetLatestANewApplicationSkipsWhatItsInputHeldAtStart) {
-  Admin admin(bootstrap());
-  const std::string in = uniqueName("in"), out = uniqueName("out");
-  admin.createTopic(in, 2);
-  admin.createTopic(out, 2);
-  KafkaProducer producer(bootstrap());
-  auto produce = [&](int from, int to) {
-    for (int i = from; i < to; ++i) producer.send(in, "k" + std::to_string(i % 10), std::to_string(i));
-    producer.flush();
-  };
-  produce(0, 100);
-  auto builder = std::make_shared<StreamsBuilder>();
-  builder->stream<std::string, std::string>(in).to(out);
-  const std::string app = uniqueName("latest-app");
-  KafkaStreams streams(builder->build(), appConfig(app, {{"consumer.auto.offset.reset", "latest"}}));
-  streams.start();
-  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
-
-  // Each partition's start is its end when the application got it, committed at once.
-  EXPECT_EQ(admin.committedOffsets(app, in), admin.endOffsets(in));
-  const int fresh = 100;
-  produce(fresh, fresh + 100);
-
-  std::multiset<int> values;
-  ASSERT_TRUE(test::eventually(
-      [&] {
-        values.clear();
-        for (const auto& r : test::consumeToEnd(out, 10s)) values.insert(std::stoi(*r.value));
-        return values.size() >= 100;
-      },
-      60s))
-      << streams.lastError();
-  ASSERT_TRUE(streams.close(60s));
-  EXPECT_EQ(values.size(), 100u) << "records the input held before the application started were read";
-  for (int i = fresh; i < fresh + 100; ++i) EXPECT_EQ(values.count(i), 1u) << i;
-}
-
-// A repartition topic is read from its beginning when the application has committed
-// nothing of it, whatever auto.offset.reset says: its records are the application's own.
-TEST(StatelessPipeline, UnderAutoOffsetResetLatestARepartitionTopicIsStillReadFromItsBeginning) {
-  Admin admin(bootstrap());
-  const std::string in = uniqueName("in"), out = uniqueName("out"), app = uniqueName("latest-repartition");
-  admin.createTopic(in, 2);
-  admin.createTopic(out, 2);
-  // Records an earlier run's upstream task wrote before anything downstream was committed.
-  const std::string repartition = app + "-by-key-repartition";
-  admin.createTopic(repartition, 2);
-  KafkaProducer producer(bootstrap());
-  for (int i = 0; i < 5; ++i) producer.send(repartition, "k" + std::to_string(i), "earlier-" + std::to_string(i));
-  producer.flush();
-
-  auto builder = std::make_shared<StreamsBuilder>();
-  builder->stream<std::string, std::string>(in)
-      .repartition(Repartitioned<std::string, std::string>::as("by-key"))
-      .to(out);
-  KafkaStreams streams(builder->build(), appConfig(app, {{"consumer.auto.offset.reset", "latest"}}));
-  streams.start();
-  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
-  for (int i = 0; i < 5; ++i) producer.send(in, "k" + std::to_string(i), "new-" + std::to_string(i));
-  producer.flush();
-
-  std::set<std::string> values;
-  test::eventually(
-      [&] {
-        values.clear();
-        for (const auto& r : test::consumeToEnd(out, 10s)) values.insert(*r.value);
-        return values.size() >= 10;
-      },
-      60s);
-  ASSERT_TRUE(streams.close(60s));
-  std::set<std::string> expected;
-  for (int i = 0; i < 5; ++i) expected.insert({"earlier-" + std::to_string(i), "new-" + std::to_string(i)});
-  EXPECT_EQ(values, expected);
 }
 
 struct MalformedInput {
