@@ -98,8 +98,12 @@ void StreamsProducer::check(rd_kafka_error_t* e, const char* operation) {
   if (rd_kafka_error_txn_requires_abort(e)) {
     // A record that could not be written fails the same way every time it is retried:
     // that is the production exception handler's case, not a transaction to redo.
-    awaitReports(apiTimeout_);
+    // The failed record's report may still be on its way.
+    const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
     std::string delivery = firstError();
+    while (delivery.empty() && !awaitReports(std::chrono::milliseconds(100)) && std::chrono::steady_clock::now() < deadline)
+      delivery = firstError();
+    if (delivery.empty()) delivery = firstError();
     abortTransaction();
     if (!delivery.empty()) throw StreamsException(delivery);
     throw TransactionAbortedException(what);
@@ -247,9 +251,20 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
   if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
     what += " (create the topic before starting the application)";
   if (handling_ == ProductionHandling::kContinue) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
-    return;
+    if (!transactional_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
+      return;
+    }
+    // Any failed record makes its transaction abortable (librdkafka), so nothing can be
+    // dropped from it: the thread aborts and redoes the transaction's records. A record that
+    // timed out, or was purged by that abort, may get through then; one the broker refused
+    // would be refused again at every redo, forever.
+    if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT || m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+        m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+      return;
+    what += "; under exactly_once_v2 a record cannot be dropped (default.production.exception.handler=Continue): "
+            "its transaction cannot commit without it, and would be refused again when redone";
   }
   std::lock_guard lock(reportsMutex_);
   if (firstError_.empty()) firstError_ = what;

@@ -326,5 +326,31 @@ TEST(ExactlyOnce, AnAbortAfterCommitsNotYetAppliedRestoresThemFromTheChangelogAn
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(Serdes::Int64()->deserialize(*all[i].value), static_cast<int64_t>(i + 1));
 }
 
+
+// A record the broker refuses makes its transaction abortable, so under exactly_once_v2 the
+// Continue handler cannot drop it: redone, the transaction would be refused again, forever.
+// The thread fails instead and names the record's topic, and nothing of the transaction is
+// visible.
+TEST(ExactlyOnce, ARecordTheBrokerRefusesUnderContinueStopsTheApplicationInsteadOfARedoLoop) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-sizes-in"), out = uniqueName("eos-sizes-out");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1, -1, {{"max.message.bytes", "1000"}});
+  produceValues(in, {"small-1", std::string(5000, 'x'), "small-2"});
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in).to(out);
+  // One record per produce request: the broker's limit applies to a whole batch.
+  KafkaStreams streams(builder.build(), eosConfig(uniqueName("eos-sizes"),
+                                                  {{"default.production.exception.handler", "Continue"},
+                                                   {"producer.batch.num.messages", "1"}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::ERROR, 60s)) << "state " << static_cast<int>(streams.state());
+  const std::string error = streams.lastError();
+  EXPECT_NE(error.find("writing to topic " + out + " partition 0 failed"), std::string::npos) << error;
+  EXPECT_NE(error.find("cannot be dropped"), std::string::npos) << error;
+  EXPECT_TRUE(test::consumeToEnd(out, 10s, true).empty()) << "records of the aborted transaction are visible";
+  streams.close(30s);
+}
+
 }  // namespace
 }  // namespace kstreams
