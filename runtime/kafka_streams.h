@@ -58,7 +58,9 @@ class KafkaStreams {
   struct Metrics {
     int64_t processedRecords = 0;
     int64_t skippedRecords = 0;   // unreadable input records let go by LogAndContinue
-    int64_t droppedRecords = 0;   // records operators dropped on purpose (e.g. null keys)
+    // Records let go on purpose: by operators (e.g. null keys), and output records that could
+    // not be written under default.production.exception.handler=Continue.
+    int64_t droppedRecords = 0;
     int64_t commits = 0;
     // Of the commits, those made through a transaction (exactly_once_v2 commits that carried
     // records; one that would carry offsets alone commits them without one).

@@ -92,7 +92,8 @@ std::unique_ptr<StreamsProducer> StreamThread::createProducer() {
   if (config_.exactlyOnce())
     transactionalId = config_.applicationId() + "-" + instance_.processId + "-" + std::to_string(index_ + 1);
   // Only store writes (changelog records) need their offsets from delivery reports.
-  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId, hasStores());
+  return std::make_unique<StreamsProducer>(config_, name_ + "-producer", transactionalId, hasStores(),
+                                           &metrics_.droppedRecords);
 }
 
 void StreamThread::createClients() {

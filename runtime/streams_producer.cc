@@ -7,11 +7,13 @@
 namespace kstreams::internal {
 
 StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId,
-                                 const std::string& transactionalId, bool tracksOffsets)
+                                 const std::string& transactionalId, bool tracksOffsets,
+                                 std::atomic<int64_t>* dropped)
     : handling_(config.productionHandling()),
       transactional_(!transactionalId.empty()),
       tracksOffsets_(tracksOffsets),
-      apiTimeout_(config.defaultApiTimeout()) {
+      apiTimeout_(config.defaultApiTimeout()),
+      dropped_(dropped) {
   std::map<std::string, std::string> defaults = {
       // Java's partitioner, so keys land where Kafka Streams puts them.
       {"partitioner", "murmur2_random"},
@@ -252,7 +254,7 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     what += " (create the topic before starting the application)";
   if (handling_ == ProductionHandling::kContinue) {
     if (!transactional_) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
+      if (dropped_) dropped_->fetch_add(1, std::memory_order_relaxed);
       log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
       return;
     }

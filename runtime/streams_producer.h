@@ -50,9 +50,11 @@ class StreamsProducer final : public RecordCollector {
   // constructor calls init_transactions, which also aborts whatever the previous producer
   // with this id left open, and every send belongs to a transaction.
   // Without tracksOffsets, sendTracked() must not be called (the thread has no stores):
-  // only failed deliveries are reported then.
+  // only failed deliveries are reported then. Records let go under the Continue production
+  // handler are counted in `dropped`, if given (it must outlive the producer).
   StreamsProducer(const StreamsConfig& config, const std::string& clientId,
-                  const std::string& transactionalId = {}, bool tracksOffsets = true);
+                  const std::string& transactionalId = {}, bool tracksOffsets = true,
+                  std::atomic<int64_t>* dropped = nullptr);
   ~StreamsProducer() override;
 
   void send(std::string_view topic, int32_t partition, std::optional<std::string_view> key,
@@ -68,8 +70,6 @@ class StreamsProducer final : public RecordCollector {
   // default.production.exception.handler is Continue. Once a record has failed, every later
   // flush throws too: nothing may be committed past a lost record.
   void flush();
-  // Records whose delivery failed and were let go (production handler Continue).
-  int64_t droppedRecords() const { return dropped_.load(std::memory_order_relaxed); }
   rd_kafka_t* handle() { return producer_.get(); }
 
   bool transactional() const { return transactional_; }
@@ -119,7 +119,7 @@ class StreamsProducer final : public RecordCollector {
   bool tracksOffsets_ = true;
   bool inTransaction_ = false;
   std::chrono::milliseconds apiTimeout_;
-  std::atomic<int64_t> dropped_{0};
+  std::atomic<int64_t>* dropped_;
   std::mutex reportsMutex_;  // guards firstError_
   std::atomic<bool> stopReporter_{false};
   std::thread reporter_;  // serves delivery reports; last member: started last, stopped first

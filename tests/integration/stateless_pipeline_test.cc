@@ -288,6 +288,7 @@ TEST(StatelessPipeline, ARecordTheBrokerRefusesUnderContinueIsDroppedAndTheRestA
   // The application goes on, and commits past the dropped record.
   Admin admin(bootstrap());
   EXPECT_TRUE(test::eventually([&] { return admin.committedOffsets(app, io.in).at(0) == 3; }, 30s));
+  EXPECT_EQ(streams.metrics().droppedRecords, 1);
   EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
   EXPECT_TRUE(streams.close(30s));
 }
