@@ -210,10 +210,7 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
-  if (err) {
-    throw StreamsException("cannot write a record to topic " + std::string(topic) + ": " +
-                           rd_kafka_err2str(err));
-  }
+  if (err) refusedBeforeSending(err, "cannot write a record to topic " + std::string(topic) + ": " + rd_kafka_err2str(err));
 }
 
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
@@ -224,10 +221,27 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
-  if (err) {
-    throw StreamsException("cannot write a changelog record to " +
-                           partitionName(std::string(topic), partition) + ": " + rd_kafka_err2str(err));
+  if (err)
+    refusedBeforeSending(err, "cannot write a changelog record to " + partitionName(std::string(topic), partition) +
+                                  ": " + rd_kafka_err2str(err));
+}
+
+// A record librdkafka refuses before queueing it (larger than message.max.bytes, a topic or
+// partition it knows does not exist) never enters a transaction: the Continue handler can
+// let it go under either guarantee. Other errors (fatal, a transaction's state) stop the thread.
+void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, const std::string& what) {
+  if (handling_ == ProductionHandling::kContinue &&
+      (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+       err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)) {
+    drop(what);
+    return;
   }
+  throw StreamsException(what);
+}
+
+void StreamsProducer::drop(const std::string& what) {
+  if (dropped_) dropped_->fetch_add(1, std::memory_order_relaxed);
+  log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
 }
 
 int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) {
@@ -254,8 +268,7 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     what += " (create the topic before starting the application)";
   if (handling_ == ProductionHandling::kContinue) {
     if (!transactional_) {
-      if (dropped_) dropped_->fetch_add(1, std::memory_order_relaxed);
-      log().warn("{}; the record is dropped (default.production.exception.handler=Continue)", what);
+      drop(what);
       return;
     }
     // Any failed record makes its transaction abortable (librdkafka), so nothing can be
@@ -267,6 +280,9 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
       return;
     what += "; under exactly_once_v2 a record cannot be dropped (default.production.exception.handler=Continue): "
             "its transaction cannot commit without it, and would be refused again when redone";
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+      what += ". With producer.message.max.bytes no larger than the topic's max.message.bytes, such records are "
+              "refused before they are sent, where Continue can drop them";
   }
   std::lock_guard lock(reportsMutex_);
   if (firstError_.empty()) firstError_ = what;

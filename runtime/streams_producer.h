@@ -89,6 +89,10 @@ class StreamsProducer final : public RecordCollector {
   // The reporting thread's loop, and what it does with each record's report.
   void serveReports();
   void onDelivery(const rd_kafka_message_t* message);
+  // A send librdkafka refused at once: dropped under the Continue handler if the error is
+  // the record's own, else thrown as StreamsException(what).
+  void refusedBeforeSending(rd_kafka_resp_err_t err, const std::string& what);
+  void drop(const std::string& what);  // counts and logs a record the Continue handler lets go
   // Waits until every record sent so far has had its delivery report handled. Returns
   // false if that took longer than `timeout`.
   bool awaitReports(std::chrono::milliseconds timeout);

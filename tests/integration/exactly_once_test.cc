@@ -352,5 +352,28 @@ TEST(ExactlyOnce, ARecordTheBrokerRefusesUnderContinueStopsTheApplicationInstead
   streams.close(30s);
 }
 
+// A record larger than the producer's message.max.bytes is refused before it is queued, so
+// it never enters a transaction: Continue drops it under exactly_once_v2 as well.
+TEST(ExactlyOnce, ARecordRefusedBeforeItIsSentIsDroppedUnderContinueAndTheRestCommit) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-local-sizes-in"), out = uniqueName("eos-local-sizes-out");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  produceValues(in, {"small-1", std::string(5000, 'x'), "small-2"});
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in).to(out);
+  KafkaStreams streams(builder.build(), eosConfig(uniqueName("eos-local-sizes"),
+                                                  {{"default.production.exception.handler", "Continue"},
+                                                   {"producer.message.max.bytes", "2000"}}));
+  streams.start();
+  std::vector<TopicRecord> records = readCommitted(out, 2, streams, 60s);
+  std::vector<std::string> got;
+  for (const auto& r : records) got.push_back(*r.value);
+  EXPECT_EQ(got, (std::vector<std::string>{"small-1", "small-2"})) << streams.lastError();
+  EXPECT_EQ(streams.metrics().droppedRecords, 1);
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
+  EXPECT_TRUE(streams.close(30s));
+}
+
 }  // namespace
 }  // namespace kstreams
