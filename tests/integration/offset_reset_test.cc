@@ -188,6 +188,28 @@ TEST(OffsetReset, UnderErrorARepartitionTopicWithoutACommittedOffsetIsReadFromIt
   EXPECT_TRUE(streams.close(60s));
 }
 
+// A committed offset no longer in the log (past its end here; before its start after
+// retention) is reset by auto.offset.reset like a missing one, and is not an error.
+TEST(OffsetReset, UnderEarliestACommittedOffsetOutOfRangeStartsAgainAtTheBeginning) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out"), app = uniqueName("out-of-range");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 3; ++i) producer.send(in, "k", "v-" + std::to_string(i));
+  producer.flush();
+  commitOffset(app, in, 100);
+
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in).to(out);
+  KafkaStreams streams(builder.build(), appConfig(app));
+  streams.start();
+  auto records = test::consume(out, 3, 60s);
+  EXPECT_EQ(records.size(), 3u) << streams.lastError();
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
+  EXPECT_TRUE(streams.close(30s));
+}
+
 // When a thread cannot read the committed offsets within its bound (here: a transaction
 // holding the group's offsets is open) librdkafka looks them up and resets the positions
 // itself once they are stable; a repartition topic still starts at its beginning.
