@@ -97,21 +97,25 @@ void StreamsProducer::check(rd_kafka_error_t* e, const char* operation) {
   KafkaError error(e);
   const std::string what = std::string(operation) + " failed: " + rd_kafka_error_string(e);
   if (rd_kafka_error_is_fatal(e)) throw ProducerFencedException(what);
-  if (rd_kafka_error_txn_requires_abort(e)) {
-    // A record that could not be written fails the same way every time it is retried:
-    // that is the production exception handler's case, not a transaction to redo.
-    // The failed record's report may still be on its way.
-    const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
-    std::string delivery = firstError();
-    while (delivery.empty() && !awaitReports(std::chrono::milliseconds(100)) && std::chrono::steady_clock::now() < deadline)
-      delivery = firstError();
-    if (delivery.empty()) delivery = firstError();
-    abortTransaction();
-    if (!delivery.empty()) throw StreamsException(delivery);
-    throw TransactionAbortedException(what);
-  }
+  if (rd_kafka_error_txn_requires_abort(e)) abortAndThrow(what);
   if (rd_kafka_error_is_retriable(e)) return;
   throw ProducerFencedException(what);
+}
+
+void StreamsProducer::abortAndThrow(const std::string& what) {
+  // A record that could not be written fails the same way every time it is retried: that
+  // is the production exception handler's case, not a transaction to redo. The failed
+  // record's report is queued when its transaction turns abortable, so it is served within
+  // moments; the records queued behind it are never sent now, so flushing would not end.
+  constexpr std::chrono::milliseconds kReportGrace{1000};
+  const auto deadline = std::chrono::steady_clock::now() + std::min(apiTimeout_, kReportGrace);
+  std::string delivery = firstError();
+  while (delivery.empty() && !awaitReports(std::chrono::milliseconds(20)) && std::chrono::steady_clock::now() < deadline)
+    delivery = firstError();
+  if (delivery.empty()) delivery = firstError();
+  abortTransaction();
+  if (!delivery.empty()) throw StreamsException(delivery);
+  throw TransactionAbortedException(what);
 }
 
 void StreamsProducer::beginTransactionIfNeeded() {
@@ -228,7 +232,9 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
 
 // A record librdkafka refuses before queueing it (larger than message.max.bytes, a topic or
 // partition it knows does not exist) never enters a transaction: the Continue handler can
-// let it go under either guarantee. Other errors (fatal, a transaction's state) stop the thread.
+// let it go under either guarantee. A transactional producer refuses every record once its
+// transaction must be aborted (a record failed: its own error is the one to report) or
+// once it is fenced.
 void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, const std::string& what) {
   if (handling_ == ProductionHandling::kContinue &&
       (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
@@ -236,8 +242,37 @@ void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, const std::s
     drop(what);
     return;
   }
+  if (transactional_ && err == RD_KAFKA_RESP_ERR__FATAL) {
+    char reason[512];
+    rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
+    throw ProducerFencedException(what + " (" + reason + ")");
+  }
+  if (transactional_ && err == RD_KAFKA_RESP_ERR__STATE) abortAndThrow(what);
   throw StreamsException(what);
 }
+
+namespace {
+
+// Errors the broker would answer the same way to the same record sent again.
+bool refusesAgain(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 void StreamsProducer::drop(const std::string& what) {
   if (dropped_) dropped_->fetch_add(1, std::memory_order_relaxed);
@@ -261,6 +296,9 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     }
     return;
   }
+  // Purged by this producer: at an abort, whose records are redone, or at its destruction
+  // after a failure, whose input was not committed. Neither loses a record.
+  if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
   std::string what = "writing to " +
                      partitionName(rd_kafka_topic_name(m->rkt), m->partition) + " failed: " +
                      rd_kafka_err2str(m->err);
@@ -273,11 +311,9 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     }
     // Any failed record makes its transaction abortable (librdkafka), so nothing can be
     // dropped from it: the thread aborts and redoes the transaction's records. A record that
-    // timed out, or was purged by that abort, may get through then; one the broker refused
-    // would be refused again at every redo, forever.
-    if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT || m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-        m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
-      return;
+    // timed out, or failed on the way (a leader moved, the producer's epoch was bumped), may
+    // get through then; one the broker refused would be refused again at every redo, forever.
+    if (!refusesAgain(m->err)) return;
     what += "; under exactly_once_v2 a record cannot be dropped (default.production.exception.handler=Continue): "
             "its transaction cannot commit without it, and would be refused again when redone";
     if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)

@@ -22,23 +22,10 @@
 #include <unordered_map>
 
 #include "runtime/kafka_client.h"
+#include "runtime/producer_errors.h"
 #include "streams/internal/node.h"
 
 namespace kstreams::internal {
-
-// The open transaction failed and was aborted: its records and the offsets sent with it
-// are void. The thread rewinds its tasks to the committed offsets.
-class TransactionAbortedException : public StreamsException {
- public:
-  using StreamsException::StreamsException;
-};
-
-// The producer can no longer be used (fenced by a newer producer with the same
-// transactional.id, or another fatal error). The thread replaces it and rejoins the group.
-class ProducerFencedException : public StreamsException {
- public:
-  using StreamsException::StreamsException;
-};
 
 // Kafka Streams' default transaction.timeout.ms: a stalled thread's transaction is aborted
 // by the broker soon.
@@ -93,6 +80,10 @@ class StreamsProducer final : public RecordCollector {
   // the record's own, else thrown as StreamsException(what).
   void refusedBeforeSending(rd_kafka_resp_err_t err, const std::string& what);
   void drop(const std::string& what);  // counts and logs a record the Continue handler lets go
+  // The transaction must be aborted: aborts it, then throws StreamsException with the first
+  // failed record's error if one is known (retrying would fail the same way), else
+  // TransactionAbortedException(what).
+  [[noreturn]] void abortAndThrow(const std::string& what);
   // Waits until every record sent so far has had its delivery report handled. Returns
   // false if that took longer than `timeout`.
   bool awaitReports(std::chrono::milliseconds timeout);

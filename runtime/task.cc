@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "runtime/log.h"
+#include "runtime/producer_errors.h"
 #include "streams/internal/source_sink_nodes.h"
 
 namespace kstreams::internal {
@@ -150,6 +151,8 @@ bool Task::process() {
       best->source->process(record.raw, record.timestamp);
     } catch (const DeserializationError& e) {
       skipOrFail(*best, record, e.what());
+    } catch (const ProducerStateException&) {
+      throw;
     } catch (const std::exception& e) {
       throw StreamsException("task " + id_.toString() + " failed to process the record at " +
                              where(record) + ": " + e.what());
@@ -226,6 +229,8 @@ void Task::punctuate(size_t index, int64_t now) {
   currentTimestamp_ = now;
   try {
     punctuator(now);
+  } catch (const ProducerStateException&) {
+    throw;
   } catch (const std::exception& e) {
     throw StreamsException("task " + id_.toString() + " failed in a punctuation: " + e.what());
   }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "kstreams.h"
+#include "runtime/streams_producer.h"
 #include "tests/support/kafka_cluster.h"
 
 namespace kstreams {
@@ -17,14 +18,9 @@ using test::bootstrap;
 using test::uniqueName;
 
 StreamsConfig eosConfig(const std::string& app, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> props = {{"application.id", app},
-                                              {"bootstrap.servers", bootstrap()},
-                                              {"processing.guarantee", "exactly_once_v2"},
-                                              {"state.dir", "/tmp/kstreams-it-eos/" + app},
-                                              {"consumer.session.timeout.ms", "6000"},
-                                              {"consumer.heartbeat.interval.ms", "500"}};
-  for (auto& [k, v] : extra) props[k] = v;
-  return StreamsConfig(props);
+  extra.try_emplace("processing.guarantee", "exactly_once_v2");
+  extra.try_emplace("state.dir", "/tmp/kstreams-it-eos/" + app);
+  return test::appConfig(app, extra);
 }
 
 // Reads `topic` (read_committed) until it holds n records or `streams` fails.
@@ -373,6 +369,33 @@ TEST(ExactlyOnce, ARecordRefusedBeforeItIsSentIsDroppedUnderContinueAndTheRestCo
   EXPECT_EQ(streams.metrics().droppedRecords, 1);
   EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
   EXPECT_TRUE(streams.close(30s));
+}
+
+// Once a record of a transaction has failed, librdkafka refuses every further record of it:
+// what the thread reports then is the failed record's error, not that refusal's, under
+// either production handler.
+TEST(ExactlyOnce, ASendAfterARefusedRecordReportsTheRefusedRecord) {
+  Admin admin(bootstrap());
+  const std::string out = uniqueName("eos-refused-then-more");
+  admin.createTopic(out, 1, -1, {{"max.message.bytes", "1000"}});
+  for (const char* handling : {"Fail", "Continue"}) {
+    StreamsConfig config = eosConfig(uniqueName("eos-refused-then-more"),
+                                     {{"default.production.exception.handler", handling}});
+    internal::StreamsProducer producer(config, "refused-then-more", uniqueName("refused-then-more"), false);
+    producer.send(out, 0, "k", std::string(5000, 'x'), 0, {});
+    // Its report has come back once nothing is outstanding: the transaction is abortable.
+    ASSERT_EQ(rd_kafka_flush(producer.handle(), 30000), RD_KAFKA_RESP_ERR_NO_ERROR) << handling;
+    try {
+      producer.send(out, 0, "k", "small", 0, {});
+      ADD_FAILURE() << handling << ": a record was taken into an abortable transaction";
+    } catch (const internal::TransactionAbortedException& e) {
+      ADD_FAILURE() << handling << ": the refused record was not named: " << e.what();
+    } catch (const StreamsException& e) {
+      EXPECT_NE(std::string(e.what()).find("writing to topic " + out + " partition 0 failed: Broker: Message size too large"),
+                std::string::npos)
+          << handling << ": " << e.what();
+    }
+  }
 }
 
 }  // namespace
