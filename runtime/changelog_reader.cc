@@ -43,9 +43,12 @@ void refreshLeaders(rd_kafka_t* client, const std::string& topic) {
 
 ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics)
     : config_(config), metrics_(metrics) {
+  // A changelog is read from whatever it still holds, whatever auto.offset.reset says for
+  // input topics (under `error` a checkpoint that fell out of the log stalled the restore).
   auto props = clientProperties(config, "consumer", clientId + "-restore-consumer",
-                                {{"auto.offset.reset", "earliest"}},
-                                {{"group.id", config.applicationId() + "-restore"},
+                                {},
+                                {{"auto.offset.reset", "earliest"},
+                                 {"group.id", config.applicationId() + "-restore"},
                                  {"enable.auto.commit", "false"},
                                  {"enable.auto.offset.store", "false"},
                                  {"enable.partition.eof", "true"},

@@ -28,9 +28,12 @@ GlobalStreamThread::GlobalStreamThread(const TopologyGraph& graph, const Streams
     globals_.push_back(std::move(g));
   }
   for (auto& g : globals_) byTopic_[g.topic] = &g;
+  // A global table's topic is read from whatever it still holds, whatever auto.offset.reset
+  // says for input topics.
   auto props = clientProperties(config, "consumer", config.clientId() + "-GlobalStreamThread",
-                                {{"auto.offset.reset", "earliest"}},
-                                {{"group.id", config.applicationId() + "-global"},
+                                {},
+                                {{"auto.offset.reset", "earliest"},
+                                 {"group.id", config.applicationId() + "-global"},
                                  {"enable.auto.commit", "false"},
                                  {"enable.auto.offset.store", "false"},
                                  {"enable.partition.eof", "true"},

@@ -247,11 +247,17 @@ void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) 
   if (partitions->cnt == 0) return;
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count()));
   if (err) throw StreamsException(std::string("cannot read the committed offsets to rewind to: ") + rd_kafka_err2str(err));
-  // None committed: under earliest the thread began at the beginning; under latest its start
-  // was committed when it got the partition (pinLatestStarts), so only a failed pin gets
-  // here, and redoing too much beats skipping what was processed.
-  for (int i = 0; i < partitions->cnt; ++i)
-    if (partitions->elems[i].offset < 0) partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  // None committed: under earliest the thread began at the beginning, as it does for a
+  // repartition topic; under latest its start was committed when it got the partition
+  // (pinLatestStarts), so only a failed pin gets here, and redoing too much beats skipping
+  // what was processed. Under error that is the thread's error, as when it got the partition.
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    if (tp.offset >= 0) continue;
+    if (resetOffset_ == RD_KAFKA_OFFSET_INVALID && !repartitionTopics_.count(tp.topic))
+      throw noStartPosition(tp.topic, tp.partition, "no committed offset");
+    tp.offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
   KafkaError e(rd_kafka_seek_partitions(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count())));
   if (e) throw StreamsException(std::string("cannot rewind to the committed offsets: ") + rd_kafka_error_string(e.get()));
 }
@@ -383,6 +389,14 @@ StreamThread::Route* StreamThread::route(rd_kafka_topic_t* rkt, int32_t partitio
   return r.task ? &r : nullptr;
 }
 
+StreamsException StreamThread::noStartPosition(const std::string& topic, int32_t partition,
+                                               const std::string& why) const {
+  return StreamsException(fmt::format(
+      "input topic {} partition {} has no position to start from: {}. Set consumer.auto.offset.reset to "
+      "earliest or latest, or commit a start offset for the group {} (kafka-consumer-groups.sh --reset-offsets)",
+      topic, partition, why, config_.applicationId()));
+}
+
 void StreamThread::handleMessage(rd_kafka_message_t* m) {
   if (m->err) {
     rd_kafka_resp_err_t err = m->err;
@@ -395,11 +409,7 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
         err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
       throw MissingSourceTopicException("input topic " + topic + " cannot be read: " + text +
                                         " (was it deleted? does the application have access?)");
-    if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
-      throw StreamsException(fmt::format(
-          "input topic {} partition {} has no position to start from: {}. Set consumer.auto.offset.reset "
-          "to earliest or latest, or commit a start offset for the group {} (kafka-consumer-groups.sh "
-          "--reset-offsets)", topic, partition, text, config_.applicationId()));
+    if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) throw noStartPosition(topic, partition, text);
     log().warn("{}: consumer error{}: {}", name_, topic.empty() ? "" : " on topic " + topic, text);
     return;
   }

@@ -145,6 +145,8 @@ class StreamThread {
   void pinLatestStarts(const rd_kafka_topic_partition_list_t* partitions, std::vector<int64_t>& starts,
                        std::chrono::milliseconds timeout);
   void onRevoked();
+  // The error of an input partition without a start under auto.offset.reset=error.
+  StreamsException noStartPosition(const std::string& topic, int32_t partition, const std::string& why) const;
   void closeTasks(bool clean);
   Route* route(rd_kafka_topic_t* rkt, int32_t partition);
 
@@ -174,6 +176,7 @@ class StreamThread {
   // as a logical offset; RD_KAFKA_OFFSET_INVALID under auto.offset.reset=error: librdkafka
   // then reports the partition, and the thread fails (see handleMessage).
   int64_t resetOffset_ = RD_KAFKA_OFFSET_INVALID;
+  ThreadMetrics metrics_;  // outlives the producer, which counts dropped records into it
   std::unique_ptr<StreamsProducer> producer_;
   TaskServices services_;
   CacheBudget cache_;
@@ -197,7 +200,6 @@ class StreamThread {
   std::exception_ptr callbackError_;
   std::chrono::steady_clock::time_point lastCommit_;
   std::chrono::steady_clock::time_point lastStoresApplied_;
-  ThreadMetrics metrics_;
   std::thread thread_;
 };
 

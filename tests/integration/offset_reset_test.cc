@@ -13,19 +13,9 @@ namespace kstreams {
 namespace {
 
 using namespace std::chrono_literals;
+using test::appConfig;
 using test::bootstrap;
 using test::uniqueName;
-
-StreamsConfig appConfig(const std::string& app, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> props = {{"application.id", app},
-                                              {"bootstrap.servers", bootstrap()},
-                                              {"commit.interval.ms", "100"},
-                                              {"state.dir", "/tmp/kstreams-it"},
-                                              {"consumer.session.timeout.ms", "6000"},
-                                              {"consumer.heartbeat.interval.ms", "500"}};
-  for (auto& [k, v] : extra) props[k] = v;
-  return StreamsConfig(props);
-}
 
 // Commits `offset` of partition 0 of `topic` for `group`, as an earlier run would have.
 void commitOffset(const std::string& group, const std::string& topic, int64_t offset) {
@@ -223,7 +213,7 @@ TEST(OffsetReset, ARepartitionTopicStartsAtItsBeginningAlsoWhenLibrdkafkaResetsI
   KafkaProducer producer(bootstrap());
   for (int i = 0; i < 3; ++i) producer.send(repartition, "k", "earlier-" + std::to_string(i));
   producer.flush();
-  OpenOffsetsTransaction open(app, in, 8s);
+  OpenOffsetsTransaction open(app, in, 15s);
 
   auto builder = std::make_shared<StreamsBuilder>();
   builder->stream<std::string, std::string>(in)

@@ -26,14 +26,8 @@ struct Stats {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Stats, count, sum)
 
 StreamsConfig appConfig(const std::string& app, const std::string& stateDir, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> props = {{"application.id", app},
-                                              {"bootstrap.servers", bootstrap()},
-                                              {"commit.interval.ms", "100"},
-                                              {"state.dir", stateDir},
-                                              {"consumer.session.timeout.ms", "6000"},
-                                              {"consumer.heartbeat.interval.ms", "500"}};
-  for (auto& [k, v] : extra) props[k] = v;
-  return StreamsConfig(props);
+  extra.try_emplace("state.dir", stateDir);
+  return test::appConfig(app, extra);
 }
 
 std::string stateDir() { return "/tmp/kstreams-it-state/" + uniqueName("dir"); }

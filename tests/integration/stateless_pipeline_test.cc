@@ -14,6 +14,7 @@ namespace kstreams {
 namespace {
 
 using namespace std::chrono_literals;
+using test::appConfig;
 using test::bootstrap;
 using test::uniqueName;
 
@@ -22,17 +23,6 @@ struct Order {
   double amount = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, id, amount)
-
-StreamsConfig appConfig(const std::string& app, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> props = {{"application.id", app},
-                                              {"bootstrap.servers", bootstrap()},
-                                              {"commit.interval.ms", "100"},
-                                              {"state.dir", "/tmp/kstreams-it"},
-                                              {"consumer.session.timeout.ms", "6000"},
-                                              {"consumer.heartbeat.interval.ms", "500"}};
-  for (auto& [k, v] : extra) props[k] = v;
-  return StreamsConfig(props);
-}
 
 TEST(StatelessPipeline, TwoThreadsOverFourPartitionsKeepPerKeyOrderAndLoseNothing) {
   Admin admin(bootstrap());

@@ -22,6 +22,17 @@ std::string uniqueName(const std::string& base) {
   return base + "-" + std::to_string(run) + "-" + std::to_string(counter++);
 }
 
+StreamsConfig appConfig(const std::string& app, const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> props = {{"application.id", app},
+                                              {"bootstrap.servers", bootstrap()},
+                                              {"commit.interval.ms", "100"},
+                                              {"state.dir", "/tmp/kstreams-it"},
+                                              {"consumer.session.timeout.ms", "6000"},
+                                              {"consumer.heartbeat.interval.ms", "500"}};
+  for (const auto& [k, v] : extra) props[k] = v;
+  return StreamsConfig(props);
+}
+
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "runtime/kafka_producer.h"
+#include "runtime/streams_config.h"
 #include "runtime/topic_reader.h"
 
 namespace kstreams::test {
@@ -16,6 +18,9 @@ namespace kstreams::test {
 std::string bootstrap();
 // A topic or application name no other test (or earlier run) uses.
 std::string uniqueName(const std::string& base);
+// An application's configuration for tests: this broker, commits every 100 ms, state under
+// /tmp/kstreams-it, a short session timeout; `extra` adds to or overrides these.
+StreamsConfig appConfig(const std::string& app, const std::map<std::string, std::string>& extra = {});
 // Polls `condition` every 20 ms until it holds or `timeout` passes. Returns whether it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
