@@ -145,35 +145,51 @@ TEST(OffsetReset, UnderErrorAPartitionWithoutACommittedOffsetStopsTheApplication
   streams.close(30s);
 }
 
-TEST(OffsetReset, UnderErrorARepartitionTopicWithoutACommittedOffsetIsReadFromItsBeginning) {
-  Admin admin(bootstrap());
-  const std::string in = uniqueName("in"), out = uniqueName("out"), app = uniqueName("error-repartition");
-  admin.createTopic(in, 1);
-  admin.createTopic(out, 1);
-  const std::string repartition = app + "-by-key-repartition";
-  admin.createTopic(repartition, 1);
-  KafkaProducer producer(bootstrap());
-  for (int i = 0; i < 3; ++i) producer.send(repartition, "k", "earlier-" + std::to_string(i));
-  for (int i = 0; i < 2; ++i) producer.send(in, "k", "new-" + std::to_string(i));
-  producer.flush();
-  commitOffset(app, in, 0);
+// An application that reads `in` through the repartition topic "by-key" into `out`. The
+// repartition topic already holds three records an earlier run's upstream task wrote.
+struct ThroughRepartition {
+  explicit ThroughRepartition(const std::string& name) : app(uniqueName(name)) {
+    Admin admin(bootstrap());
+    admin.createTopic(in, 1);
+    admin.createTopic(out, 1);
+    admin.createTopic(app + "-by-key-repartition", 1);
+    KafkaProducer producer(bootstrap());
+    for (int i = 0; i < 3; ++i) producer.send(app + "-by-key-repartition", "k", "earlier-" + std::to_string(i));
+    producer.flush();
+  }
+  Topology topology() const {
+    StreamsBuilder builder;
+    builder.stream<std::string, std::string>(in)
+        .repartition(Repartitioned<std::string, std::string>::as("by-key"))
+        .to(out);
+    return builder.build();
+  }
+  // The values in `out` once it holds `n` records, or the application failed, or a minute passed.
+  std::multiset<std::string> output(KafkaStreams& streams, size_t n, bool readCommitted = false) const {
+    std::vector<TopicRecord> records;
+    test::eventually(
+        [&] {
+          records = test::consumeToEnd(out, 10s, readCommitted);
+          return records.size() >= n || streams.state() == KafkaStreams::State::ERROR;
+        },
+        60s);
+    std::multiset<std::string> values;
+    for (const auto& r : records) values.insert(*r.value);
+    return values;
+  }
+  const std::string app, in = uniqueName("in"), out = uniqueName("out");
+};
 
-  auto builder = std::make_shared<StreamsBuilder>();
-  builder->stream<std::string, std::string>(in)
-      .repartition(Repartitioned<std::string, std::string>::as("by-key"))
-      .to(out);
-  KafkaStreams streams(builder->build(), appConfig(app, {{"consumer.auto.offset.reset", "error"}}));
+TEST(OffsetReset, UnderErrorARepartitionTopicWithoutACommittedOffsetIsReadFromItsBeginning) {
+  ThroughRepartition io("error-repartition");
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 2; ++i) producer.send(io.in, "k", "new-" + std::to_string(i));
+  producer.flush();
+  commitOffset(io.app, io.in, 0);
+
+  KafkaStreams streams(io.topology(), appConfig(io.app, {{"consumer.auto.offset.reset", "error"}}));
   streams.start();
-  std::vector<TopicRecord> records;
-  test::eventually(
-      [&] {
-        records = test::consumeToEnd(out, 10s);
-        return records.size() >= 5 || streams.state() == KafkaStreams::State::ERROR;
-      },
-      60s);
-  std::multiset<std::string> values;
-  for (const auto& r : records) values.insert(*r.value);
-  EXPECT_EQ(values, (std::multiset<std::string>{"earlier-0", "earlier-1", "earlier-2", "new-0", "new-1"}))
+  EXPECT_EQ(io.output(streams, 5), (std::multiset<std::string>{"earlier-0", "earlier-1", "earlier-2", "new-0", "new-1"}))
       << streams.lastError();
   EXPECT_TRUE(streams.close(60s));
 }
@@ -204,34 +220,14 @@ TEST(OffsetReset, UnderEarliestACommittedOffsetOutOfRangeStartsAgainAtTheBeginni
 // holding the group's offsets is open) librdkafka looks them up and resets the positions
 // itself once they are stable; a repartition topic still starts at its beginning.
 TEST(OffsetReset, ARepartitionTopicStartsAtItsBeginningAlsoWhenLibrdkafkaResetsIt) {
-  Admin admin(bootstrap());
-  const std::string in = uniqueName("in"), out = uniqueName("out"), app = uniqueName("pending-repartition");
-  admin.createTopic(in, 1);
-  admin.createTopic(out, 1);
-  const std::string repartition = app + "-by-key-repartition";
-  admin.createTopic(repartition, 1);
-  KafkaProducer producer(bootstrap());
-  for (int i = 0; i < 3; ++i) producer.send(repartition, "k", "earlier-" + std::to_string(i));
-  producer.flush();
-  OpenOffsetsTransaction open(app, in, 15s);
+  ThroughRepartition io("pending-repartition");
+  OpenOffsetsTransaction open(io.app, io.in, 15s);
 
-  auto builder = std::make_shared<StreamsBuilder>();
-  builder->stream<std::string, std::string>(in)
-      .repartition(Repartitioned<std::string, std::string>::as("by-key"))
-      .to(out);
-  KafkaStreams streams(builder->build(), appConfig(app, {{"processing.guarantee", "exactly_once_v2"},
+  KafkaStreams streams(io.topology(), appConfig(io.app, {{"processing.guarantee", "exactly_once_v2"},
                                                          {"consumer.auto.offset.reset", "latest"}}));
   streams.start();
-  std::vector<TopicRecord> records;
-  test::eventually(
-      [&] {
-        records = test::consumeToEnd(out, 10s, true);
-        return records.size() >= 3 || streams.state() == KafkaStreams::State::ERROR;
-      },
-      60s);
-  std::multiset<std::string> values;
-  for (const auto& r : records) values.insert(*r.value);
-  EXPECT_EQ(values, (std::multiset<std::string>{"earlier-0", "earlier-1", "earlier-2"})) << streams.lastError();
+  EXPECT_EQ(io.output(streams, 3, true), (std::multiset<std::string>{"earlier-0", "earlier-1", "earlier-2"}))
+      << streams.lastError();
   EXPECT_TRUE(streams.close(60s));
 }
 
