@@ -2,6 +2,7 @@
 // partitions, bad records under both handlers, punctuation.
 #include <gtest/gtest.h>
 
+#include "runtime/producer_errors.h"
 #include "runtime/task.h"
 #include "runtime/topology_test_driver.h"
 #include "streams/json_serde.h"
@@ -116,6 +117,57 @@ Topology orderTopology() {
       .mapValues([](const Order& o) { return o.id; })
       .to("ids");
   return builder.build();
+}
+
+// A failure of the thread's producer is not the record's: it reaches the thread as thrown,
+// for the thread to recover from (redo the transaction, or rejoin with a new producer).
+// Anything else a sink throws is the record's error and names it.
+TEST(Task, ProducerFailuresPassThroughUnwrapped) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in").to("out");
+  internal::TopologyGraph& graph = *builder.graph();
+  struct Throwing : NullCollector {
+    std::function<void()> fail;
+    void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
+              const Headers&) override {
+      fail();
+    }
+  } collector;
+  internal::SerdeDefaults serdes;
+  internal::TaskServices services;
+  services.applicationId = "app";
+  services.collector = &collector;
+  services.serdes = &serdes;
+  services.maxTaskIdleMs = -1;
+  services.wallClock = [] { return 0; };
+  internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"in", 0}});
+  task.initialize();
+  auto add = [&](int64_t offset) {
+    internal::RawRecord raw;
+    raw.topic = "in";
+    raw.offset = offset;
+    raw.timestamp = 1;
+    raw.key = std::string_view("k");
+    raw.value = std::string_view("v");
+    task.addRecord(0, raw, internal::RecordOwner(nullptr, nullptr));
+  };
+
+  collector.fail = [] { throw internal::ProducerFencedException("fenced"); };
+  add(0);
+  EXPECT_THROW(task.process(), internal::ProducerFencedException);
+  collector.fail = [] { throw internal::TransactionAbortedException("aborted"); };
+  add(1);
+  EXPECT_THROW(task.process(), internal::TransactionAbortedException);
+  collector.fail = [] { throw std::runtime_error("refused"); };
+  add(2);
+  try {
+    task.process();
+    ADD_FAILURE() << "the sink's error was swallowed";
+  } catch (const internal::ProducerStateException& e) {
+    ADD_FAILURE() << "a record's error taken for the producer's: " << e.what();
+  } catch (const StreamsException& e) {
+    EXPECT_NE(std::string(e.what()).find("topic in partition 0 offset 2"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Task, LogAndFailStopsAtABadRecordNamingWhereItIs) {
