@@ -398,5 +398,28 @@ TEST(ExactlyOnce, ASendAfterARefusedRecordReportsTheRefusedRecord) {
   }
 }
 
+// A producer fenced by a newer one with its transactional.id (a zombie) learns it from a
+// refused record; its next send says so as ProducerFencedException, which makes the thread
+// rejoin with a new producer instead of failing.
+TEST(ExactlyOnce, ASendOfAFencedProducerSaysItWasFenced) {
+  Admin admin(bootstrap());
+  const std::string out = uniqueName("eos-fenced-send");
+  admin.createTopic(out, 1);
+  const std::string transactionalId = uniqueName("fenced-send");
+  internal::StreamsProducer producer(eosConfig(uniqueName("eos-fenced-send")), "fenced-send", transactionalId, false);
+  producer.send(out, 0, "k", "a", 0, {});
+  ASSERT_EQ(rd_kafka_flush(producer.handle(), 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  {
+    internal::KafkaHandle newer = internal::createClient(
+        RD_KAFKA_PRODUCER,
+        internal::makeConf({{"bootstrap.servers", bootstrap()}, {"transactional.id", transactionalId}}));
+    internal::KafkaError error(rd_kafka_init_transactions(newer.get(), 30000));
+    ASSERT_FALSE(error) << rd_kafka_error_string(error.get());
+  }
+  producer.send(out, 0, "k", "b", 0, {});
+  ASSERT_EQ(rd_kafka_flush(producer.handle(), 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_THROW(producer.send(out, 0, "k", "c", 0, {}), internal::ProducerFencedException);
+}
+
 }  // namespace
 }  // namespace kstreams
