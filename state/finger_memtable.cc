@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <string_view>
 #include <utility>
+
+#include "state/indexed_map.h"
 
 namespace kstreams::internal {
 namespace {
@@ -81,7 +84,8 @@ thread_local rocksdb::MemTableRep::Iterator* lentIterator = nullptr;
 
 class FingerMemtable final : public rocksdb::MemTableRep {
  public:
-  explicit FingerMemtable(rocksdb::Allocator* allocator) : MemTableRep(allocator) {
+  FingerMemtable(rocksdb::Allocator* allocator, size_t indexedPrefixBytes)
+      : MemTableRep(allocator), prefixBytes_(indexedPrefixBytes) {
     head_ = allocateNode(kMaxHeight, 0, nullptr);
     for (int i = 0; i < kMaxHeight; ++i) finger_[i] = head_;
   }
@@ -134,7 +138,7 @@ class FingerMemtable final : public rocksdb::MemTableRep {
     void Next() override { node_ = next(node_, 0); }
     void Prev() override { node_ = list_->beforeOrNull(list_->findLessThan(internalKeyOf(node_))); }
     void Seek(const rocksdb::Slice& internalKey, const char*) override {
-      node_ = list_->findGreaterOrEqual(internalKey);
+      node_ = list_->seek(internalKey);
     }
     void SeekForPrev(const rocksdb::Slice& internalKey, const char* memtableKey) override {
       Seek(internalKey, memtableKey);
@@ -192,6 +196,86 @@ class FingerMemtable final : public rocksdb::MemTableRep {
     return lastAccepted([&](Node n) { return before(n, key); });
   }
   Node findGreaterOrEqual(const rocksdb::Slice& key) const { return next(findLessThan(key), 0); }
+
+  // The prefix index: for each key prefix, its first node. A seek starts there and steps
+  // forward, instead of descending the list from the top, a cache miss at every level. Kept
+  // only for stores whose keys are written once and read by prefix (a join's window stores:
+  // a prefix holds a key's few records); for others the inserts' hashing and probing cost
+  // more than the seeks save (docs/benchmark-profiles.md). Open addressing, in the arena;
+  // a grown table is published with a release store, and an outgrown one stays readable
+  // until the memtable goes. A reader may see a slot or table an insert is about to replace:
+  // then it misses only that insert's key, whose sequence number its snapshot cannot see yet.
+  struct PrefixTable {
+    size_t mask;
+    std::atomic<Node>* slots;
+  };
+  static constexpr int kMaxSteps = 16;  // past this many nodes of one prefix, search from the top
+
+  bool indexable(const rocksdb::Slice& internalKey) const {
+    return prefixBytes_ > 0 && internalKey.size() >= prefixBytes_ + 8;
+  }
+  static bool samePrefix(const char* a, const char* b, size_t bytes) { return std::memcmp(a, b, bytes) == 0; }
+  size_t prefixHash(const rocksdb::Slice& internalKey) const {
+    return hashKeyBytes(std::string_view(internalKey.data(), prefixBytes_));
+  }
+
+  Node seek(const rocksdb::Slice& key) const {
+    if (indexable(key)) {
+      if (const PrefixTable* t = table_.load(std::memory_order_acquire)) {
+        for (size_t i = prefixHash(key) & t->mask;; i = (i + 1) & t->mask) {
+          Node first = t->slots[i].load(std::memory_order_acquire);
+          if (!first) break;  // no node of this prefix (a bloom filter's false positive)
+          if (!samePrefix(internalKeyOf(first).data(), key.data(), prefixBytes_)) continue;
+          Node n = first;
+          for (int steps = 0; n && before(n, key); ++steps, n = next(n, 0))
+            if (steps == kMaxSteps) return findGreaterOrEqual(key);
+          return n;
+        }
+      }
+    }
+    return findGreaterOrEqual(key);
+  }
+
+  void index(Node x) {
+    const rocksdb::Slice key = internalKeyOf(x);
+    if (!indexable(key)) return;
+    PrefixTable* t = table_.load(std::memory_order_relaxed);
+    if (!t || 2 * (indexed_ + 1) > t->mask + 1) t = grow(t);
+    if (place(*t, x)) ++indexed_;
+  }
+  // Puts x in its prefix's slot if x is that prefix's first node; returns whether the prefix is new.
+  bool place(PrefixTable& t, Node x) {
+    const rocksdb::Slice key = internalKeyOf(x);
+    for (size_t i = prefixHash(key) & t.mask;; i = (i + 1) & t.mask) {
+      Node n = t.slots[i].load(std::memory_order_relaxed);
+      if (!n) {
+        t.slots[i].store(x, std::memory_order_release);
+        return true;
+      }
+      const rocksdb::Slice existing = internalKeyOf(n);
+      if (!samePrefix(existing.data(), key.data(), prefixBytes_)) continue;
+      if (compareInternalKeys(key, existing) < 0) t.slots[i].store(x, std::memory_order_release);
+      return false;
+    }
+  }
+  PrefixTable* grow(PrefixTable* old) {
+    const size_t capacity = old ? 2 * (old->mask + 1) : 1024;
+    auto* t = static_cast<PrefixTable*>(alignUp(arenaBytes(sizeof(PrefixTable) + alignof(PrefixTable) - 1), alignof(PrefixTable)));
+    t->mask = capacity - 1;
+    t->slots = static_cast<std::atomic<Node>*>(
+        alignUp(arenaBytes(capacity * sizeof(std::atomic<Node>) + alignof(std::atomic<Node>) - 1), alignof(std::atomic<Node>)));
+    for (size_t i = 0; i < capacity; ++i) new (&t->slots[i]) std::atomic<Node>(nullptr);
+    if (old)
+      for (size_t i = 0; i <= old->mask; ++i)
+        if (Node n = old->slots[i].load(std::memory_order_relaxed)) place(*t, n);
+    table_.store(t, std::memory_order_release);
+    return t;
+  }
+  void* arenaBytes(size_t bytes) {
+    char* raw = nullptr;
+    MemTableRep::Allocate(bytes, &raw);
+    return raw;
+  }
   Node findLast() const {
     return lastAccepted([](Node) { return true; });
   }
@@ -238,11 +322,15 @@ class FingerMemtable final : public rocksdb::MemTableRep {
     }
     for (int i = 0; i < std::max(top, height); ++i) finger_[i] = i < height ? x : prev[i];
     last_ = x;
+    if (prefixBytes_ > 0) index(x);
     return true;
   }
 
+  const size_t prefixBytes_;  // 0: no prefix index
   Node head_ = nullptr;
   std::atomic<int> maxHeight_{1};
+  std::atomic<PrefixTable*> table_{nullptr};
+  size_t indexed_ = 0;  // prefixes in the table (the writer's)
   // The writer's own state.
   Node finger_[kMaxHeight];
   Node last_ = nullptr;
@@ -251,19 +339,23 @@ class FingerMemtable final : public rocksdb::MemTableRep {
 
 class FingerMemtableFactory final : public rocksdb::MemTableRepFactory {
  public:
+  explicit FingerMemtableFactory(size_t indexedPrefixBytes) : indexedPrefixBytes_(indexedPrefixBytes) {}
   rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator&, rocksdb::Allocator* allocator,
                                           const rocksdb::SliceTransform*, rocksdb::Logger*) override {
-    return new FingerMemtable(allocator);
+    return new FingerMemtable(allocator, indexedPrefixBytes_);
   }
   const char* Name() const override { return "kstreams.FingerMemtable"; }
+
+ private:
+  const size_t indexedPrefixBytes_;
 };
 
 }  // namespace
 
 int64_t fingerMemtableHeapIterators() { return heapIterators.load(std::memory_order_relaxed); }
 
-std::shared_ptr<rocksdb::MemTableRepFactory> newFingerMemtableFactory() {
-  return std::make_shared<FingerMemtableFactory>();
+std::shared_ptr<rocksdb::MemTableRepFactory> newFingerMemtableFactory(size_t indexedPrefixBytes) {
+  return std::make_shared<FingerMemtableFactory>(indexedPrefixBytes);
 }
 
 }  // namespace kstreams::internal

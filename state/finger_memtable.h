@@ -28,7 +28,10 @@ class MemTableRepFactory;
 
 namespace kstreams::internal {
 
-std::shared_ptr<rocksdb::MemTableRepFactory> newFingerMemtableFactory();
+// With indexedPrefixBytes > 0, each memtable also indexes the first node of every key prefix
+// of that many bytes, and seeks start there: for stores whose keys are written once and read
+// by prefix (a stream-stream join's window stores).
+std::shared_ptr<rocksdb::MemTableRepFactory> newFingerMemtableFactory(size_t indexedPrefixBytes = 0);
 
 // Iterators of these memtables on the heap and not yet destroyed, in the whole process: a
 // leak check for tests (arena and stack iterators are not counted).

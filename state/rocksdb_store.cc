@@ -290,7 +290,8 @@ class RocksDBStore final : public LocalStore {
   std::optional<int64_t> checkpoint_;
 };
 
-rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes, bool wholeKeyFilters) {
+rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes, bool wholeKeyFilters,
+                             bool keysWrittenOnce) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -316,7 +317,9 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes,
   options.memtable_whole_key_filtering = true;
   options.arena_block_size = 256 << 10;
   // Commits insert sorted batches; see finger_memtable.h. Its inserts are single-threaded.
-  options.memtable_factory = newFingerMemtableFactory();
+  // Stores read by prefix whose keys are written once (a join's window stores) also index
+  // each prefix's first entry in their memtables.
+  options.memtable_factory = newFingerMemtableFactory(keysWrittenOnce ? keyPrefixBytes : 0);
   options.allow_concurrent_memtable_write = false;
   rocksdb::BlockBasedTableOptions table;
   // Single-key range reads of window and session stores: the same filters (memtable and
@@ -383,7 +386,7 @@ std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std:
                                              RocksDBResources& resources, size_t keyPrefixBytes,
                                              bool wholeKeyFilters, bool keysWrittenOnce) {
   std::filesystem::create_directories(directory);
-  rocksdb::Options options = baseOptions(resources, keyPrefixBytes, wholeKeyFilters);
+  rocksdb::Options options = baseOptions(resources, keyPrefixBytes, wholeKeyFilters, keysWrittenOnce);
   rocksdb::Status status;
   auto database = open(name, directory, keyPrefixBytes, options, status);
   if (!database && status.IsCorruption()) {

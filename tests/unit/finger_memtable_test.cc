@@ -133,6 +133,73 @@ TEST_F(FingerMemtableTest, PrefixRangesFindWhatAnOrderedMapFinds) {
   }
 }
 
+// A store whose keys are written once (a join's window store) indexes each prefix's first
+// entry in its memtables and starts prefix seeks there. Keys arrive out of order across
+// commits, so a prefix's first entry changes; some prefixes outgrow the steps a seek takes
+// from the index; the index outgrows its first table several times.
+TEST_F(FingerMemtableTest, APrefixIndexFindsWhatAnOrderedMapFinds) {
+  constexpr size_t kPrefix = 6;
+  auto store = openRocksDBStore("m", dir_.string(), resources_, kPrefix, false, true);
+  Model model;
+  std::mt19937 rng(5);
+  int written = 0;
+  // 3000 prefixes; those below p00040 get many keys, the rest a few.
+  auto newKey = [&] {
+    const unsigned prefix = rng() % 2 ? rng() % 40 : rng() % 3000;
+    return fmt::format("p{:05}{:06}-{}", prefix, rng() % 1000000, written++);
+  };
+  for (int round = 0; round < 30; ++round) {
+    for (int i = 0; i < 400; ++i) write(*store, model, newKey(), fmt::format("{}/{}", round, i));
+    store->commit(round);
+    for (int i = 0; i < 60; ++i) {
+      const std::string prefix = fmt::format("p{:05}", i % 2 ? rng() % 40 : rng() % 3100);  // some never written
+      std::string a = prefix + fmt::format("{:06}", rng() % 1000000), b = prefix + fmt::format("{:06}", rng() % 1000000);
+      if (b < a) std::swap(a, b);
+      if (i % 5 == 0) a = prefix;  // from the prefix's start
+      ASSERT_EQ(collect(store->range(a, b, false)), Entries(model.lower_bound(a), model.upper_bound(b)))
+          << "round " << round << ": " << a << " .. " << b;
+    }
+  }
+  ASSERT_EQ(collect(store->range(std::nullopt, std::nullopt, false)), Entries(model.begin(), model.end()));
+}
+
+// A prefix seek on another thread finds every key whose commit finished before it began,
+// while the writer inserts into the same memtable and its prefix index grows.
+TEST_F(FingerMemtableTest, APrefixIndexServesAReaderOnAnotherThreadWhileTheWriterInserts) {
+  constexpr size_t kPrefix = 6;
+  auto store = openRocksDBStore("m", dir_.string(), resources_, kPrefix, false, true);
+  auto reader = store->committedReader();
+  constexpr int kPerRound = 250, kRounds = 160;
+  // Keys of a round are written in key order, and land all over the list.
+  auto keyOf = [](int i) { return fmt::format("p{:05}{:07}", (i * 7919) % 20000, i); };
+  std::atomic<int> committedRounds{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> lookUps{0}, missing{0};
+  std::thread looker([&] {
+    std::mt19937 rng(9);
+    while (!done.load()) {
+      const int rounds = committedRounds.load(std::memory_order_acquire);
+      if (rounds == 0) continue;
+      const std::string key = keyOf(static_cast<int>(rng() % (rounds * kPerRound)));
+      Entries found = collect(reader->range(key, key, false));
+      if (found.size() != 1 || found[0].first != key) missing.fetch_add(1);
+      lookUps.fetch_add(1);
+    }
+  });
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::string> keys;
+    for (int i = round * kPerRound; i < (round + 1) * kPerRound; ++i) keys.push_back(keyOf(i));
+    std::sort(keys.begin(), keys.end());
+    for (const auto& key : keys) store->put(key, key, 0);
+    store->commit(round);
+    committedRounds.store(round + 1, std::memory_order_release);
+  }
+  while (lookUps.load() < 1000) std::this_thread::yield();
+  done = true;
+  looker.join();
+  EXPECT_EQ(missing.load(), 0) << "of " << lookUps.load() << " look-ups";
+}
+
 // RocksDB 7.8's default memtable look-up never frees the iterator it asks for; a look-up
 // that reaches the memtable (a key that is there, or a bloom filter's false positive) must
 // not leave one behind.
