@@ -209,7 +209,9 @@ class FingerMemtable final : public rocksdb::MemTableRep {
     size_t mask;
     std::atomic<Node>* slots;
   };
-  static constexpr int kMaxSteps = 16;  // past this many nodes of one prefix, search from the top
+  // Past this many nodes of one prefix (a hot key's records), search from the top: the
+  // walk costs a cache miss a node, as the descent does a level.
+  static constexpr int kMaxSteps = 8;
 
   bool indexable(const rocksdb::Slice& internalKey) const {
     return prefixBytes_ > 0 && internalKey.size() >= prefixBytes_ + 8;

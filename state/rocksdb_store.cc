@@ -350,6 +350,7 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes,
 rocksdb::ColumnFamilyOptions metaOptions(const rocksdb::Options& options) {
   rocksdb::ColumnFamilyOptions meta(options);
   meta.write_buffer_size = 64 << 10;
+  meta.memtable_factory = newFingerMemtableFactory();  // no prefix index for one key
   meta.arena_block_size = 8 << 10;
   meta.memtable_prefix_bloom_size_ratio = 0;
   meta.memtable_whole_key_filtering = false;

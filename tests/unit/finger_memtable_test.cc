@@ -170,8 +170,9 @@ TEST_F(FingerMemtableTest, APrefixIndexServesAReaderOnAnotherThreadWhileTheWrite
   auto store = openRocksDBStore("m", dir_.string(), resources_, kPrefix, false, true);
   auto reader = store->committedReader();
   constexpr int kPerRound = 250, kRounds = 160;
-  // Keys of a round are written in key order, and land all over the list.
-  auto keyOf = [](int i) { return fmt::format("p{:05}{:07}", (i * 7919) % 20000, i); };
+  // 5000 prefixes of eight keys each; a later key of a prefix sorts before the earlier ones,
+  // so every round replaces the first node of the prefixes it writes to.
+  auto keyOf = [](int i) { return fmt::format("p{:05}{:07}", (i * 7919) % 5000, 9999999 - i); };
   std::atomic<int> committedRounds{0};
   std::atomic<bool> done{false};
   std::atomic<int> lookUps{0}, missing{0};
