@@ -185,13 +185,15 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
         throw ConfigException("configuration key '" + key +
                               "' is set by kstreams itself and cannot be changed" +
                               (property == "group.id" ? " (the group is application.id)" : ""));
-      std::string problem = librdkafkaCheck(property, value);
+      // The Java consumer's name for librdkafka's "error", as Kafka Streams users write it.
+      const std::string accepted = property == "auto.offset.reset" && value == "none" ? "error" : value;
+      std::string problem = librdkafkaCheck(property, accepted);
       if (problem == "unknown")
         throw ConfigException("unknown configuration key '" + key +
                               "': neither a kstreams key (see docs/configuration.md) nor a "
                               "librdkafka client property");
       if (!problem.empty()) bad(key, value, problem);
-      passthrough_[key] = value;
+      passthrough_[key] = accepted;
     }
   }
   if (!commitIntervalSet && exactlyOnce()) commitInterval_ = std::chrono::milliseconds(100);

@@ -68,6 +68,12 @@ TEST(StreamsConfig, ClientPropertiesPassThroughWithPrefixesWinning) {
   EXPECT_EQ(consumer.count("linger.ms"), 0u);
 }
 
+TEST(StreamsConfig, JavasAutoOffsetResetNoneIsLibrdkafkasError) {
+  StreamsConfig config{{"application.id", "a"}, {"consumer.auto.offset.reset", "none"}};
+  EXPECT_EQ(config.clientProperties("consumer").at("auto.offset.reset"), "error");
+  expectRejected({{"application.id", "a"}, {"auto.offset.reset", "sometimes"}}, "auto.offset.reset");
+}
+
 TEST(StreamsConfig, JavaHandlerNamesAreAccepted) {
   StreamsConfig config{{"default.deserialization.exception.handler",
                         "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler"}};
