@@ -75,7 +75,7 @@ void GlobalStreamThread::restore() {
     return true;
   };
   while (!allAtEnd()) poll(100, &atEnd);
-  commit();
+  commit(true);
   for (auto& g : globals_) {
     readers_[g.store] = g.local->committedReader();
     registry_.add(g.store, TaskId{-1, 0}, readers_[g.store]);
@@ -110,11 +110,21 @@ void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int
   if (m) rd_kafka_message_destroy(m);
 }
 
-void GlobalStreamThread::commit() {
-  lastCommit_ = std::chrono::steady_clock::now();
+// A global store's offsets are in a file beside it, written only once the store is on disk
+// (RocksDB keeps recent writes in memory, with no write-ahead log): a crash then leaves
+// offsets at or behind the data, and reading the topic again from them over newer rows
+// ends at the same rows. Offsets written with every commit outran the data, and a crash
+// lost the rows between them for good.
+void GlobalStreamThread::commit(bool checkpoint) {
+  constexpr std::chrono::seconds kCheckpointInterval{30};
+  const auto now = std::chrono::steady_clock::now();
+  lastCommit_ = now;
+  checkpoint = checkpoint || now - lastCheckpoint_ >= kCheckpointInterval;
+  if (checkpoint) lastCheckpoint_ = now;
   for (auto& g : globals_) {
     g.local->commit(std::nullopt);
-    // After the data: a crash in between re-reads a few records, which is harmless.
+    if (!checkpoint || !g.local->persistent()) continue;
+    g.local->persist();
     const std::string tmp = g.checkpointFile + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
@@ -136,7 +146,7 @@ void GlobalStreamThread::run() {
       poll(static_cast<int>(config_.pollTime().count()), nullptr);
       if (std::chrono::steady_clock::now() - lastCommit_ >= std::chrono::milliseconds(100)) commit();
     }
-    commit();
+    commit(true);
   } catch (const std::exception& e) {
     log().error("the global stream thread failed: {}", e.what());
     if (onError_) onError_(std::string("global stream thread: ") + e.what());

@@ -47,7 +47,9 @@ class GlobalStreamThread {
   };
 
   void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
-  void commit();
+  // Applies what was read to the stores; with checkpoint, also writes the stores to disk
+  // and then the offsets they reflect.
+  void commit(bool checkpoint = false);
   void run();
 
   const StreamsConfig& config_;
@@ -61,6 +63,7 @@ class GlobalStreamThread {
   std::atomic<bool> stop_{false};
   int64_t restored_ = 0;
   std::chrono::steady_clock::time_point lastCommit_;
+  std::chrono::steady_clock::time_point lastCheckpoint_;
   std::thread thread_;
 };
 

@@ -47,6 +47,9 @@ class LocalStore : public KeyValueBytesStore {
   virtual std::shared_ptr<KeyValueBytesStore> committedReader() = 0;
   // Deletes every committed entry and the checkpoint (before a restore from scratch).
   virtual void wipe() = 0;
+  // Writes what is committed to disk, so that it survives a crash (commits are in memory
+  // until the store flushes on its own: there is no write-ahead log, the changelog is it).
+  virtual void persist() {}
 
   std::optional<std::string> get(std::string_view key) override {
     if (const PendingWrites::Write* write = pending_.find(key)) {

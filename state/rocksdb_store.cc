@@ -245,6 +245,11 @@ class RocksDBStore final : public LocalStore {
     write(batch, lastOffset);
   }
 
+  void persist() override {
+    rocksdb::Status s = database_->db->Flush(rocksdb::FlushOptions(), {database_->data, database_->meta});
+    if (!s.ok()) fail(*database_, "flushing", s);
+  }
+
   void wipe() override {
     abort();
     rocksdb::WriteBatch batch;
