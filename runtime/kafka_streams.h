@@ -174,11 +174,12 @@ class KafkaStreams {
   StreamsConfig config_;
   std::unique_ptr<internal::TopicLayout> layout_;
   std::unique_ptr<internal::StreamsListenerAdapter> adapter_;
+  // Outlives the global thread and the stream threads, which register their stores in it.
+  std::unique_ptr<internal::StoreRegistry> registry_;
   std::unique_ptr<internal::RocksDBResources> rocksdb_;
   std::unique_ptr<internal::GlobalStreamThread> global_;
   std::string processId_;
   int processLockFd_ = -1;
-  std::unique_ptr<internal::StoreRegistry> registry_;
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
