@@ -60,6 +60,7 @@ void GlobalStreamThread::restore() {
     if (err || md->topic_cnt != 1 || md->topics[0].err)
       throw MissingSourceTopicException("the topic of global table " + g.store + ", " + g.topic +
                                         ", cannot be read: " + rd_kafka_err2str(err ? err : md->topics[0].err));
+    forgetOffsetsOutsideTheTopic(g, md->topics[0].partition_cnt);
     for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
       auto it = g.next.find(p);
       rd_kafka_topic_partition_list_add(assignment.get(), g.topic.c_str(), p)->offset =
@@ -82,6 +83,29 @@ void GlobalStreamThread::restore() {
   }
   log().info("global stores restored: {} records in {} ms", restored_ - before,
              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+}
+
+// A checkpoint past a partition's end (the topic was deleted and created again) or before its
+// start (records deleted before they were read) says nothing true about the store: reading
+// on from it would keep rows the topic no longer has, or skip some. As Kafka Streams does, the
+// store is wiped and the whole topic read again.
+void GlobalStreamThread::forgetOffsetsOutsideTheTopic(Global& g, int partitions) {
+  if (g.next.empty()) return;
+  const int timeout = static_cast<int>(config_.defaultApiTimeout().count());
+  for (const auto& [p, next] : g.next) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = p < partitions ? rd_kafka_query_watermark_offsets(consumer_.get(), g.topic.c_str(), p,
+                                                                                &low, &high, timeout)
+                                             : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && next >= low && next <= high) continue;
+    log().warn("global store {}: its checkpoint for {} is offset {}, {}; reading the whole topic again into an "
+               "empty store", g.store, partitionName(g.topic, p), next,
+               err ? std::string("the partition cannot be read: ") + rd_kafka_err2str(err)
+                   : fmt::format("outside what the partition holds ({} to {})", low, high));
+    g.local->wipe();
+    g.next.clear();
+    return;
+  }
 }
 
 void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd) {

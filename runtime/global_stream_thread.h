@@ -47,6 +47,8 @@ class GlobalStreamThread {
   };
 
   void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
+  // Wipes g's store and forgets its offsets if any lies outside what its partition holds.
+  void forgetOffsetsOutsideTheTopic(Global& g, int partitions);
   // Applies what was read to the stores; with checkpoint, also writes the stores to disk
   // and then the offsets they reflect.
   void commit(bool checkpoint = false);
