@@ -22,6 +22,18 @@ struct NullCollector : internal::RecordCollector {
   int64_t slot = -1;
 };
 
+// What a task driven directly needs: records go to `collector`, every input is buffered
+// already (no waiting for empty inputs), and the wall clock stands at 0.
+internal::TaskServices servicesFor(internal::RecordCollector& collector, const internal::SerdeDefaults& serdes) {
+  internal::TaskServices services;
+  services.applicationId = "app";
+  services.collector = &collector;
+  services.serdes = &serdes;
+  services.maxTaskIdleMs = -1;
+  services.wallClock = [] { return 0; };
+  return services;
+}
+
 TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
   // Two topics of one sub-topology: a task owns partition 0 of both.
   StreamsBuilder builder;
@@ -41,12 +53,7 @@ TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
   } collector;
   collector.order = &order;
   internal::SerdeDefaults serdes;
-  internal::TaskServices services;
-  services.applicationId = "app";
-  services.collector = &collector;
-  services.serdes = &serdes;
-  services.maxTaskIdleMs = -1;
-  services.wallClock = [] { return 0; };
+  internal::TaskServices services = servicesFor(collector, serdes);
   internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}, {"b", 0}});
   task.initialize();
 
@@ -134,12 +141,7 @@ TEST(Task, ProducerFailuresPassThroughUnwrapped) {
     }
   } collector;
   internal::SerdeDefaults serdes;
-  internal::TaskServices services;
-  services.applicationId = "app";
-  services.collector = &collector;
-  services.serdes = &serdes;
-  services.maxTaskIdleMs = -1;
-  services.wallClock = [] { return 0; };
+  internal::TaskServices services = servicesFor(collector, serdes);
   internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"in", 0}});
   task.initialize();
   auto add = [&](int64_t offset) {
