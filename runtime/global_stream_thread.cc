@@ -48,7 +48,7 @@ GlobalStreamThread::~GlobalStreamThread() {
   if (consumer_) rd_kafka_consumer_close(consumer_.get());
 }
 
-void GlobalStreamThread::restore() {
+bool GlobalStreamThread::restore() {
   const auto started = std::chrono::steady_clock::now();
   std::map<std::pair<std::string, int32_t>, bool> atEnd;
   PartitionList assignment(rd_kafka_topic_partition_list_new(0));
@@ -70,12 +70,12 @@ void GlobalStreamThread::restore() {
   }
   rd_kafka_assign(consumer_.get(), assignment.get());
   const int64_t before = restored_;
-  auto allAtEnd = [&] {
-    for (const auto& [tp, done] : atEnd)
-      if (!done) return false;
-    return true;
-  };
-  while (!allAtEnd()) poll(100, &atEnd);
+  waitForTheEnds(atEnd, started);
+  if (stop_) {
+    commit(true);  // what was read is kept: a later start reads on from there
+    log().info("global store restoration stopped by close() after {} records", restored_ - before);
+    return false;
+  }
   commit(true);
   for (auto& g : globals_) {
     readers_[g.store] = g.local->committedReader();
@@ -83,6 +83,62 @@ void GlobalStreamThread::restore() {
   }
   log().info("global stores restored: {} records in {} ms", restored_ - before,
              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  return true;
+}
+
+// Progress is a record read or a partition reaching its end. A partition whose leader is
+// unreachable makes none, and librdkafka retries it for ever without telling the consumer:
+// as in Kafka Streams, task.timeout.ms without progress fails start() instead of hanging it.
+void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd,
+                                        std::chrono::steady_clock::time_point started) {
+  constexpr std::chrono::seconds kReportInterval{10};
+  auto partitionsAtEnd = [&] {
+    size_t n = 0;
+    for (const auto& [tp, done] : atEnd) n += done;
+    return n;
+  };
+  auto waitingFor = [&] {
+    std::string out;
+    size_t listed = 0, waiting = 0;
+    for (const auto& [tp, done] : atEnd) {
+      if (done) continue;
+      if (++waiting > 5) continue;
+      const auto& [topic, p] = tp;
+      const auto& next = byTopic_.at(topic)->next;
+      int64_t low = -1, high = -1;
+      rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), p, &low, &high);
+      out += fmt::format("{}{} (next offset {}, end {})", listed++ ? ", " : "", partitionName(topic, p),
+                         next.count(p) ? std::to_string(next.at(p)) : "its beginning",
+                         high < 0 ? "not known: no fetch answered" : std::to_string(high));
+    }
+    if (waiting > listed) out += fmt::format(" and {} more", waiting - listed);
+    return out;
+  };
+  const std::chrono::milliseconds timeout = config_.taskTimeout();
+  size_t ended = partitionsAtEnd();
+  int64_t read = restored_;
+  auto lastProgress = started, lastReport = started;
+  while (ended < atEnd.size() && !stop_) {
+    poll(100, &atEnd);
+    const auto now = std::chrono::steady_clock::now();
+    if (restored_ != read || partitionsAtEnd() != ended) {
+      read = restored_;
+      ended = partitionsAtEnd();
+      lastProgress = now;
+    } else if (now - lastProgress >= timeout) {
+      commit(true);  // keep what was read
+      throw StreamsException(fmt::format(
+          "restoring the global tables made no progress for {} ms (task.timeout.ms) while waiting for {}; "
+          "librdkafka's log says why (a broker that cannot be reached, a partition without a leader, a "
+          "record batch larger than receive.message.max.bytes). Raise task.timeout.ms to wait longer",
+          timeout.count(), waitingFor()));
+    }
+    if (now - lastReport >= kReportInterval) {
+      lastReport = now;
+      log().info("restoring the global tables: {} records read, {} of {} partitions at their end; waiting for {}",
+                 restored_, ended, atEnd.size(), waitingFor());
+    }
+  }
 }
 
 // A checkpoint past a partition's end (the topic was deleted and created again) or before its
@@ -115,9 +171,11 @@ void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (atEnd) (*atEnd)[{topic, m->partition}] = true;
     } else if (m->err) {
-      std::string text = rd_kafka_message_errstr(m);
+      std::string text =
+          fmt::format("global table {} cannot be read at offset {}: {}", partitionName(topic, m->partition),
+                      m->offset, rd_kafka_message_errstr(m));
       rd_kafka_message_destroy(m);
-      throw StreamsException("global table topic " + topic + " cannot be read: " + text);
+      throw StreamsException(text);
     } else if (auto it = byTopic_.find(topic); it != byTopic_.end()) {
       Global& g = *it->second;
       if (m->key) {  // a record without a key cannot be a row

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,9 +29,12 @@ class GlobalStreamThread {
                      StoreRegistry& registry, std::function<void(const std::string&)> onError);
   ~GlobalStreamThread();
 
-  // Opens the stores and reads their topics to the end. Blocking; throws StreamsException.
-  void restore();
+  // Reads the stores' topics to their ends. Blocking; returns false if shutdown() stopped it
+  // first. Throws StreamsException when a topic cannot be read, or when task.timeout.ms
+  // passes without progress.
+  bool restore();
   void start();
+  // Stops restore() or the thread; safe from any thread.
   void shutdown() { stop_ = true; }
   void join();
   // The stores' committed data, by store name. Fixed once restore() returned.
@@ -46,6 +50,8 @@ class GlobalStreamThread {
     std::map<int32_t, int64_t> next;  // next offset to read, per partition
   };
 
+  void waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd,
+                      std::chrono::steady_clock::time_point started);
   void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
   // Wipes g's store and forgets its offsets if any lies outside what its partition holds.
   void forgetOffsetsOutsideTheTopic(Global& g, int partitions);

@@ -151,24 +151,33 @@ void KafkaStreams::start() {
   if (!topology_.graph().stores().empty())
     rocksdb_ = std::make_unique<internal::RocksDBResources>(config_.rocksdbBlockCacheBytes(),
                                                             config_.rocksdbWriteBufferBytes());
-  if (!topology_.graph().globalStores().empty()) {
+  // As in Kafka Streams, an instance is REBALANCING from start() on, also while its global
+  // tables are restored; close() in that time stops the restoration.
+  transition(lock, State::REBALANCING);
+  if (!topology_.graph().globalStores().empty() && state_ == State::REBALANCING) {
     // Global tables are complete before any task looks into them.
     try {
       global_ = std::make_unique<internal::GlobalStreamThread>(
           topology_.graph(), config_, rocksdb_.get(), *registry_,
           [this](const std::string& error) { onGlobalThreadError(error); });
+      restoringGlobalTables_ = true;
       lock.unlock();
-      global_->restore();
+      const bool restored = global_->restore();
       lock.lock();
-      global_->start();
+      restoringGlobalTables_ = false;
+      changed_.notify_all();
+      if (restored && state_ == State::REBALANCING) global_->start();
     } catch (const StreamsException& e) {
       if (!lock.owns_lock()) lock.lock();
+      restoringGlobalTables_ = false;
+      changed_.notify_all();
       lastError_ = e.what();
-      transition(lock, State::ERROR);
+      if (state_ == State::REBALANCING) transition(lock, State::ERROR);
       throw;
     }
   }
-  transition(lock, State::REBALANCING);
+  // close() may have come while the state listener ran or the global tables were restored.
+  if (state_ != State::REBALANCING) return;
   for (int i = 0; i < config_.numStreamThreads(); ++i)
     threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
                                                                 instanceServices(),
@@ -256,8 +265,10 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
   if (state_ == State::NOT_RUNNING) return true;
   const bool error = state_ == State::ERROR || state_ == State::PENDING_ERROR;
   if (!error) transition(lock, State::PENDING_SHUTDOWN);
+  if (restoringGlobalTables_) global_->shutdown();
   for (auto& t : threads_) t->shutdown();
   auto allDead = [this] {
+    if (restoringGlobalTables_) return false;
     for (const auto& t : threads_)
       if (t->state() != internal::StreamThread::State::kDead) return false;
     return true;

@@ -10,6 +10,8 @@
 //
 // States, as in Kafka Streams:
 //   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
+// start() moves to REBALANCING at once; it returns when the global tables are restored
+// (or close() stopped their restoration) and the stream threads are started.
 //   any running state -> PENDING_ERROR -> ERROR, when a thread fails and the uncaught
 //   exception handler says SHUTDOWN_CLIENT (the default).
 // The methods of this class are thread-safe.
@@ -185,6 +187,9 @@ class KafkaStreams {
   mutable std::condition_variable changed_;
   std::mutex listenerMutex_;  // serializes calls of the user's state listener
   State state_ = State::CREATED;
+  // While start() restores the global tables, without mutex_: close() stops the restoration
+  // and waits for start() to let go of the global stores.
+  bool restoringGlobalTables_ = false;
   StateListener stateListener_;
   UncaughtExceptionHandler exceptionHandler_;
   std::string lastError_;

@@ -85,6 +85,10 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
       {kClientId, "<application.id>", "Prefix of the client.id of every client."},
       {kDefaultApiTimeoutMs, "60000",
        "How long start-up waits for the brokers (metadata, topic creation) before failing."},
+      {kTaskTimeoutMs, "300000",
+       "How long restoring the global tables in start() may go without progress (no record "
+       "read, no partition reaching its end) before start() fails, naming the partitions it "
+       "waited for."},
       {kStatestoreCacheMaxBytes, "10485760",
        "Bytes of record cache shared by all stores of an instance; 0 disables caching."},
       {kRocksdbBlockCacheBytes, "67108864",
@@ -163,6 +167,8 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       clientId_ = value;
     } else if (key == kDefaultApiTimeoutMs) {
       apiTimeout_ = std::chrono::milliseconds(toInt(key, value, 1, INT32_MAX));
+    } else if (key == kTaskTimeoutMs) {
+      taskTimeout_ = std::chrono::milliseconds(toInt(key, value, 1, INT32_MAX));
     } else if (key == kStatestoreCacheMaxBytes) {
       cacheMaxBytes_ = toInt(key, value, 0, INT64_MAX);
     } else if (key == kRocksdbBlockCacheBytes) {

@@ -40,6 +40,7 @@ class StreamsConfig {
   static constexpr const char* kReplicationFactor = "replication.factor";
   static constexpr const char* kClientId = "client.id";
   static constexpr const char* kDefaultApiTimeoutMs = "default.api.timeout.ms";
+  static constexpr const char* kTaskTimeoutMs = "task.timeout.ms";
   static constexpr const char* kStatestoreCacheMaxBytes = "statestore.cache.max.bytes";
   static constexpr const char* kRocksdbBlockCacheBytes = "rocksdb.block.cache.bytes";
   static constexpr const char* kRocksdbWriteBufferBytes = "rocksdb.write.buffer.bytes";
@@ -88,6 +89,8 @@ class StreamsConfig {
   int16_t replicationFactor() const { return replicationFactor_; }
   const std::string& clientId() const { return clientId_; }
   std::chrono::milliseconds defaultApiTimeout() const { return apiTimeout_; }
+  // How long restoring the global tables may go without progress before start() fails.
+  std::chrono::milliseconds taskTimeout() const { return taskTimeout_; }
   int64_t statestoreCacheMaxBytes() const { return cacheMaxBytes_; }
   int64_t rocksdbBlockCacheBytes() const { return blockCacheBytes_; }
   int64_t rocksdbWriteBufferBytes() const { return writeBufferBytes_; }
@@ -122,6 +125,7 @@ class StreamsConfig {
   int16_t replicationFactor_ = -1;
   std::string clientId_;
   std::chrono::milliseconds apiTimeout_{60000};
+  std::chrono::milliseconds taskTimeout_{300000};
   int64_t cacheMaxBytes_ = 10 * 1024 * 1024;
   int64_t blockCacheBytes_ = 64 * 1024 * 1024;
   int64_t writeBufferBytes_ = 64 * 1024 * 1024;

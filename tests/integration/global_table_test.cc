@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 
 #include "kstreams.h"
 #include "tests/support/kafka_cluster.h"
@@ -103,6 +104,55 @@ TEST(GlobalTable, ATopicCreatedAgainReplacesTheWholeTable) {
   for (int i = 0; i < 10; ++i) expected.push_back("new-" + std::to_string(i));
   EXPECT_EQ(values, expected) << "rows of the deleted topic were still joined";
   EXPECT_TRUE(streams.close(30s));
+  std::filesystem::remove_all(io.dir);
+}
+
+// A global consumer that can never receive the rows topic's one record: its fetch answer is
+// larger than the consumer's receive.message.max.bytes, so librdkafka drops the connection and
+// fetches again, for ever, and tells the consumer nothing. (A partition whose leader is down
+// looks the same to the consumer.)
+std::map<std::string, std::string> unreadableRows(const std::string& stateDir, const std::string& taskTimeoutMs) {
+  return {{"state.dir", stateDir},
+          {"task.timeout.ms", taskTimeoutMs},
+          {"consumer.message.max.bytes", "1000"},
+          {"consumer.fetch.max.bytes", "1000"},
+          {"consumer.receive.message.max.bytes", "4096"}};
+}
+
+TEST(GlobalTable, ARestorationWithoutProgressFailsStartNamingThePartitionAfterTaskTimeout) {
+  OrdersJoinRows io("global-stuck", 0, "");
+  io.producer.send(io.rows, "k0", std::string(20000, 'x'));
+  io.producer.flush();
+  KafkaStreams streams(io.topology(), appConfig(io.app, unreadableRows(io.dir, "2000")));
+  auto started = std::async(std::launch::async, [&] { streams.start(); });
+  ASSERT_EQ(started.wait_for(60s), std::future_status::ready) << "start() still restoring after a minute";
+  try {
+    started.get();
+    FAIL() << "start() returned without the global table";
+  } catch (const StreamsException& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("task.timeout.ms"), std::string::npos) << what;
+    EXPECT_NE(what.find("topic " + io.rows + " partition 0"), std::string::npos) << what;
+  }
+  EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+  std::filesystem::remove_all(io.dir);
+}
+
+// close() while start() restores a global table stops the restoration: start() returns, and
+// no stream thread starts.
+TEST(GlobalTable, CloseStopsARestorationInProgress) {
+  OrdersJoinRows io("global-close", 0, "");
+  io.producer.send(io.rows, "k0", std::string(20000, 'x'));
+  io.producer.flush();
+  KafkaStreams streams(io.topology(), appConfig(io.app, unreadableRows(io.dir, "600000")));
+  auto started = std::async(std::launch::async, [&] { streams.start(); });
+  // The store's directory is made just before its topic is read.
+  ASSERT_TRUE(test::eventually([&] { return std::filesystem::exists(io.dir + "/" + io.app + "/global/rows"); }, 60s));
+  EXPECT_TRUE(streams.close(30s));
+  ASSERT_EQ(started.wait_for(30s), std::future_status::ready) << "start() went on restoring after close()";
+  EXPECT_NO_THROW(started.get());
+  EXPECT_EQ(streams.state(), KafkaStreams::State::NOT_RUNNING);
+  EXPECT_EQ(streams.metrics().aliveThreads, 0);
   std::filesystem::remove_all(io.dir);
 }
 
