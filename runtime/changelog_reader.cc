@@ -41,12 +41,15 @@ void refreshLeaders(rd_kafka_t* client, const std::string& topic) {
 
 }  // namespace
 
-ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics)
-    : config_(config), metrics_(metrics) {
+ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics,
+                                 WatermarkQuery queryWatermarks)
+    : config_(config), metrics_(metrics), queryWatermarks_(std::move(queryWatermarks)) {
   // A changelog is read from whatever it still holds, whatever auto.offset.reset says for
   // input topics (under `error` a checkpoint that fell out of the log stalled the restore).
+  // An empty changelog is read to its end too (see add()): the broker answers a fetch of it
+  // after fetch.wait.max.ms, 500 ms by librdkafka's default, which every new task would wait.
   auto props = clientProperties(config, "consumer", clientId + "-restore-consumer",
-                                {},
+                                {{"fetch.wait.max.ms", "20"}},
                                 {{"auto.offset.reset", "earliest"},
                                  {"group.id", config.applicationId() + "-restore"},
                                  {"enable.auto.commit", "false"},
@@ -75,8 +78,8 @@ void ChangelogReader::queryOffsets(const RestoreTarget& t, TaskId task, int64_t&
   rd_kafka_resp_err_t err;
   // A changelog created a moment ago may not have a leader everywhere yet, and a leader may
   // have moved since the cache was filled.
-  while ((err = rd_kafka_query_watermark_offsets(consumer_.get(), t.topic.c_str(), t.partition, &low, &high,
-                                                 static_cast<int>(config_.defaultApiTimeout().count()))) &&
+  while ((err = queryWatermarks_(consumer_.get(), t.topic.c_str(), t.partition, &low, &high,
+                                 static_cast<int>(config_.defaultApiTimeout().count()))) &&
          isTransient(err) && std::chrono::steady_clock::now() < deadline) {
     refreshLeaders(consumer_.get(), t.topic);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -121,10 +124,16 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
                  t.store->name(), task.toString(), partitionName(t.topic, t.partition), high, asked);
     }
     const int64_t from = checkpoint ? *checkpoint + 1 : low;
-    if (from >= high) continue;  // caught up already
-    log().info("task {}: restoring store {} from {}, offsets {} to {}", task.toString(), t.store->name(),
-               partitionName(t.topic, t.partition), from, high);
-    Partition p{task, t, high, 0, {}, -1, std::chrono::steady_clock::now()};
+    // An empty store of a changelog that looks empty may be the same answer of 0 for a
+    // changelog that holds records (a new instance taking the task over): taken at its word,
+    // the task would go on from empty state, silently. So such a changelog is read until
+    // the consumer finds its end, at once if it is empty.
+    const bool looksEmpty = !checkpoint && high <= low;
+    if (from >= high && !looksEmpty) continue;  // caught up already
+    if (!looksEmpty)
+      log().info("task {}: restoring store {} from {}, offsets {} to {}", task.toString(), t.store->name(),
+                 partitionName(t.topic, t.partition), from, high);
+    Partition p{task, t, looksEmpty ? kEndFoundByFetch : high, 0, {}, -1, std::chrono::steady_clock::now()};
     partitions_.emplace(Key{t.topic, t.partition}, std::move(p));
     KafkaError e(rd_kafka_incremental_assign(consumer_.get(), single(t.topic, t.partition, from).get()));
     if (e)
@@ -166,10 +175,12 @@ void ChangelogReader::finish(const Key& key, std::vector<TaskId>& done) {
   Partition& p = it->second;
   apply(p);
   const int64_t ms = elapsedMs(p.started);
-  log().info("task {}: restored store {} ({} records from {}) in {} ms", p.task.toString(), p.target.store->name(),
-             p.restored, partitionName(key.first, key.second), ms);
-  metrics_.restorations.fetch_add(1, std::memory_order_relaxed);
-  metrics_.restoreTimeMs.fetch_add(ms, std::memory_order_relaxed);
+  if (p.restored > 0 || p.endOffset != kEndFoundByFetch) {  // not a changelog confirmed empty
+    log().info("task {}: restored store {} ({} records from {}) in {} ms", p.task.toString(), p.target.store->name(),
+               p.restored, partitionName(key.first, key.second), ms);
+    metrics_.restorations.fetch_add(1, std::memory_order_relaxed);
+    metrics_.restoreTimeMs.fetch_add(ms, std::memory_order_relaxed);
+  }
   KafkaError e(rd_kafka_incremental_unassign(consumer_.get(), single(key.first, key.second, RD_KAFKA_OFFSET_INVALID).get()));
   const TaskId task = p.task;
   partitions_.erase(it);
@@ -212,6 +223,9 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
       continue;
     }
     Partition& p = it->second;
+    if (p.endOffset == kEndFoundByFetch && p.restored == 0 && p.batch.empty())
+      log().warn("task {}: changelog {} of store {} was reported empty, yet holds records; restoring them",
+                 p.task.toString(), partitionName(key.first, key.second), p.target.store->name());
     ChangelogRecord r;
     if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
     if (m->payload) r.value = std::string(static_cast<const char*>(m->payload), m->len);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,7 +29,12 @@ struct RestoreMetrics {
 
 class ChangelogReader {
  public:
-  ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics);
+  // rd_kafka_query_watermark_offsets, or a stand-in for tests.
+  using WatermarkQuery = std::function<rd_kafka_resp_err_t(rd_kafka_t*, const char* topic, int32_t partition,
+                                                           int64_t* low, int64_t* high, int timeoutMs)>;
+
+  ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics,
+                  WatermarkQuery queryWatermarks = rd_kafka_query_watermark_offsets);
   ~ChangelogReader();
 
   // Starts restoring a task's stores. A task with nothing to restore is done at once.
@@ -43,7 +49,7 @@ class ChangelogReader {
   struct Partition {
     TaskId task;
     RestoreTarget target;
-    int64_t endOffset = 0;
+    int64_t endOffset = 0;  // kEndFoundByFetch: finished by the partition's end-of-partition event
     int64_t restored = 0;
     std::vector<ChangelogRecord> batch;
     int64_t batchLastOffset = -1;
@@ -56,8 +62,11 @@ class ChangelogReader {
   void apply(Partition& p);
   void finish(const Key& key, std::vector<TaskId>& done);
 
+  static constexpr int64_t kEndFoundByFetch = INT64_MAX;
+
   const StreamsConfig& config_;
   RestoreMetrics& metrics_;
+  WatermarkQuery queryWatermarks_;
   KafkaHandle consumer_;
   // How long an end offset behind a store's checkpoint is asked for again before the store
   // is wiped (see add() and the constructor).
