@@ -12,6 +12,7 @@ namespace kstreams {
 namespace {
 
 using namespace std::chrono_literals;
+using test::appConfig;
 using test::bootstrap;
 using test::uniqueName;
 
@@ -123,12 +124,9 @@ TEST(Prefetch, AStreamThreadDeliversEveryRecordWithAndWithoutRefillRequests) {
     builder.stream<std::string, std::string>(in).to(out);
     // A queue of 64 KiB per partition: the thread drains it many times over.
     KafkaStreams streams(builder.build(),
-                         StreamsConfig({{"application.id", uniqueName("prefetch-app")},
-                                        {"bootstrap.servers", bootstrap()},
-                                        {"state.dir", "/tmp/kstreams-it"},
-                                        {"prefetch.refill.requests", refill},
-                                        {"consumer.queued.max.messages.kbytes", "64"},
-                                        {"consumer.fetch.message.max.bytes", "65536"}}));
+                         appConfig(uniqueName("prefetch-app"), {{"prefetch.refill.requests", refill},
+                                                                {"consumer.queued.max.messages.kbytes", "64"},
+                                                                {"consumer.fetch.message.max.bytes", "65536"}}));
     streams.start();
     EXPECT_EQ(test::consume(out, kRecords, 120s).size(), static_cast<size_t>(kRecords));
     streams.close();

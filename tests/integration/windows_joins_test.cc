@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 using fraud::CustomerProfile;
 using fraud::Order;
 using fraud::VelocityAlert;
+using test::appConfig;
 using test::bootstrap;
 using test::uniqueName;
 
@@ -82,11 +83,7 @@ TEST(WindowsAndJoins, VelocityAlertsAreExactlyTheReferenceAcrossARestartMidWindo
     fraud::addVelocityAlerts(*builder, options);
     return builder->build();
   };
-  StreamsConfig config{{"application.id", app},
-                       {"bootstrap.servers", bootstrap()},
-                       {"state.dir", stateDir},
-                       {"commit.interval.ms", "100"},
-                       {"consumer.session.timeout.ms", "6000"}};
+  const StreamsConfig config = appConfig(app, {{"state.dir", stateDir}});
   {
     KafkaProducer producer(bootstrap());
     for (const auto& [id, p] : profiles)
@@ -176,11 +173,9 @@ TEST(WindowsAndJoins, AJoinReadsItsInputsInTimestampOrderWhileHoldingOnlyAFewRec
                                                                       Serdes::String()))
       .to(out);
   KafkaStreams streams(builder.build(),
-                       StreamsConfig{{"application.id", uniqueName("join-order")},
-                                     {"bootstrap.servers", bootstrap()},
-                                     {"state.dir", "/tmp/kstreams-it-join-order"},
-                                     {"commit.interval.ms", "200"},
-                                     {"buffered.records.per.partition", "10"}});
+                       appConfig(uniqueName("join-order"), {{"state.dir", "/tmp/kstreams-it-join-order"},
+                                                            {"commit.interval.ms", "200"},
+                                                            {"buffered.records.per.partition", "10"}}));
   streams.start();
   const auto records = test::consume(out, kKeys, 120s);
   std::set<std::string> joined;
@@ -203,9 +198,8 @@ TEST(WindowsAndJoins, JoiningTopicsOfDifferentPartitionCountsIsAnErrorNamingThem
   builder.stream<std::string, std::string>(orders)
       .join(table, [](const std::string& o, const std::string& p) { return o + p; })
       .to(orders);
-  KafkaStreams streams(builder.build(), StreamsConfig{{"application.id", uniqueName("copartition")},
-                                                     {"bootstrap.servers", bootstrap()},
-                                                     {"state.dir", "/tmp/kstreams-it-copartition"}});
+  KafkaStreams streams(builder.build(),
+                       appConfig(uniqueName("copartition"), {{"state.dir", "/tmp/kstreams-it-copartition"}}));
   try {
     streams.start();
     FAIL() << "start() should refuse topics that are not co-partitioned";
