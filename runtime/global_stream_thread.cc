@@ -70,7 +70,7 @@ bool GlobalStreamThread::restore() {
   }
   rd_kafka_assign(consumer_.get(), assignment.get());
   const int64_t before = restored_;
-  waitForTheEnds(atEnd, started);
+  waitForTheEnds(atEnd);
   if (stop_) {
     commit(true);  // what was read is kept: a later start reads on from there
     log().info("global store restoration stopped by close() after {} records", restored_ - before);
@@ -86,57 +86,67 @@ bool GlobalStreamThread::restore() {
   return true;
 }
 
-// Progress is a record read or a partition reaching its end. A partition whose leader is
-// unreachable makes none, and librdkafka retries it for ever without telling the consumer:
-// as in Kafka Streams, task.timeout.ms without progress fails start() instead of hanging it.
-void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd,
-                                        std::chrono::steady_clock::time_point started) {
+// Each partition must make progress of its own, a record read or its end reached: one
+// whose leader is unreachable makes none, and librdkafka retries it for ever without telling
+// the consumer, while the other partitions may go on receiving records. As in Kafka Streams,
+// task.timeout.ms without progress on some partition fails start() instead of hanging it.
+void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd) {
+  using Clock = std::chrono::steady_clock;
   constexpr std::chrono::seconds kReportInterval{10};
-  auto partitionsAtEnd = [&] {
-    size_t n = 0;
-    for (const auto& [tp, done] : atEnd) n += done;
-    return n;
+  struct Progress {
+    int64_t next;  // -1: nothing read yet
+    Clock::time_point since;
   };
-  auto waitingFor = [&] {
+  auto nextOf = [&](const std::pair<std::string, int32_t>& tp) {
+    const auto& next = byTopic_.at(tp.first)->next;
+    auto it = next.find(tp.second);
+    return it == next.end() ? int64_t{-1} : it->second;
+  };
+  auto describe = [&](const std::vector<std::pair<std::string, int32_t>>& partitions) {
     std::string out;
-    size_t listed = 0, waiting = 0;
-    for (const auto& [tp, done] : atEnd) {
-      if (done) continue;
-      if (++waiting > 5) continue;
-      const auto& [topic, p] = tp;
-      const auto& next = byTopic_.at(topic)->next;
+    for (size_t i = 0; i < partitions.size() && i < 5; ++i) {
+      const auto& [topic, p] = partitions[i];
       int64_t low = -1, high = -1;
       rd_kafka_get_watermark_offsets(consumer_.get(), topic.c_str(), p, &low, &high);
-      out += fmt::format("{}{} (next offset {}, end {})", listed++ ? ", " : "", partitionName(topic, p),
-                         next.count(p) ? std::to_string(next.at(p)) : "its beginning",
+      const int64_t next = nextOf(partitions[i]);
+      out += fmt::format("{}{} (next offset {}, end {})", i ? ", " : "", partitionName(topic, p),
+                         next < 0 ? "its beginning" : std::to_string(next),
                          high < 0 ? "not known: no fetch answered" : std::to_string(high));
     }
-    if (waiting > listed) out += fmt::format(" and {} more", waiting - listed);
+    if (partitions.size() > 5) out += fmt::format(" and {} more", partitions.size() - 5);
     return out;
   };
   const std::chrono::milliseconds timeout = config_.taskTimeout();
-  size_t ended = partitionsAtEnd();
-  int64_t read = restored_;
-  auto lastProgress = started, lastReport = started;
-  while (ended < atEnd.size() && !stop_) {
+  auto lastReport = Clock::now();
+  std::map<std::pair<std::string, int32_t>, Progress> waiting;
+  for (const auto& [tp, done] : atEnd)
+    if (!done) waiting[tp] = {nextOf(tp), lastReport};
+  while (!waiting.empty() && !stop_) {
     poll(100, &atEnd);
-    const auto now = std::chrono::steady_clock::now();
-    if (restored_ != read || partitionsAtEnd() != ended) {
-      read = restored_;
-      ended = partitionsAtEnd();
-      lastProgress = now;
-    } else if (now - lastProgress >= timeout) {
+    const auto now = Clock::now();
+    std::vector<std::pair<std::string, int32_t>> stuck, behind;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (atEnd[it->first]) {
+        it = waiting.erase(it);
+        continue;
+      }
+      if (const int64_t next = nextOf(it->first); next != it->second.next) it->second = {next, now};
+      else if (now - it->second.since >= timeout) stuck.push_back(it->first);
+      behind.push_back(it->first);
+      ++it;
+    }
+    if (!stuck.empty()) {
       commit(true);  // keep what was read
       throw StreamsException(fmt::format(
-          "restoring the global tables made no progress for {} ms (task.timeout.ms) while waiting for {}; "
-          "librdkafka's log says why (a broker that cannot be reached, a partition without a leader, a "
-          "record batch larger than receive.message.max.bytes). Raise task.timeout.ms to wait longer",
-          timeout.count(), waitingFor()));
+          "restoring the global tables made no progress for {} ms (task.timeout.ms) on {}; librdkafka's log says "
+          "why (a broker that cannot be reached, a partition without a leader, a record batch larger than "
+          "receive.message.max.bytes). Raise task.timeout.ms to wait longer",
+          timeout.count(), describe(stuck)));
     }
-    if (now - lastReport >= kReportInterval) {
+    if (now - lastReport >= kReportInterval && !behind.empty()) {
       lastReport = now;
       log().info("restoring the global tables: {} records read, {} of {} partitions at their end; waiting for {}",
-                 restored_, ended, atEnd.size(), waitingFor());
+                 restored_, atEnd.size() - behind.size(), atEnd.size(), describe(behind));
     }
   }
 }

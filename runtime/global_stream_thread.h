@@ -50,8 +50,7 @@ class GlobalStreamThread {
     std::map<int32_t, int64_t> next;  // next offset to read, per partition
   };
 
-  void waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd,
-                      std::chrono::steady_clock::time_point started);
+  void waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd);
   void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
   // Wipes g's store and forgets its offsets if any lies outside what its partition holds.
   void forgetOffsetsOutsideTheTopic(Global& g, int partitions);

@@ -139,6 +139,18 @@ void KafkaStreams::start() {
   if (state_ != State::CREATED)
     throw StreamsException(std::string("start() can be called once, on a CREATED instance; this one is ") +
                            toString(state_));
+  // start() lets go of the mutex while the state listener runs and while global tables are
+  // restored; a close() meanwhile waits for it to return.
+  starting_ = true;
+  struct Returning {
+    KafkaStreams& streams;
+    std::unique_lock<std::mutex>& lock;
+    ~Returning() {
+      if (!lock.owns_lock()) lock.lock();
+      streams.starting_ = false;
+      streams.changed_.notify_all();
+    }
+  } returning{*this, lock};
   try {
     claimStateDirectory();
     internal::InternalTopicManager topics(config_);
@@ -160,17 +172,12 @@ void KafkaStreams::start() {
       global_ = std::make_unique<internal::GlobalStreamThread>(
           topology_.graph(), config_, rocksdb_.get(), *registry_,
           [this](const std::string& error) { onGlobalThreadError(error); });
-      restoringGlobalTables_ = true;
       lock.unlock();
       const bool restored = global_->restore();
       lock.lock();
-      restoringGlobalTables_ = false;
-      changed_.notify_all();
       if (restored && state_ == State::REBALANCING) global_->start();
-    } catch (const StreamsException& e) {
+    } catch (const std::exception& e) {
       if (!lock.owns_lock()) lock.lock();
-      restoringGlobalTables_ = false;
-      changed_.notify_all();
       lastError_ = e.what();
       if (state_ == State::REBALANCING) transition(lock, State::ERROR);
       throw;
@@ -265,10 +272,10 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
   if (state_ == State::NOT_RUNNING) return true;
   const bool error = state_ == State::ERROR || state_ == State::PENDING_ERROR;
   if (!error) transition(lock, State::PENDING_SHUTDOWN);
-  if (restoringGlobalTables_) global_->shutdown();
+  if (starting_ && global_) global_->shutdown();  // stops a restoration of the global tables
   for (auto& t : threads_) t->shutdown();
   auto allDead = [this] {
-    if (restoringGlobalTables_) return false;
+    if (starting_) return false;
     for (const auto& t : threads_)
       if (t->state() != internal::StreamThread::State::kDead) return false;
     return true;

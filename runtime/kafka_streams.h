@@ -187,9 +187,9 @@ class KafkaStreams {
   mutable std::condition_variable changed_;
   std::mutex listenerMutex_;  // serializes calls of the user's state listener
   State state_ = State::CREATED;
-  // While start() restores the global tables, without mutex_: close() stops the restoration
-  // and waits for start() to let go of the global stores.
-  bool restoringGlobalTables_ = false;
+  // While start() runs; it lets go of mutex_ to restore the global tables and to call the
+  // state listener. close() stops such a restoration and waits for start() to return.
+  bool starting_ = false;
   StateListener stateListener_;
   UncaughtExceptionHandler exceptionHandler_;
   std::string lastError_;
