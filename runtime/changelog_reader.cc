@@ -158,6 +158,7 @@ void ChangelogReader::remove(TaskId task) {
   }
   remaining_.erase(task);
   taskStarted_.erase(task);
+  tasksThatRestored_.erase(task);
   std::erase(doneAtOnce_, task);
 }
 
@@ -176,6 +177,7 @@ void ChangelogReader::finish(const Key& key, std::vector<TaskId>& done) {
   apply(p);
   const int64_t ms = elapsedMs(p.started);
   if (p.restored > 0 || p.endOffset != kEndFoundByFetch) {  // not a changelog confirmed empty
+    tasksThatRestored_.insert(p.task);
     log().info("task {}: restored store {} ({} records from {}) in {} ms", p.task.toString(), p.target.store->name(),
                p.restored, partitionName(key.first, key.second), ms);
     metrics_.restorations.fetch_add(1, std::memory_order_relaxed);
@@ -186,7 +188,8 @@ void ChangelogReader::finish(const Key& key, std::vector<TaskId>& done) {
   partitions_.erase(it);
   if (--remaining_[task] == 0) {
     remaining_.erase(task);
-    metrics_.lastRestoreTimeMs.store(elapsedMs(taskStarted_[task]), std::memory_order_relaxed);
+    if (tasksThatRestored_.erase(task))
+      metrics_.lastRestoreTimeMs.store(elapsedMs(taskStarted_[task]), std::memory_order_relaxed);
     taskStarted_.erase(task);
     done.push_back(task);
   }
@@ -236,7 +239,18 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
     if (last) finish(key, done);
     else if (p.batch.size() >= kBatchRecords) apply(p);
   }
-  for (auto& [key, p] : partitions_) apply(p);  // checkpoint the progress so far
+  for (auto& [key, p] : partitions_) {
+    apply(p);  // checkpoint the progress so far
+    // An empty changelog ends within a fetch; one that does not may have no leader.
+    constexpr int64_t kWaitBeforeWarningMs = 10000;
+    if (p.endOffset == kEndFoundByFetch && p.restored == 0 && !p.warnedStillWaiting &&
+        elapsedMs(p.started) >= kWaitBeforeWarningMs) {
+      p.warnedStillWaiting = true;
+      log().warn("task {}: store {} still waits for the end of changelog {}, reported empty, after {} ms; "
+                 "librdkafka's log says why the partition cannot be fetched",
+                 p.task.toString(), p.target.store->name(), partitionName(key.first, key.second), elapsedMs(p.started));
+    }
+  }
   return done;
 }
 

@@ -54,6 +54,7 @@ class ChangelogReader {
     std::vector<ChangelogRecord> batch;
     int64_t batchLastOffset = -1;
     std::chrono::steady_clock::time_point started;
+    bool warnedStillWaiting = false;
   };
   using Key = std::pair<std::string, int32_t>;
 
@@ -76,6 +77,8 @@ class ChangelogReader {
   std::map<Key, Partition> partitions_;
   std::map<TaskId, int> remaining_;  // partitions still restoring, per task
   std::map<TaskId, std::chrono::steady_clock::time_point> taskStarted_;
+  std::set<TaskId> tasksThatRestored_;  // read records, or a changelog not confirmed empty
+
   std::vector<TaskId> doneAtOnce_;
 };
 
