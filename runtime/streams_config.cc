@@ -86,9 +86,9 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
       {kDefaultApiTimeoutMs, "60000",
        "How long start-up waits for the brokers (metadata, topic creation) before failing."},
       {kTaskTimeoutMs, "300000",
-       "How long restoring the global tables in start() may go without progress (no record "
-       "read, no partition reaching its end) before start() fails, naming the partitions it "
-       "waited for."},
+       "How long restoring the global tables in start() may go without progress on a partition "
+       "(none of its records read, its end not reached) before start() fails, naming the "
+       "partition."},
       {kStatestoreCacheMaxBytes, "10485760",
        "Bytes of record cache shared by all stores of an instance; 0 disables caching."},
       {kRocksdbBlockCacheBytes, "67108864",
