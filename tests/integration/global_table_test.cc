@@ -63,6 +63,11 @@ TEST(GlobalTable, AStateDirectoryAsACrashLeavesItRebuildsTheWholeTable) {
   KafkaStreams streams(io.topology(), appConfig(io.app, {{"state.dir", crashed}}));
   streams.start();
   ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  // Interactive queries read the global store as any other.
+  auto rows = streams.store<std::string, std::string>("rows");
+  EXPECT_EQ(rows->get("k0"), "row-0");
+  EXPECT_EQ(rows->get("k49"), "row-49");
+  EXPECT_EQ(rows->all().toList().size(), 50u);
   for (int i = 0; i < 50; ++i) io.order(i);
   io.producer.flush();
   auto records = test::consume(io.joined, 50, 60s);
