@@ -1,5 +1,7 @@
 #include "runtime/global_stream_thread.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -217,12 +219,18 @@ void GlobalStreamThread::commit(bool checkpoint) {
     g.local->commit(std::nullopt);
     if (!checkpoint || !g.local->persistent()) continue;
     g.local->persist();
+    // A checkpoint file cut short (a full disk) would be read as fewer or smaller offsets,
+    // which only reads more again; still, the store's position is lost, so it is an error.
     const std::string tmp = g.checkpointFile + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      for (const auto& [p, offset] : g.next) out << p << ' ' << offset << '\n';
-    }
-    std::filesystem::rename(tmp, g.checkpointFile);
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const auto& [p, offset] : g.next) out << p << ' ' << offset << '\n';
+    out.close();
+    std::error_code renamed;
+    if (out) std::filesystem::rename(tmp, g.checkpointFile, renamed);
+    if (!out || renamed)
+      throw StreamsException("cannot write the checkpoint of global store " + g.store + " to " + g.checkpointFile +
+                             ": " + (renamed ? renamed.message() : std::strerror(errno)) +
+                             " (is the disk of state.dir full?)");
   }
 }
 

@@ -161,5 +161,25 @@ TEST(GlobalTable, CloseStopsARestorationInProgress) {
   std::filesystem::remove_all(io.dir);
 }
 
+// A checkpoint that cannot be written (here a directory is in the way; a full disk fails
+// the same way) is an error naming the file, not a position silently lost.
+TEST(GlobalTable, ACheckpointThatCannotBeWrittenFailsNamingTheFile) {
+  OrdersJoinRows io("global-unwritable", 5, "row-");
+  const std::string checkpoint = io.dir + "/" + io.app + "/global/rows.checkpoint";
+  std::filesystem::create_directories(checkpoint + ".tmp");
+  KafkaStreams streams(io.topology(), appConfig(io.app, {{"state.dir", io.dir}}));
+  try {
+    streams.start();
+    FAIL() << "start() wrote no checkpoint and went on";
+  } catch (const StreamsException& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot write the checkpoint of global store rows to " + checkpoint),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+  EXPECT_TRUE(streams.close(30s));
+  std::filesystem::remove_all(io.dir);
+}
+
 }  // namespace
 }  // namespace kstreams
