@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <set>
+#include <thread>
 
 #include "kstreams.h"
 #include "runtime/streams_producer.h"
@@ -369,6 +370,39 @@ TEST(ExactlyOnce, ARecordRefusedBeforeItIsSentIsDroppedUnderContinueAndTheRestCo
   EXPECT_EQ(streams.metrics().droppedRecords, 1);
   EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
   EXPECT_TRUE(streams.close(30s));
+}
+
+// A transaction open longer than transaction.timeout.ms is aborted by the broker (here a
+// record takes the processor 6 s, the timeout is 2 s), which bumps the producer's epoch:
+// librdkafka 2.0.2 reports the thread's next commit as fenced. The thread closes its tasks
+// dirty, replaces its producer, rejoins the group and redoes the records since the last
+// commit. Every record is then in the output once.
+TEST(ExactlyOnce, ATransactionTheBrokerAbortedForItsTimeoutIsRedoneAndEachRecordCommitsOnce) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-redo-in"), out = uniqueName("eos-redo-out");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  std::vector<std::string> values;
+  for (int i = 0; i < 50; ++i) values.push_back("v" + std::to_string(i));
+  values[20] = "slow";
+  produceValues(in, values);
+  std::atomic<bool> slowOnce{true};
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .mapValues([&](const std::string& v) {
+        if (v == "slow" && slowOnce.exchange(false)) std::this_thread::sleep_for(6s);
+        return v;
+      })
+      .to(out);
+  KafkaStreams streams(builder.build(), eosConfig(uniqueName("eos-redo"), {{"producer.transaction.timeout.ms", "2000"}}));
+  streams.start();
+  std::vector<std::string> got;
+  for (const auto& r : readCommitted(out, values.size(), streams, 60s)) got.push_back(*r.value);
+  EXPECT_EQ(got, values) << streams.lastError();
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
+  EXPECT_GE(streams.metrics().rebalances, 2) << "the thread did not rejoin with a new producer";
+  EXPECT_TRUE(streams.close(30s));
+  EXPECT_EQ(test::consumeToEnd(out, 10s, true).size(), values.size()) << "a redone record was committed twice";
 }
 
 // Once a record of a transaction has failed, librdkafka refuses every further record of it:
