@@ -183,11 +183,21 @@ void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (atEnd) (*atEnd)[{topic, m->partition}] = true;
     } else if (m->err) {
-      std::string text =
-          fmt::format("global table {} cannot be read at offset {}: {}", partitionName(topic, m->partition),
-                      m->offset, rd_kafka_message_errstr(m));
-      rd_kafka_message_destroy(m);
-      throw StreamsException(text);
+      // A topic gone or forbidden fails the thread; anything else (a connection torn down, a
+      // coordinator look-up that failed) librdkafka retries itself: it is logged, and a
+      // restoration it holds up fails after task.timeout.ms without progress.
+      const bool fatal = m->rkt && (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                                    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                                    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+                                    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+      std::string text = m->rkt ? fmt::format("global table {} cannot be read at offset {}: {}",
+                                              partitionName(topic, m->partition), m->offset, rd_kafka_message_errstr(m))
+                                : fmt::format("global stream thread's consumer: {}", rd_kafka_message_errstr(m));
+      if (fatal) {
+        rd_kafka_message_destroy(m);
+        throw StreamsException(text);
+      }
+      log().warn("{}", text);
     } else if (auto it = byTopic_.find(topic); it != byTopic_.end()) {
       Global& g = *it->second;
       if (m->key) {  // a record without a key cannot be a row

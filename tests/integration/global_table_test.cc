@@ -112,23 +112,27 @@ TEST(GlobalTable, ATopicCreatedAgainReplacesTheWholeTable) {
   std::filesystem::remove_all(io.dir);
 }
 
-// A global consumer that can never receive the rows topic's one record: its fetch answer is
-// larger than the consumer's receive.message.max.bytes, so librdkafka drops the connection and
-// fetches again, for ever, and tells the consumer nothing. (A partition whose leader is down
-// looks the same to the consumer.)
-std::map<std::string, std::string> unreadableRows(const std::string& stateDir, const std::string& taskTimeoutMs) {
-  return {{"state.dir", stateDir},
-          {"task.timeout.ms", taskTimeoutMs},
-          {"consumer.message.max.bytes", "1000"},
-          {"consumer.fetch.max.bytes", "1000"},
-          {"consumer.receive.message.max.bytes", "4096"}};
-}
+// An application whose global consumer can never receive the rows topic's one record: its
+// fetch answer is larger than the consumer's receive.message.max.bytes, so librdkafka drops
+// the connection and fetches again, for ever, and tells the consumer nothing. (A partition
+// whose leader is down looks the same to the consumer.)
+struct UnreadableRows : OrdersJoinRows {
+  explicit UnreadableRows(const std::string& name) : OrdersJoinRows(name, 0, "") {
+    producer.send(rows, "k0", std::string(20000, 'x'));
+    producer.flush();
+  }
+  StreamsConfig config(const std::string& taskTimeoutMs) const {
+    return appConfig(app, {{"state.dir", dir},
+                           {"task.timeout.ms", taskTimeoutMs},
+                           {"consumer.message.max.bytes", "1000"},
+                           {"consumer.fetch.max.bytes", "1000"},
+                           {"consumer.receive.message.max.bytes", "4096"}});
+  }
+};
 
 TEST(GlobalTable, ARestorationWithoutProgressFailsStartNamingThePartitionAfterTaskTimeout) {
-  OrdersJoinRows io("global-stuck", 0, "");
-  io.producer.send(io.rows, "k0", std::string(20000, 'x'));
-  io.producer.flush();
-  KafkaStreams streams(io.topology(), appConfig(io.app, unreadableRows(io.dir, "2000")));
+  UnreadableRows io("global-stuck");
+  KafkaStreams streams(io.topology(), io.config("2000"));
   auto started = std::async(std::launch::async, [&] { streams.start(); });
   ASSERT_EQ(started.wait_for(60s), std::future_status::ready) << "start() still restoring after a minute";
   try {
@@ -146,10 +150,8 @@ TEST(GlobalTable, ARestorationWithoutProgressFailsStartNamingThePartitionAfterTa
 // close() while start() restores a global table stops the restoration: start() returns, and
 // no stream thread starts.
 TEST(GlobalTable, CloseStopsARestorationInProgress) {
-  OrdersJoinRows io("global-close", 0, "");
-  io.producer.send(io.rows, "k0", std::string(20000, 'x'));
-  io.producer.flush();
-  KafkaStreams streams(io.topology(), appConfig(io.app, unreadableRows(io.dir, "600000")));
+  UnreadableRows io("global-close");
+  KafkaStreams streams(io.topology(), io.config("600000"));
   auto started = std::async(std::launch::async, [&] { streams.start(); });
   // The store's directory is made just before its topic is read.
   ASSERT_TRUE(test::eventually([&] { return std::filesystem::exists(io.dir + "/" + io.app + "/global/rows"); }, 60s));
