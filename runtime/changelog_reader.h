@@ -78,7 +78,6 @@ class ChangelogReader {
   std::map<TaskId, int> remaining_;  // partitions still restoring, per task
   std::map<TaskId, std::chrono::steady_clock::time_point> taskStarted_;
   std::set<TaskId> tasksThatRestored_;  // read records, or a changelog not confirmed empty
-
   std::vector<TaskId> doneAtOnce_;
 };
 

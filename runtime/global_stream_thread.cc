@@ -73,12 +73,11 @@ bool GlobalStreamThread::restore() {
   rd_kafka_assign(consumer_.get(), assignment.get());
   const int64_t before = restored_;
   waitForTheEnds(atEnd);
+  commit(true);  // also when stopped: a later start reads on from what was read
   if (stop_) {
-    commit(true);  // what was read is kept: a later start reads on from there
     log().info("global store restoration stopped by close() after {} records", restored_ - before);
     return false;
   }
-  commit(true);
   for (auto& g : globals_) {
     readers_[g.store] = g.local->committedReader();
     registry_.add(g.store, TaskId{-1, 0}, readers_[g.store]);
@@ -186,10 +185,8 @@ void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int
       // A topic gone or forbidden fails the thread; anything else (a connection torn down, a
       // coordinator look-up that failed) librdkafka retries itself: it is logged, and a
       // restoration it holds up fails after task.timeout.ms without progress.
-      const bool fatal = m->rkt && (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-                                    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-                                    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-                                    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+      const bool fatal =
+          m->rkt && (topicGoneOrForbidden(m->err) || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION);
       std::string text = m->rkt ? fmt::format("global table {} cannot be read at offset {}: {}",
                                               partitionName(topic, m->partition), m->offset, rd_kafka_message_errstr(m))
                                 : fmt::format("global stream thread's consumer: {}", rd_kafka_message_errstr(m));

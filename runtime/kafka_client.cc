@@ -109,6 +109,11 @@ Headers headersOf(rd_kafka_message_t* message) {
   return out;
 }
 
+bool topicGoneOrForbidden(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+         err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+}
+
 std::string partitionName(const std::string& topic, int32_t partition) {
   return "topic " + topic + " partition " + std::to_string(partition);
 }

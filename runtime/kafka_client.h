@@ -69,6 +69,8 @@ Headers headersOf(rd_kafka_message_t* message);
 
 // "topic partition N": for messages.
 std::string partitionName(const std::string& topic, int32_t partition);
+// A consumer error no retry gets past: the topic is gone, or the client may not read it.
+bool topicGoneOrForbidden(rd_kafka_resp_err_t err);
 
 // Milliseconds since the epoch.
 int64_t nowMs();

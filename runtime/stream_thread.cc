@@ -405,8 +405,7 @@ void StreamThread::handleMessage(rd_kafka_message_t* m) {
     const int32_t partition = m->partition;
     rd_kafka_message_destroy(m);
     if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+    if (topicGoneOrForbidden(err))
       throw MissingSourceTopicException("input topic " + topic + " cannot be read: " + text +
                                         " (was it deleted? does the application have access?)");
     if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) throw noStartPosition(topic, partition, text);
