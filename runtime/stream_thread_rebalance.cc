@@ -1,6 +1,6 @@
 // StreamThread's side of the consumer group: partitions assigned (tasks created, stores
 // restored) and revoked (committed first, then closed). See stream_thread.cc for the
-// processing loop and commits.
+// processing loop and stream_thread_commit.cc for commits.
 #include <algorithm>
 #include <chrono>
 #include <vector>

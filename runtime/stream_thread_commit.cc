@@ -1,0 +1,184 @@
+// StreamThread's commits and the ways out of a failure: commits (at the interval, when
+// the uncommitted budget fills, when handing partitions over), recovery from an aborted
+// transaction (rewind and redo) and from fencing (a new producer, a new group member), a
+// clean shutdown and a failure. See stream_thread.cc for the processing loop.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "runtime/log.h"
+#include "runtime/stream_thread.h"
+
+namespace kstreams::internal {
+
+void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) {
+  if (partitions->cnt == 0) return;
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count()));
+  if (err) throw StreamsException(std::string("cannot read the committed offsets to rewind to: ") + rd_kafka_err2str(err));
+  // None committed: under earliest the thread began at the beginning, as it does for a
+  // repartition topic; under latest its start was committed when it got the partition
+  // (pinLatestStarts), so only a failed pin gets here, and redoing too much beats skipping
+  // what was processed. Under error that is the thread's error, as when it got the partition.
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    if (tp.offset >= 0) continue;
+    if (resetOffset_ == RD_KAFKA_OFFSET_INVALID && !repartitionTopics_.count(tp.topic))
+      throw noStartPosition(tp.topic, tp.partition, "no committed offset");
+    tp.offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  KafkaError e(rd_kafka_seek_partitions(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count())));
+  if (e) throw StreamsException(std::string("cannot rewind to the committed offsets: ") + rd_kafka_error_string(e.get()));
+}
+
+void StreamThread::recoverFromAbortedTransaction(const std::string& why) {
+  log().warn("{}: {}; the transaction was aborted, redoing the work since the last commit", name_, why);
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_assignment(consumer_.get(), &raw);
+  PartitionList assignment(raw);
+  // Dirty close: pending store writes and caches go; committed state stays.
+  closeTasks(false);
+  onAssigned(assignment.get());
+  seekToCommitted(assignment.get());
+}
+
+void StreamThread::recoverFromFencing(const std::string& why) {
+  log().warn("{}: {}; replacing the producer and rejoining the group", name_, why);
+  closeTasks(false);
+  producer_.reset();
+  producer_ = createProducer();
+  services_.collector = producer_.get();
+  stateServices_.collector = producer_.get();
+  // Leaving and joining again hands out the partitions afresh.
+  rd_kafka_unsubscribe(consumer_.get());
+  PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(subscription_.size())));
+  for (const auto& t : subscription_) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
+  if (err) throw StreamsException(std::string("cannot subscribe again after fencing: ") + rd_kafka_err2str(err));
+}
+
+size_t StreamThread::uncommittedBytes() const {
+  size_t n = 0;
+  for (const auto& [id, task] : tasks_)
+    if (StateManager* state = task->state()) n += state->pendingBytes();
+  return n;
+}
+
+void StreamThread::maybeCommit() {
+  bool requested = false;
+  for (const auto& [id, task] : tasks_) requested = requested || task->commitRequested();
+  // Store writes wait in memory: past the thread's share of statestore.uncommitted.max.bytes,
+  // commit (and apply them) now. Under either guarantee local state then stays at or behind
+  // what Kafka committed.
+  if (requested || uncommittedBytes() >= maxUncommittedBytes_ ||
+      std::chrono::steady_clock::now() - lastCommit_ >= config_.commitInterval())
+    commit();
+}
+
+void StreamThread::commit(bool handingOver) {
+  // Set again at the end; from here, a commit that fails is retried an interval later.
+  lastCommit_ = std::chrono::steady_clock::now();
+  // Cached results go downstream (and to changelogs) first: they are part of this commit.
+  for (auto& [id, task] : tasks_)
+    if (task->initialized() && task->state()) task->state()->flushCaches();
+  std::vector<CommitOffset> offsets;
+  for (const auto& [id, task] : tasks_) {
+    auto o = task->offsetsToCommit();
+    offsets.insert(offsets.end(), o.begin(), o.end());
+  }
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& o : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+
+  // Under at_least_once every output record of the processed input is acknowledged before
+  // the input's offset is committed. Under exactly_once_v2 outputs, changelog records and
+  // offsets commit (or abort) together, in a transaction; but with nothing sent since the
+  // last commit, a transaction would hold the offsets alone: a plain commit is the same
+  // write in one round trip instead of three (2-3 ms instead of 9-11 on loopback), fenced by
+  // the same group generation, and the group coordinator orders it after any earlier
+  // transactional commit by their places in __consumer_offsets. It is synchronous, so it
+  // lands before the next transaction's offsets. If it fails for another reason than a
+  // rebalance, the transaction retries what can be retried and aborts what cannot.
+  const bool exactlyOnce = config_.exactlyOnce();
+  const bool sentRecords = exactlyOnce && producer_->inTransaction();
+  if (!exactlyOnce) producer_->flush();
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!sentRecords && !offsets.empty()) {
+    err = rd_kafka_commit(consumer_.get(), list.get(), 0);
+    if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
+      log().warn("{}: committing offsets failed because the group is rebalancing ({}); records "
+                 "since the last commit will be processed again by their next owner",
+                 name_, rd_kafka_err2str(err));
+      return;
+    }
+    if (err && !exactlyOnce) throw StreamsException(std::string("committing offsets failed: ") + rd_kafka_err2str(err));
+    if (err)
+      log().debug("{}: committing offsets alone failed ({}); committing them in a transaction", name_,
+                  rd_kafka_err2str(err));
+  }
+  if (sentRecords || err) {
+    producer_->commitTransaction(list.get(), consumer_.get());
+    metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (sentRecords || !offsets.empty()) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+  // Stores last: a crash before this leaves them behind their changelogs, which a restart
+  // catches up from; never ahead of what Kafka committed. Under exactly_once_v2 a 100 ms
+  // commit carries a few hundred writes per store, and applying each batch scattered them
+  // over RocksDB's memtables; they stay in memory (where the task reads them faster) until
+  // the apply interval passes or they fill the budget. An abort closes the tasks without
+  // applying, and restoration replays the committed changelog past each store's checkpoint.
+  if (!config_.exactlyOnce() || handingOver || uncommittedBytes() >= maxUncommittedBytes_ ||
+      lastCommit_ - lastStoresApplied_ >= config_.statestoreApplyInterval()) {
+    lastStoresApplied_ = lastCommit_;
+    for (auto& [id, task] : tasks_)
+      if (task->initialized() && task->state()) task->state()->commit();
+  }
+  for (auto& [id, task] : tasks_) task->markCommitted();
+  // The interval runs from the end of a commit, as in Kafka Streams: under exactly_once_v2 a
+  // transaction's commit takes tens of milliseconds, and counted from its start it left
+  // little of a 100 ms interval for processing.
+  lastCommit_ = std::chrono::steady_clock::now();
+}
+
+void StreamThread::shutdownCleanly() {
+  setState(State::kPendingShutdown);
+  commit(true);
+  // Leaving the group revokes the partitions (onRevoked commits nothing new) and lets the
+  // rest of the group take them over at once.
+  releaseQueues();
+  rd_kafka_consumer_close(consumer_.get());
+  rethrowCallbackError();
+  closeTasks(true);
+  consumer_.reset();
+  restorer_.reset();
+  producer_.reset();
+  log().info("{} stopped", name_);
+  setState(State::kDead);
+}
+
+void StreamThread::fail(const std::string& error) {
+  log().error("{} failed: {}", name_, error);
+  if (!config_.exactlyOnce() && producer_ && consumer_) {
+    // Keep the progress made before the failure: the records processed so far are complete,
+    // and commit() refuses if any of their output was lost.
+    try {
+      commit();
+    } catch (const std::exception& e) {
+      log().warn("{}: nothing committed after the failure: {}", name_, e.what());
+    }
+  }
+  failed_ = true;
+  closeTasks(false);
+  if (consumer_) {
+    releaseQueues();
+    rd_kafka_consumer_close(consumer_.get());
+    callbackError_ = nullptr;
+    consumer_.reset();
+  }
+  restorer_.reset();
+  producer_.reset();
+  state_ = State::kDead;
+  listener_.onThreadError(*this, error);
+}
+
+}  // namespace kstreams::internal
