@@ -23,8 +23,10 @@ InternalTopicManager::InternalTopicManager(const StreamsConfig& config) : config
 }
 
 std::map<std::string, int32_t> InternalTopicManager::describeCluster(
-    const std::vector<std::string>& wanted) {
+    const std::vector<std::string>& wanted, std::optional<std::chrono::milliseconds> waitForWanted) {
   const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
+  const auto wantedDeadline = std::min(deadline, std::chrono::steady_clock::now() +
+                                                     waitForWanted.value_or(config_.defaultApiTimeout()));
   std::string lastError;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -40,7 +42,7 @@ std::map<std::string, int32_t> InternalTopicManager::describeCluster(
           out[md->topics[i].topic] = md->topics[i].partition_cnt;
       bool complete = true;
       for (const auto& t : wanted) complete = complete && out.count(t);
-      if (complete || std::chrono::steady_clock::now() >= deadline) return out;
+      if (complete || std::chrono::steady_clock::now() >= wantedDeadline) return out;
       // Topics just created may take a moment to show in metadata.
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
@@ -186,7 +188,12 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
     if (n.kind == GraphNode::Kind::kSource) sources.insert(sources.end(), n.topics.begin(), n.topics.end());
     if (n.kind == GraphNode::Kind::kSink) sinks.insert(sinks.end(), n.topics.begin(), n.topics.end());
   }
-  std::map<std::string, int32_t> cluster = describeCluster({});
+  // A topic created a moment ago may not be in the answering broker's metadata yet (each
+  // broker learns of it from the controller on its own): one missing is looked for a little
+  // longer before start() says it does not exist.
+  std::vector<std::string> external = sources;
+  external.insert(external.end(), sinks.begin(), sinks.end());
+  std::map<std::string, int32_t> cluster = describeCluster(external, kNewTopicGrace);
 
   std::vector<std::string> missingSources, missingSinks;
   for (const auto& t : sources)

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,12 @@ class InternalTopicManager {
                                                         const std::map<int32_t, int32_t>& tasksPerSubtopology);
 
  private:
-  std::map<std::string, int32_t> describeCluster(const std::vector<std::string>& topics);
+  // The cluster's topics and their partition counts. Asks again until every one of `topics`
+  // shows, for at most waitForWanted (default.api.timeout.ms if not given).
+  std::map<std::string, int32_t> describeCluster(const std::vector<std::string>& topics,
+                                                 std::optional<std::chrono::milliseconds> waitForWanted = {});
+  // How long a source or sink topic that is not in the metadata is looked for.
+  static constexpr std::chrono::milliseconds kNewTopicGrace{3000};
   void create(const std::vector<InternalTopicSpec>& topics);
 
   const StreamsConfig& config_;
