@@ -68,6 +68,9 @@ class KafkaStreams {
     // records; one that would carry offsets alone commits them without one).
     int64_t transactions = 0;
     int64_t rebalances = 0;
+    // Times a thread went back to its last commit and did the work since then again: its
+    // transaction was aborted, or records it wrote timed out (docs/guarantees.md).
+    int64_t redos = 0;
     int32_t aliveThreads = 0;
     int64_t restoredRecords = 0;    // changelog records applied while restoring stores
     int64_t restorations = 0;       // store partitions restored

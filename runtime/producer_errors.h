@@ -11,11 +11,21 @@ class ProducerStateException : public StreamsException {
   using StreamsException::StreamsException;
 };
 
-// The open transaction failed and was aborted: its records and the offsets sent with it
-// are void. The thread rewinds its tasks to the committed offsets.
-class TransactionAbortedException : public ProducerStateException {
+// The work since the last commit must be done again: records it wrote failed for a reason
+// that may pass (they timed out waiting for the broker: a leader gone, too few in-sync
+// replicas), or its transaction was aborted. Nothing of it is committed; the thread closes
+// its tasks without committing and rewinds them to the committed offsets, under either
+// guarantee (Kafka Streams' TaskCorruptedException).
+class RedoSinceLastCommitException : public ProducerStateException {
  public:
   using ProducerStateException::ProducerStateException;
+};
+
+// The open transaction failed and was aborted: its records and the offsets sent with it
+// are void.
+class TransactionAbortedException : public RedoSinceLastCommitException {
+ public:
+  using RedoSinceLastCommitException::RedoSinceLastCommitException;
 };
 
 // The producer can no longer be used (fenced by a newer producer with the same

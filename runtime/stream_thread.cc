@@ -236,8 +236,8 @@ void StreamThread::runOnce() {
     // Nothing came and nothing could be processed: sleep until a queue gets something.
     // (Restoring blocks in the changelog reader instead.)
     if (!busy && restoring_.empty()) wakeup_.wait(config_.pollTime());
-  } catch (const TransactionAbortedException& e) {
-    recoverFromAbortedTransaction(e.what());
+  } catch (const RedoSinceLastCommitException& e) {
+    redoSinceLastCommit(e.what());
   } catch (const ProducerFencedException& e) {
     recoverFromFencing(e.what());
   }

@@ -36,6 +36,7 @@ struct ThreadMetrics {
   std::atomic<int64_t> commits{0};
   std::atomic<int64_t> transactions{0};
   std::atomic<int64_t> rebalances{0};
+  std::atomic<int64_t> redos{0};
   RestoreMetrics restore;
 };
 
@@ -109,8 +110,9 @@ class StreamThread {
   // Whether the topology has state stores: such a thread writes changelogs, reads its
   // records more slowly, and prefetches less.
   bool hasStores() const { return !topology_.graph().stores().empty(); }
-  // Exactly-once: the open transaction was aborted; redo the work since the last commit.
-  void recoverFromAbortedTransaction(const std::string& why);
+  // The work since the last commit is void (its transaction was aborted, or records of it
+  // timed out): close the tasks without committing and rewind them to the committed offsets.
+  void redoSinceLastCommit(const std::string& why);
   // Exactly-once: the producer was fenced; replace it and rejoin the group.
   void recoverFromFencing(const std::string& why);
   void seekToCommitted(rd_kafka_topic_partition_list_t* partitions);

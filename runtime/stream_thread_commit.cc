@@ -30,13 +30,15 @@ void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) 
   if (e) throw StreamsException(std::string("cannot rewind to the committed offsets: ") + rd_kafka_error_string(e.get()));
 }
 
-void StreamThread::recoverFromAbortedTransaction(const std::string& why) {
-  log().warn("{}: {}; the transaction was aborted, redoing the work since the last commit", name_, why);
+void StreamThread::redoSinceLastCommit(const std::string& why) {
+  log().warn("{}: {}; redoing the work since the last commit", name_, why);
+  metrics_.redos.fetch_add(1, std::memory_order_relaxed);
   rd_kafka_topic_partition_list_t* raw = nullptr;
   rd_kafka_assignment(consumer_.get(), &raw);
   PartitionList assignment(raw);
   // Dirty close: pending store writes and caches go; committed state stays.
   closeTasks(false);
+  producer_->forgetFailuresToRedo();
   onAssigned(assignment.get());
   seekToCommitted(assignment.get());
 }
@@ -142,7 +144,14 @@ void StreamThread::commit(bool handingOver) {
 
 void StreamThread::shutdownCleanly() {
   setState(State::kPendingShutdown);
-  commit(true);
+  try {
+    commit(true);
+  } catch (const RedoSinceLastCommitException& e) {
+    // Not an error of the thread's: the partitions' next owner redoes the work. Closed now,
+    // the tasks have nothing left for the revocation below to commit.
+    log().warn("{}: {}; stopping without committing", name_, e.what());
+    closeTasks(false);
+  }
   // Leaving the group revokes the partitions (onRevoked commits nothing new) and lets the
   // rest of the group take them over at once.
   releaseQueues();

@@ -173,9 +173,10 @@ void StreamThread::onRevoked() {
     log().info("{}: partitions revoked; committing before handing them over", name_);
     try {
       commit(true);
-    } catch (const TransactionAbortedException& e) {
+    } catch (const RedoSinceLastCommitException& e) {
       // The next owner redoes the work since the last commit.
       log().warn("{}: {}; partitions revoked without committing", name_, e.what());
+      producer_->forgetFailuresToRedo();
       clean = false;
     } catch (const ProducerFencedException& e) {
       log().warn("{}: {}; partitions revoked without committing", name_, e.what());

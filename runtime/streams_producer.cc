@@ -1,6 +1,8 @@
 #include "runtime/streams_producer.h"
 
 #include <cstdlib>
+#include <tuple>
+#include <utility>
 
 #include "runtime/log.h"
 
@@ -109,13 +111,18 @@ void StreamsProducer::abortAndThrow(const std::string& what) {
   // moments; the records queued behind it are never sent now, so flushing would not end.
   constexpr std::chrono::milliseconds kReportGrace{1000};
   const auto deadline = std::chrono::steady_clock::now() + std::min(apiTimeout_, kReportGrace);
-  std::string delivery = firstError();
-  while (delivery.empty() && !awaitReports(std::chrono::milliseconds(20)) && std::chrono::steady_clock::now() < deadline)
-    delivery = firstError();
-  if (delivery.empty()) delivery = firstError();
+  auto failures = [this] {
+    std::lock_guard lock(reportsMutex_);
+    return std::pair(firstError_, failureToRedo_);
+  };
+  auto [delivery, toRedo] = failures();
+  while (delivery.empty() && toRedo.empty() && !awaitReports(std::chrono::milliseconds(20)) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::tie(delivery, toRedo) = failures();
+  std::tie(delivery, toRedo) = failures();
   abortTransaction();
   if (!delivery.empty()) throw StreamsException(delivery);
-  throw TransactionAbortedException(what);
+  throw TransactionAbortedException(toRedo.empty() ? what : what + " (" + toRedo + ")");
 }
 
 void StreamsProducer::beginTransactionIfNeeded() {
@@ -173,6 +180,8 @@ void StreamsProducer::abortTransaction() {
   awaitReports(apiTimeout_);
   std::lock_guard lock(reportsMutex_);
   firstError_.clear();
+  failureToRedo_.clear();
+  deliveryFailed_.store(false, std::memory_order_relaxed);
 }
 
 StreamsProducer::~StreamsProducer() {
@@ -211,6 +220,8 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            std::optional<std::string_view> key,
                            std::optional<std::string_view> value, int64_t timestamp,
                            const Headers& headers) {
+  // A transactional producer refuses the record itself once its transaction must abort.
+  if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) flush();
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
@@ -222,6 +233,7 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   static const Headers kNoHeaders;
   if (!tracksOffsets_)
     throw std::logic_error("a changelog record sent through a producer made for a thread without stores");
+  if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) flush();
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
@@ -272,6 +284,29 @@ bool refusesAgain(rd_kafka_resp_err_t err) {
   }
 }
 
+// Errors of a record that may pass when it is sent again: librdkafka retried it until
+// message.timeout.ms (a leader gone, too few in-sync replicas, a broker unreachable).
+bool mayPassWhenRedone(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 void StreamsProducer::drop(const std::string& what) {
@@ -304,6 +339,14 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
                      rd_kafka_err2str(m->err);
   if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
     what += " (create the topic before starting the application)";
+  // Neither lost nor the record's fault: the thread redoes the work since the last commit,
+  // whatever the production handler says (as Kafka Streams 3 does with a retriable error).
+  if (mayPassWhenRedone(m->err)) {
+    std::lock_guard lock(reportsMutex_);
+    if (failureToRedo_.empty()) failureToRedo_ = what;
+    deliveryFailed_.store(true, std::memory_order_relaxed);
+    return;
+  }
   if (handling_ == ProductionHandling::kContinue) {
     if (!transactional_) {
       drop(what);
@@ -311,8 +354,8 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     }
     // Any failed record makes its transaction abortable (librdkafka), so nothing can be
     // dropped from it: the thread aborts and redoes the transaction's records. A record that
-    // timed out, or failed on the way (a leader moved, the producer's epoch was bumped), may
-    // get through then; one the broker refused would be refused again at every redo, forever.
+    // failed on the way (the producer's epoch was bumped) may get through then; one the
+    // broker refused would be refused again at every redo, forever.
     if (!refusesAgain(m->err)) return;
     what += "; under exactly_once_v2 a record cannot be dropped (default.production.exception.handler=Continue): "
             "its transaction cannot commit without it, and would be refused again when redone";
@@ -322,6 +365,7 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
   }
   std::lock_guard lock(reportsMutex_);
   if (firstError_.empty()) firstError_ = what;
+  deliveryFailed_.store(true, std::memory_order_relaxed);
 }
 
 bool StreamsProducer::awaitReports(std::chrono::milliseconds timeout) {
@@ -336,14 +380,17 @@ void StreamsProducer::awaitAllReports(const char* ofWhat) {
                            std::to_string(apiTimeout_.count()) + " ms");
 }
 
-std::string StreamsProducer::firstError() {
+void StreamsProducer::throwIfFailed() {
   std::lock_guard lock(reportsMutex_);
-  return firstError_;
+  if (!firstError_.empty()) throw StreamsException(firstError_);
+  if (!failureToRedo_.empty())
+    throw RedoSinceLastCommitException(failureToRedo_ + "; nothing since the last commit is committed");
 }
 
-void StreamsProducer::throwIfFailed() {
-  std::string error = firstError();
-  if (!error.empty()) throw StreamsException(error);
+void StreamsProducer::forgetFailuresToRedo() {
+  std::lock_guard lock(reportsMutex_);
+  failureToRedo_.clear();
+  deliveryFailed_.store(!firstError_.empty(), std::memory_order_relaxed);
 }
 
 void StreamsProducer::flush() {

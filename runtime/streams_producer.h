@@ -1,6 +1,8 @@
 // StreamsProducer: a stream thread's producer, and the RecordCollector its tasks write
 // through (sinks, repartition topics, changelogs). Records are copied into librdkafka's
-// queue on send; failures come back in delivery reports and surface at the next flush().
+// queue on send; failures come back in delivery reports and surface at the next flush(), or
+// at the next send (a non-transactional producer's own check; a transactional one's
+// librdkafka refuses sends once its transaction must abort).
 //
 // Used by one thread only. Delivery reports are served by a thread of the producer's own
 // (as the Java producer runs callbacks on its I/O thread), so the stream thread spends no
@@ -55,8 +57,13 @@ class StreamsProducer final : public RecordCollector {
   // Waits until every record sent so far is acknowledged or has failed. Throws
   // StreamsException naming the first failed record's topic and the broker's error, unless
   // default.production.exception.handler is Continue. Once a record has failed, every later
-  // flush throws too: nothing may be committed past a lost record.
+  // flush throws too: nothing may be committed past a lost record. A record that failed for
+  // a reason that may pass (see RedoSinceLastCommitException) makes it throw that instead,
+  // whatever the handler says, until forgetFailuresToRedo().
   void flush();
+  // The thread has rewound to the last commit, and will send again what failed to be
+  // written for a reason that may pass: flush() no longer throws for those records.
+  void forgetFailuresToRedo();
   rd_kafka_t* handle() { return producer_.get(); }
 
   bool transactional() const { return transactional_; }
@@ -82,7 +89,7 @@ class StreamsProducer final : public RecordCollector {
   void drop(const std::string& what);  // counts and logs a record the Continue handler lets go
   // The transaction must be aborted: aborts it, then throws StreamsException with the first
   // failed record's error if one is known (retrying would fail the same way), else
-  // TransactionAbortedException(what).
+  // TransactionAbortedException(what, and the failure to redo if a record's is known).
   [[noreturn]] void abortAndThrow(const std::string& what);
   // Waits until every record sent so far has had its delivery report handled. Returns
   // false if that took longer than `timeout`.
@@ -91,7 +98,6 @@ class StreamsProducer final : public RecordCollector {
   void awaitAllReports(const char* ofWhat);
   rd_kafka_topic_t* topicHandle(std::string_view topic);
   rd_kafka_topic_t* topicHandleByName(std::string_view topic);
-  std::string firstError();
   void throwIfFailed();
 
   KafkaHandle producer_;
@@ -110,12 +116,18 @@ class StreamsProducer final : public RecordCollector {
   // Written by whichever thread serves reports; read by the stream thread after awaitReports().
   std::map<std::pair<std::string, int32_t>, int64_t> offsetSlots_;
   std::string firstError_;  // the first failure; sticky. Same access rule as offsetSlots_.
+  // The first failure that may pass when redone (a record timed out), until forgotten.
+  std::string failureToRedo_;
+  // Whether a report has failed since the last abort or forgetFailuresToRedo(): read by the
+  // stream thread at every send of a non-transactional producer, so that it rewinds at the
+  // next record instead of at the next commit.
+  std::atomic<bool> deliveryFailed_{false};
   bool transactional_ = false;
   bool tracksOffsets_ = true;
   bool inTransaction_ = false;
   std::chrono::milliseconds apiTimeout_;
   std::atomic<int64_t>* dropped_;
-  std::mutex reportsMutex_;  // guards firstError_
+  std::mutex reportsMutex_;  // guards firstError_ and failureToRedo_
   std::atomic<bool> stopReporter_{false};
   std::thread reporter_;  // serves delivery reports; last member: started last, stopped first
 };
