@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -115,6 +116,8 @@ class StreamThread {
   void redoSinceLastCommit(const std::string& why);
   // Exactly-once: the producer was fenced; replace it and rejoin the group.
   void recoverFromFencing(const std::string& why);
+  // Leaves the group and subscribes again: the partitions are handed out afresh.
+  void rejoinGroup();
   void seekToCommitted(rd_kafka_topic_partition_list_t* partitions);
   // Serves the consumer queue: rebalances, errors. Returns whether anything came.
   bool pollConsumer();
@@ -139,7 +142,9 @@ class StreamThread {
 
   static void onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
-  void onAssigned(const rd_kafka_topic_partition_list_t* partitions);
+  // Makes the tasks of the assigned partitions. rebalance = false: the same partitions
+  // again, after a redo (not counted in metrics().rebalances).
+  void onAssigned(const rd_kafka_topic_partition_list_t* partitions, bool rebalance = true);
   // Sets where each assigned partition starts, if that can be known here; see the .cc.
   void setStartOffsets(rd_kafka_topic_partition_list_t* partitions);
   // auto.offset.reset=latest: turns each start that is RD_KAFKA_OFFSET_END into the
@@ -202,6 +207,9 @@ class StreamThread {
   std::exception_ptr callbackError_;
   std::chrono::steady_clock::time_point lastCommit_;
   std::chrono::steady_clock::time_point lastStoresApplied_;
+  // Since when the thread has been redoing work without committing any (see
+  // redoSinceLastCommit); unset after a commit that committed something.
+  std::optional<std::chrono::steady_clock::time_point> redoingSince_;
   std::thread thread_;
 };
 

@@ -31,6 +31,15 @@ void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) 
 }
 
 void StreamThread::redoSinceLastCommit(const std::string& why) {
+  // A failure that does not pass (a topic whose min.insync.replicas its replicas can never
+  // meet, a broker's log directory gone) would be redone for ever: past task.timeout.ms
+  // without a commit it is the thread's error.
+  const auto now = std::chrono::steady_clock::now();
+  if (!redoingSince_) redoingSince_ = now;
+  if (now - *redoingSince_ >= config_.taskTimeout())
+    throw StreamsException(why + "; the work since the last commit was redone for " +
+                           std::to_string(config_.taskTimeout().count()) +
+                           " ms (task.timeout.ms) without a commit");
   log().warn("{}: {}; redoing the work since the last commit", name_, why);
   metrics_.redos.fetch_add(1, std::memory_order_relaxed);
   rd_kafka_topic_partition_list_t* raw = nullptr;
@@ -39,8 +48,16 @@ void StreamThread::redoSinceLastCommit(const std::string& why) {
   // Dirty close: pending store writes and caches go; committed state stays.
   closeTasks(false);
   producer_->forgetFailuresToRedo();
-  onAssigned(assignment.get());
-  seekToCommitted(assignment.get());
+  onAssigned(assignment.get(), false);
+  try {
+    seekToCommitted(assignment.get());
+  } catch (const StreamsException& e) {
+    // The group coordinator may be what the outage took away. A thread that joins again
+    // starts its partitions from the committed offsets all the same.
+    log().warn("{}: {}; joining the group again to start from the committed offsets", name_, e.what());
+    closeTasks(false);
+    rejoinGroup();
+  }
 }
 
 void StreamThread::recoverFromFencing(const std::string& why) {
@@ -50,12 +67,16 @@ void StreamThread::recoverFromFencing(const std::string& why) {
   producer_ = createProducer();
   services_.collector = producer_.get();
   stateServices_.collector = producer_.get();
+  rejoinGroup();
+}
+
+void StreamThread::rejoinGroup() {
   // Leaving and joining again hands out the partitions afresh.
   rd_kafka_unsubscribe(consumer_.get());
   PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(subscription_.size())));
   for (const auto& t : subscription_) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
-  if (err) throw StreamsException(std::string("cannot subscribe again after fencing: ") + rd_kafka_err2str(err));
+  if (err) throw StreamsException(std::string("cannot subscribe to the input topics again: ") + rd_kafka_err2str(err));
 }
 
 size_t StreamThread::uncommittedBytes() const {
@@ -136,6 +157,8 @@ void StreamThread::commit(bool handingOver) {
       if (task->initialized() && task->state()) task->state()->commit();
   }
   for (auto& [id, task] : tasks_) task->markCommitted();
+  // Progress: the redos before it were not in vain.
+  if (sentRecords || !offsets.empty()) redoingSince_.reset();
   // The interval runs from the end of a commit, as in Kafka Streams: under exactly_once_v2 a
   // transaction's commit takes tens of milliseconds, and counted from its start it left
   // little of a 100 ms interval for processing.

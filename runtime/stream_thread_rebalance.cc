@@ -126,8 +126,8 @@ void StreamThread::pinLatestStarts(const rd_kafka_topic_partition_list_t* partit
   }
 }
 
-void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions) {
-  metrics_.rebalances.fetch_add(1, std::memory_order_relaxed);
+void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions, bool rebalance) {
+  if (rebalance) metrics_.rebalances.fetch_add(1, std::memory_order_relaxed);
   std::map<TaskId, std::vector<Task::InputPartition>> inputs;
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];

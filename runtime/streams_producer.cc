@@ -115,9 +115,10 @@ void StreamsProducer::abortAndThrow(const std::string& what) {
     std::lock_guard lock(reportsMutex_);
     return std::pair(firstError_, failureToRedo_);
   };
+  // A record that timed out does not end the wait: a refused one (the thread's error, not
+  // a redo) may report a moment later.
   auto [delivery, toRedo] = failures();
-  while (delivery.empty() && toRedo.empty() && !awaitReports(std::chrono::milliseconds(20)) &&
-         std::chrono::steady_clock::now() < deadline)
+  while (delivery.empty() && !awaitReports(std::chrono::milliseconds(20)) && std::chrono::steady_clock::now() < deadline)
     std::tie(delivery, toRedo) = failures();
   std::tie(delivery, toRedo) = failures();
   abortTransaction();
