@@ -1,9 +1,11 @@
-// The producer's settings as librdkafka ends up with them (no broker needed: creating a
-// producer does not connect).
+// The producer's settings as librdkafka ends up with them, and what it makes of records that
+// time out (no broker needed: creating a producer does not connect, and nothing listens at
+// 127.0.0.1:1, so every record times out).
 #include "runtime/streams_producer.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <string>
 
@@ -36,6 +38,34 @@ TEST(StreamsProducer, AUsersDeliveryTimeoutWinsUnderEitherName) {
   }
   StreamsProducer producer(configWith({{"producer.message.timeout.ms", "6000"}}), "p", "", false);
   EXPECT_EQ(effective(producer, "message.timeout.ms"), "6000");
+}
+
+// A record that timed out is neither lost nor the record's fault: whatever the production
+// handler, the thread is told to redo the work since its last commit (flush() and, without
+// transactions, the next send), until it has rewound.
+TEST(StreamsProducer, ARecordThatTimedOutIsRedoneWhateverTheProductionHandler) {
+  for (const char* handling : {"Fail", "Continue"}) {
+    std::atomic<int64_t> dropped{0};
+    StreamsProducer producer(configWith({{"default.production.exception.handler", handling},
+                                         {"producer.message.timeout.ms", "200"},
+                                         {"producer.linger.ms", "0"}}),
+                             "p", "", false, &dropped);
+    producer.send("t", 0, std::string_view("k"), std::string_view("v"), 0, {});
+    try {
+      producer.flush();
+      ADD_FAILURE() << handling << ": a record that timed out was taken as delivered";
+    } catch (const RedoSinceLastCommitException& e) {
+      EXPECT_NE(std::string(e.what()).find("writing to topic t partition 0 failed: Local: Message timed out"),
+                std::string::npos)
+          << handling << ": " << e.what();
+    }
+    EXPECT_EQ(dropped.load(), 0) << handling << ": a record that timed out was dropped";
+    EXPECT_THROW(producer.send("t", 0, std::string_view("k"), std::string_view("v2"), 0, {}),
+                 RedoSinceLastCommitException)
+        << handling << ": a send after the failure went on as if nothing had happened";
+    producer.forgetFailuresToRedo();
+    EXPECT_NO_THROW(producer.flush()) << handling << ": the failure outlived the rewind";
+  }
 }
 
 }  // namespace
