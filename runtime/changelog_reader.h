@@ -29,10 +29,6 @@ struct RestoreMetrics {
 
 class ChangelogReader {
  public:
-  // rd_kafka_query_watermark_offsets, or a stand-in for tests.
-  using WatermarkQuery = std::function<rd_kafka_resp_err_t(rd_kafka_t*, const char* topic, int32_t partition,
-                                                           int64_t* low, int64_t* high, int timeoutMs)>;
-
   ChangelogReader(const StreamsConfig& config, const std::string& clientId, RestoreMetrics& metrics,
                   WatermarkQuery queryWatermarks = rd_kafka_query_watermark_offsets);
   ~ChangelogReader();

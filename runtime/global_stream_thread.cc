@@ -1,9 +1,12 @@
 #include "runtime/global_stream_thread.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "runtime/log.h"
 #include "state/in_memory_store.h"
@@ -11,8 +14,13 @@
 namespace kstreams::internal {
 
 GlobalStreamThread::GlobalStreamThread(const TopologyGraph& graph, const StreamsConfig& config, RocksDBResources* rocksdb,
-                                       StoreRegistry& registry, std::function<void(const std::string&)> onError)
-    : config_(config), rocksdb_(rocksdb), registry_(registry), onError_(std::move(onError)) {
+                                       StoreRegistry& registry, std::function<void(const std::string&)> onError,
+                                       WatermarkQuery queryWatermarks)
+    : config_(config),
+      rocksdb_(rocksdb),
+      registry_(registry),
+      onError_(std::move(onError)),
+      queryWatermarks_(std::move(queryWatermarks)) {
   for (const auto& [store, topic] : graph.globalStores()) {
     Global g;
     g.store = store;
@@ -158,12 +166,30 @@ void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>
 // store is wiped and the whole topic read again.
 void GlobalStreamThread::forgetOffsetsOutsideTheTopic(Global& g, int partitions) {
   if (g.next.empty()) return;
-  const int timeout = static_cast<int>(config_.defaultApiTimeout().count());
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + config_.defaultApiTimeout();
   for (const auto& [p, next] : g.next) {
     int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = p < partitions ? rd_kafka_query_watermark_offsets(consumer_.get(), g.topic.c_str(), p,
-                                                                                &low, &high, timeout)
-                                             : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+    // A partition's leader that does not answer (moving, restarting) says nothing about the
+    // checkpoint: asked again until the deadline, in slices that close() can end. Only a
+    // partition that is gone, or an answer, decides.
+    while (p < partitions && !stop_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      err = queryWatermarks_(consumer_.get(), g.topic.c_str(), p, &low, &high,
+                             static_cast<int>(std::clamp<int64_t>(left, 1, 1000)));
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+          err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+        break;
+      if (Clock::now() >= deadline)
+        throw StreamsException(fmt::format(
+            "global store {}: cannot learn where {} begins and ends, to check the store's checkpoint (offset {}), "
+            "within {} ms (default.api.timeout.ms): {}. The store is kept as it is; start again once the partition's "
+            "leader answers",
+            g.store, partitionName(g.topic, p), next, config_.defaultApiTimeout().count(), rd_kafka_err2str(err)));
+      if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (stop_) return;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR && next >= low && next <= high) continue;
     log().warn("global store {}: its checkpoint for {} is offset {}, {}; reading the whole topic again into an "
                "empty store", g.store, partitionName(g.topic, p), next,

@@ -26,7 +26,8 @@ namespace kstreams::internal {
 class GlobalStreamThread {
  public:
   GlobalStreamThread(const TopologyGraph& graph, const StreamsConfig& config, RocksDBResources* rocksdb,
-                     StoreRegistry& registry, std::function<void(const std::string&)> onError);
+                     StoreRegistry& registry, std::function<void(const std::string&)> onError,
+                     WatermarkQuery queryWatermarks = rd_kafka_query_watermark_offsets);
   ~GlobalStreamThread();
 
   // Reads the stores' topics to their ends. Blocking; returns false if shutdown() stopped it
@@ -53,6 +54,8 @@ class GlobalStreamThread {
   void waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd);
   void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
   // Wipes g's store and forgets its offsets if any lies outside what its partition holds.
+  // Throws StreamsException, keeping the store, if that cannot be found out in
+  // default.api.timeout.ms; returns early if shutdown() is called meanwhile.
   void forgetOffsetsOutsideTheTopic(Global& g, int partitions);
   // Applies what was read to the stores; with checkpoint, also writes the stores to disk
   // and then the offsets they reflect.
@@ -63,6 +66,7 @@ class GlobalStreamThread {
   RocksDBResources* rocksdb_;
   StoreRegistry& registry_;
   std::function<void(const std::string&)> onError_;
+  WatermarkQuery queryWatermarks_;
   std::vector<Global> globals_;
   std::map<std::string, Global*> byTopic_;
   std::map<std::string, std::shared_ptr<KeyValueBytesStore>> readers_;

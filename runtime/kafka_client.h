@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +60,11 @@ rd_kafka_resp_err_t produce(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32
                             std::optional<std::string_view> key,
                             std::optional<std::string_view> value, int64_t timestamp,
                             const Headers& headers, void* opaque = nullptr);
+
+// rd_kafka_query_watermark_offsets, or a stand-in for tests: where a partition begins and
+// ends, asked of its leader.
+using WatermarkQuery = std::function<rd_kafka_resp_err_t(rd_kafka_t*, const char* topic, int32_t partition,
+                                                         int64_t* low, int64_t* high, int timeoutMs)>;
 
 // The metadata of one topic, asked of the cluster (which also refreshes the client's cache
 // of its partition leaders). Null if the request failed; err says why.

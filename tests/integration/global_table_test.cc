@@ -6,6 +6,9 @@
 #include <future>
 
 #include "kstreams.h"
+#include "runtime/global_stream_thread.h"
+#include "runtime/store_registry.h"
+#include "state/rocksdb_store.h"
 #include "tests/support/kafka_cluster.h"
 
 namespace kstreams {
@@ -180,6 +183,39 @@ TEST(GlobalTable, ACheckpointThatCannotBeWrittenFailsNamingTheFile) {
   }
   EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
   EXPECT_TRUE(streams.close(30s));
+  std::filesystem::remove_all(io.dir);
+}
+
+// A global store with a checkpoint checks it against where its partition begins and ends.
+// A leader that does not answer that question (moving, restarting; here a stand-in that
+// says LEADER_NOT_AVAILABLE) says nothing about the checkpoint: start() fails after
+// default.api.timeout.ms naming the partition, and the store is kept, so the next start
+// reads on from the checkpoint instead of reading the whole topic again.
+TEST(GlobalTable, ALeaderThatCannotSayWhereThePartitionEndsKeepsTheStore) {
+  OrdersJoinRows io("global-no-watermarks", 20, "row-");
+  io.runOnce(io.dir);
+  const Topology topology = io.topology();
+  const StreamsConfig config = appConfig(io.app, {{"state.dir", io.dir}, {"default.api.timeout.ms", "1000"}});
+  internal::RocksDBResources rocksdb(config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes());
+  internal::StoreRegistry registry;
+  {
+    internal::GlobalStreamThread global(
+        topology.graph(), config, &rocksdb, registry, [](const std::string&) {},
+        [](rd_kafka_t*, const char*, int32_t, int64_t*, int64_t*, int) { return RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE; });
+    try {
+      global.restore();
+      FAIL() << "restored without knowing whether the checkpoint is still in the partition";
+    } catch (const StreamsException& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot learn where topic " + io.rows + " partition 0 begins and ends"),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("The store is kept"), std::string::npos) << e.what();
+    }
+  }
+  internal::GlobalStreamThread global(topology.graph(), config, &rocksdb, registry, [](const std::string&) {});
+  ASSERT_TRUE(global.restore());
+  EXPECT_EQ(global.restoredRecords(), 0) << "the store was wiped and the whole topic read again";
+  EXPECT_EQ(global.readers().at("rows")->get("k19"), std::optional<std::string>("row-19"));
   std::filesystem::remove_all(io.dir);
 }
 
