@@ -343,9 +343,17 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
   // Neither lost nor the record's fault: the thread redoes the work since the last commit,
   // whatever the production handler says (as Kafka Streams 3 does with a retriable error).
   if (mayPassWhenRedone(m->err)) {
-    std::lock_guard lock(reportsMutex_);
-    if (failureToRedo_.empty()) failureToRedo_ = what;
-    deliveryFailed_.store(true, std::memory_order_relaxed);
+    bool first = false;
+    {
+      std::lock_guard lock(reportsMutex_);
+      first = failureToRedo_.empty();
+      if (first) failureToRedo_ = what;
+      deliveryFailed_.store(true, std::memory_order_relaxed);
+    }
+    // Without a transaction, records after the failed one that are still queued or being
+    // retried would land before its redone copy, out of their input order (a broker back in
+    // time for them, not for it): the redo sends them again anyway, so they go now.
+    if (first && !transactional_) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     return;
   }
   if (handling_ == ProductionHandling::kContinue) {
@@ -395,6 +403,13 @@ void StreamsProducer::forgetFailuresToRedo() {
 }
 
 void StreamsProducer::flush() {
+  if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) {
+    // Also what was sent after the purge in onDelivery, before the thread saw the failure.
+    std::unique_lock lock(reportsMutex_);
+    const bool redoing = !failureToRedo_.empty();
+    lock.unlock();
+    if (redoing) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  }
   // Bounded by message.timeout.ms: by then every record is delivered or failed.
   while (!awaitReports(std::chrono::milliseconds(1000))) {
   }
