@@ -221,8 +221,7 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
                            std::optional<std::string_view> key,
                            std::optional<std::string_view> value, int64_t timestamp,
                            const Headers& headers) {
-  // A transactional producer refuses the record itself once its transaction must abort.
-  if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) flush();
+  stopIfADeliveryFailed();
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
@@ -234,13 +233,23 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   static const Headers kNoHeaders;
   if (!tracksOffsets_)
     throw std::logic_error("a changelog record sent through a producer made for a thread without stores");
-  if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) flush();
+  stopIfADeliveryFailed();
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
   if (err)
     refusedBeforeSending(err, "cannot write a changelog record to " + partitionName(std::string(topic), partition) +
                                   ": " + rd_kafka_err2str(err));
+}
+
+void StreamsProducer::stopIfADeliveryFailed() {
+  // A transactional producer's librdkafka refuses the record itself once its transaction
+  // must abort.
+  if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) flush();
+}
+
+void StreamsProducer::dropUnsentForRedo() {
+  if (!transactional_) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
 // A record librdkafka refuses before queueing it (larger than message.max.bytes, a topic or
@@ -350,10 +359,7 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
       if (first) failureToRedo_ = what;
       deliveryFailed_.store(true, std::memory_order_relaxed);
     }
-    // Without a transaction, records after the failed one that are still queued or being
-    // retried would land before its redone copy, out of their input order (a broker back in
-    // time for them, not for it): the redo sends them again anyway, so they go now.
-    if (first && !transactional_) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    if (first) dropUnsentForRedo();
     return;
   }
   if (handling_ == ProductionHandling::kContinue) {
@@ -404,11 +410,13 @@ void StreamsProducer::forgetFailuresToRedo() {
 
 void StreamsProducer::flush() {
   if (!transactional_ && deliveryFailed_.load(std::memory_order_relaxed)) {
-    // Also what was sent after the purge in onDelivery, before the thread saw the failure.
-    std::unique_lock lock(reportsMutex_);
-    const bool redoing = !failureToRedo_.empty();
-    lock.unlock();
-    if (redoing) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    bool redoing;
+    {
+      std::lock_guard lock(reportsMutex_);
+      redoing = !failureToRedo_.empty();
+    }
+    // Also what was sent after onDelivery's drop, before the thread saw the failure.
+    if (redoing) dropUnsentForRedo();
   }
   // Bounded by message.timeout.ms: by then every record is delivered or failed.
   while (!awaitReports(std::chrono::milliseconds(1000))) {

@@ -77,6 +77,13 @@ class StreamsProducer final : public RecordCollector {
 
  private:
   void beginTransactionIfNeeded();
+  // Without a transaction: once a report has failed, the next send flushes (and so throws)
+  // instead of sending.
+  void stopIfADeliveryFailed();
+  // Without a transaction, records after one that timed out that are still queued or being
+  // retried would land before its redone copy, out of their input order (a broker back in
+  // time for them, not for it): the redo sends them again anyway, so they are dropped now.
+  void dropUnsentForRedo();
   // Turns a transactional API error into the exception the thread acts on. Returns
   // normally only for retriable errors (the caller retries until its deadline).
   void check(rd_kafka_error_t* error, const char* operation);
