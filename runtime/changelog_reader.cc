@@ -133,7 +133,11 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     if (!looksEmpty)
       log().info("task {}: restoring store {} from {}, offsets {} to {}", task.toString(), t.store->name(),
                  partitionName(t.topic, t.partition), from, high);
-    Partition p{task, t, looksEmpty ? kEndFoundByFetch : high, 0, {}, -1, std::chrono::steady_clock::now()};
+    Partition p;
+    p.task = task;
+    p.target = t;
+    p.endOffset = looksEmpty ? kEndFoundByFetch : high;
+    p.started = std::chrono::steady_clock::now();
     partitions_.emplace(Key{t.topic, t.partition}, std::move(p));
     KafkaError e(rd_kafka_incremental_assign(consumer_.get(), single(t.topic, t.partition, from).get()));
     if (e)
@@ -206,7 +210,18 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
     if (m == nullptr) continue;
     Key key{m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition};
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      const int64_t at = m->offset;
       rd_kafka_message_destroy(m);
+      auto it = partitions_.find(key);
+      // Finishing here would leave the store without the records between `at` and the end
+      // the leader reported, and the task would go on from state that is behind its
+      // changelog. The consumer reads on; endConfirmed() asks for the end again.
+      if (it != partitions_.end() && it->second.endOffset != kEndFoundByFetch && at < it->second.endOffset) {
+        Partition& p = it->second;
+        if (p.endFoundAt < 0) p.endLastAskedFor = std::chrono::steady_clock::now();
+        p.endFoundAt = at;
+        continue;
+      }
       finish(key, done);
       continue;
     }
@@ -226,6 +241,7 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
       continue;
     }
     Partition& p = it->second;
+    p.endFoundAt = -1;
     if (p.endOffset == kEndFoundByFetch && p.restored == 0 && p.batch.empty())
       log().warn("task {}: changelog {} of store {} was reported empty, yet holds records; restoring them",
                  p.task.toString(), partitionName(key.first, key.second), p.target.store->name());
@@ -239,7 +255,12 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
     if (last) finish(key, done);
     else if (p.batch.size() >= kBatchRecords) apply(p);
   }
+  std::vector<Key> ended;
   for (auto& [key, p] : partitions_) {
+    if (p.endFoundAt >= 0 && endConfirmed(key, p)) {
+      ended.push_back(key);
+      continue;
+    }
     apply(p);  // checkpoint the progress so far
     // An empty changelog ends within a fetch; one that does not may have no leader.
     constexpr int64_t kWaitBeforeWarningMs = 10000;
@@ -251,7 +272,33 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
                  p.task.toString(), p.target.store->name(), partitionName(key.first, key.second), elapsedMs(p.started));
     }
   }
+  for (const Key& key : ended) finish(key, done);
   return done;
+}
+
+// A partition whose end the consumer found before the end its leader reported: asks for
+// the end again, once a second, and takes the partition as restored if the end is now
+// where the consumer found it (the first answer was ahead: the changelog was deleted and
+// created again, say). Otherwise the consumer reads on to the end now reported.
+bool ChangelogReader::endConfirmed(const Key& key, Partition& p) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - p.endLastAskedFor < std::chrono::seconds(1)) return false;
+  p.endLastAskedFor = now;
+  int64_t low = 0, high = 0;
+  queryOffsets(p.target, p.task, low, high);
+  if (high <= p.endFoundAt) {
+    log().info("task {}: changelog {} of store {} ends at {}, not at {} as first reported", p.task.toString(),
+               partitionName(key.first, key.second), p.target.store->name(), p.endFoundAt, p.endOffset);
+    return true;
+  }
+  if (!p.warnedStillWaiting && elapsedMs(p.started) >= 10000) {
+    p.warnedStillWaiting = true;
+    log().warn("task {}: store {} waits for changelog {} to reach offset {}; its leader has records to {} only, "
+               "librdkafka's log may say why",
+               p.task.toString(), p.target.store->name(), partitionName(key.first, key.second), high, p.endFoundAt);
+  }
+  p.endOffset = high;
+  return false;
 }
 
 }  // namespace kstreams::internal

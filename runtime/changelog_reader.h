@@ -51,6 +51,10 @@ class ChangelogReader {
     int64_t batchLastOffset = -1;
     std::chrono::steady_clock::time_point started;
     bool warnedStillWaiting = false;
+    // Where the consumer found the partition's end while endOffset was still ahead (a new
+    // leader's high watermark can lag the old one's for a moment); -1 if it has not.
+    int64_t endFoundAt = -1;
+    std::chrono::steady_clock::time_point endLastAskedFor;
   };
   using Key = std::pair<std::string, int32_t>;
 
@@ -58,6 +62,7 @@ class ChangelogReader {
   void reassign();
   void apply(Partition& p);
   void finish(const Key& key, std::vector<TaskId>& done);
+  bool endConfirmed(const Key& key, Partition& p);
 
   static constexpr int64_t kEndFoundByFetch = INT64_MAX;
 

@@ -53,6 +53,66 @@ TEST(Restoration, AnEmptyStoreIsRestoredWhenTheChangelogsEndIsWronglyReportedAsZ
   EXPECT_EQ(store->checkpoint(), 99);
 }
 
+// A watermark query answering the changelog's real end plus `ahead`: a leader that has
+// records the replica a fetch reads from does not have yet, as a new leader's high
+// watermark can lag the old one's for a moment.
+internal::WatermarkQuery endAhead(std::shared_ptr<std::atomic<int>> ahead) {
+  return [ahead](rd_kafka_t* client, const char* topic, int32_t partition, int64_t* low, int64_t* high, int timeoutMs) {
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(client, topic, partition, low, high, timeoutMs);
+    *high += ahead->load();
+    return err;
+  };
+}
+
+// A store that stopped at the first end the consumer found would miss the records still to
+// come, and its task would go on from state behind its changelog.
+TEST(Restoration, AStoreIsRestoredToTheEndTheLeaderReportedNotToWhereAFetchFirstEnds) {
+  const std::string changelog = uniqueName("restore-behind");
+  Admin(bootstrap()).createTopic(changelog, 1);
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 100; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
+  producer.flush();
+
+  const StreamsConfig config = appConfig(uniqueName("restore"));
+  internal::RestoreMetrics metrics;
+  ChangelogReader reader(config, "restore-test", metrics, endAhead(std::make_shared<std::atomic<int>>(5)));
+  auto store = internal::openInMemoryStore("counts");
+  const TaskId task{0, 0};
+  reader.add(task, {{changelog, 0, store.get()}});
+  // Two seconds: past the first end found and the second question about the end.
+  EXPECT_FALSE(restoreUntilDone(reader, task, 2s)) << "finished at the first end a fetch found";
+  EXPECT_EQ(metrics.restoredRecords.load(), 100);
+
+  for (int i = 100; i < 105; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
+  producer.flush();
+  ASSERT_TRUE(restoreUntilDone(reader, task, 60s));
+  EXPECT_EQ(metrics.restoredRecords.load(), 105);
+  EXPECT_EQ(store->get("k104"), "v104");
+  EXPECT_EQ(store->checkpoint(), 104);
+}
+
+// An end that was reported too far once (the changelog deleted and created again between
+// the question and the fetch) does not keep the task waiting: the end is asked for again.
+TEST(Restoration, AnEndReportedTooFarIsAskedForAgain) {
+  const std::string changelog = uniqueName("restore-ahead");
+  Admin(bootstrap()).createTopic(changelog, 1);
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 100; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
+  producer.flush();
+
+  const StreamsConfig config = appConfig(uniqueName("restore"));
+  internal::RestoreMetrics metrics;
+  auto ahead = std::make_shared<std::atomic<int>>(5);
+  ChangelogReader reader(config, "restore-test", metrics, endAhead(ahead));
+  auto store = internal::openInMemoryStore("counts");
+  const TaskId task{0, 0};
+  reader.add(task, {{changelog, 0, store.get()}});
+  ahead->store(0);
+  ASSERT_TRUE(restoreUntilDone(reader, task, 60s));
+  EXPECT_EQ(metrics.restoredRecords.load(), 100);
+  EXPECT_EQ(store->checkpoint(), 99);
+}
+
 // What that costs a new application: its empty changelogs are read to their end too, which
 // ends at once.
 TEST(Restoration, AnEmptyChangelogFinishesWithNothingRestored) {
