@@ -63,9 +63,22 @@ bool GlobalStreamThread::restore() {
   std::map<std::pair<std::string, int32_t>, bool> atEnd;
   PartitionList assignment(rd_kafka_topic_partition_list_new(0));
   for (auto& g : globals_) {
-    rd_kafka_resp_err_t err;
-    KafkaMetadata owned =
-        topicMetadata(consumer_.get(), g.topic, static_cast<int>(config_.defaultApiTimeout().count()), err);
+    // Asked in slices that close() can end: an unreachable cluster would hold it for
+    // default.api.timeout.ms.
+    const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    KafkaMetadata owned;
+    // librdkafka answers _TRANSPORT when no broker could be reached within the slice.
+    while (!stop_ && (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) &&
+           std::chrono::steady_clock::now() < deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      owned = topicMetadata(consumer_.get(), g.topic, static_cast<int>(std::clamp<int64_t>(left, 1, 1000)), err);
+    }
+    if (stop_) {
+      log().info("global store restoration stopped by close() before it began");
+      return false;
+    }
     const rd_kafka_metadata_t* md = owned.get();
     if (err || md->topic_cnt != 1 || md->topics[0].err)
       throw MissingSourceTopicException("the topic of global table " + g.store + ", " + g.topic +

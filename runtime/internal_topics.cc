@@ -1,5 +1,6 @@
 #include "runtime/internal_topics.h"
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -7,6 +8,10 @@
 
 namespace kstreams::internal {
 namespace {
+
+// Every wait for the cluster is at most a second long, so that close() during start() does
+// not wait for default.api.timeout.ms when the cluster is unreachable.
+constexpr int64_t kLongestWaitMs = 1000;
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -16,10 +21,20 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
-InternalTopicManager::InternalTopicManager(const StreamsConfig& config) : config_(config) {
+InternalTopicManager::InternalTopicManager(const StreamsConfig& config, std::function<bool()> stopRequested)
+    : config_(config), stopRequested_(std::move(stopRequested)) {
   admin_ = createClient(RD_KAFKA_PRODUCER,
                         makeConf(clientProperties(config, "admin", config.clientId() + "-admin",
                                                   {}, {})));
+}
+
+void InternalTopicManager::stopIfRequested() const {
+  if (stopRequested_ && stopRequested_()) throw PreparationStopped();
+}
+
+void InternalTopicManager::wait(std::chrono::milliseconds pause) const {
+  std::this_thread::sleep_for(pause);
+  stopIfRequested();
 }
 
 std::map<std::string, int32_t> InternalTopicManager::describeCluster(
@@ -29,11 +44,12 @@ std::map<std::string, int32_t> InternalTopicManager::describeCluster(
                                                      waitForWanted.value_or(config_.defaultApiTimeout()));
   std::string lastError;
   for (;;) {
+    stopIfRequested();
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(admin_.get(), 1, nullptr, &md,
-                                                static_cast<int>(std::max<int64_t>(left.count(), 1)));
+                                                static_cast<int>(std::clamp<int64_t>(left.count(), 1, kLongestWaitMs)));
     KafkaMetadata owned(md);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::map<std::string, int32_t> out;
@@ -44,12 +60,12 @@ std::map<std::string, int32_t> InternalTopicManager::describeCluster(
       for (const auto& t : wanted) complete = complete && out.count(t);
       if (complete || std::chrono::steady_clock::now() >= wantedDeadline) return out;
       // Topics just created may take a moment to show in metadata.
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      wait(std::chrono::milliseconds(100));
       continue;
     }
     lastError = rd_kafka_err2str(err);
     if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the broker said no at once
+    if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) wait(std::chrono::milliseconds(200));  // the broker said no at once
   }
   throw StreamsException("cannot reach the Kafka cluster at bootstrap.servers=" +
                          config_.bootstrapServers() + " within " +
@@ -156,8 +172,14 @@ void InternalTopicManager::create(const std::vector<InternalTopicSpec>& topics) 
   rd_kafka_AdminOptions_destroy(options);
   rd_kafka_NewTopic_destroy_array(newTopics.data(), newTopics.size());
 
-  KafkaEvent event(rd_kafka_queue_poll(queue.get(),
-                                       static_cast<int>(config_.defaultApiTimeout().count() + 5000)));
+  // The request times out after default.api.timeout.ms; its answer is awaited a little longer.
+  const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout() + std::chrono::seconds(5);
+  KafkaEvent event;
+  while (!event && std::chrono::steady_clock::now() < deadline) {
+    stopIfRequested();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    event.reset(rd_kafka_queue_poll(queue.get(), static_cast<int>(std::clamp<int64_t>(left.count(), 1, kLongestWaitMs))));
+  }
   if (!event) throw StreamsException("creating internal topics timed out (default.api.timeout.ms)");
   if (rd_kafka_event_error(event.get()))
     throw StreamsException(std::string("creating internal topics failed: ") +

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,9 +28,17 @@ struct TopicLayout {
   std::map<int32_t, int32_t> tasksPerSubtopology;
 };
 
+// Thrown by InternalTopicManager::prepare() when it was asked to stop while it waited for
+// the cluster (close() during start()).
+struct PreparationStopped : std::exception {
+  const char* what() const noexcept override { return "stopped while waiting for the cluster"; }
+};
+
 class InternalTopicManager {
  public:
-  explicit InternalTopicManager(const StreamsConfig& config);
+  // `stopRequested`, if given, is asked at least once a second while prepare() waits for
+  // the cluster; once it answers true, prepare() throws PreparationStopped.
+  explicit InternalTopicManager(const StreamsConfig& config, std::function<bool()> stopRequested = {});
 
   // Checks the cluster and creates what is missing, within default.api.timeout.ms. Throws
   // MissingSourceTopicException for input or output topics that do not exist, and
@@ -54,8 +63,13 @@ class InternalTopicManager {
   // How long a source or sink topic that is not in the metadata is looked for.
   static constexpr std::chrono::milliseconds kNewTopicGrace{3000};
   void create(const std::vector<InternalTopicSpec>& topics);
+  // Throws PreparationStopped if asked to stop.
+  void stopIfRequested() const;
+  // Sleeps for `pause`, or until asked to stop.
+  void wait(std::chrono::milliseconds pause) const;
 
   const StreamsConfig& config_;
+  std::function<bool()> stopRequested_;
   KafkaHandle admin_;
 };
 

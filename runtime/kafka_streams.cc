@@ -153,20 +153,36 @@ void KafkaStreams::start() {
   } returning{*this, lock};
   try {
     claimStateDirectory();
-    internal::InternalTopicManager topics(config_);
-    layout_ = std::make_unique<internal::TopicLayout>(topics.prepare(topology_.graph()));
   } catch (const StreamsException& e) {
     lastError_ = e.what();
     transition(lock, State::ERROR);
     throw;
   }
+  // As in Kafka Streams, an instance is REBALANCING from start() on: while the cluster is
+  // checked and the internal topics created, and while the global tables are restored.
+  // close() in that time stops the wait (an unreachable cluster would hold it for
+  // default.api.timeout.ms).
+  transition(lock, State::REBALANCING);
+  if (state_ != State::REBALANCING) return;  // closed by the state listener
+  try {
+    lock.unlock();
+    internal::InternalTopicManager topics(config_, [this] { return closeRequested_.load(); });
+    auto layout = std::make_unique<internal::TopicLayout>(topics.prepare(topology_.graph()));
+    lock.lock();
+    layout_ = std::move(layout);
+  } catch (const internal::PreparationStopped&) {
+    return;
+  } catch (const StreamsException& e) {
+    if (!lock.owns_lock()) lock.lock();
+    lastError_ = e.what();
+    if (state_ == State::REBALANCING) transition(lock, State::ERROR);
+    throw;
+  }
+  if (state_ != State::REBALANCING) return;
   if (!topology_.graph().stores().empty())
     rocksdb_ = std::make_unique<internal::RocksDBResources>(config_.rocksdbBlockCacheBytes(),
                                                             config_.rocksdbWriteBufferBytes());
-  // As in Kafka Streams, an instance is REBALANCING from start() on, also while its global
-  // tables are restored; close() in that time stops the restoration.
-  transition(lock, State::REBALANCING);
-  if (!topology_.graph().globalStores().empty() && state_ == State::REBALANCING) {
+  if (!topology_.graph().globalStores().empty()) {
     // Global tables are complete before any task looks into them.
     try {
       global_ = std::make_unique<internal::GlobalStreamThread>(
@@ -270,6 +286,7 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
     return true;
   }
   if (state_ == State::NOT_RUNNING) return true;
+  closeRequested_ = true;
   const bool error = state_ == State::ERROR || state_ == State::PENDING_ERROR;
   if (!error) transition(lock, State::PENDING_SHUTDOWN);
   if (starting_ && global_) global_->shutdown();  // stops a restoration of the global tables

@@ -10,13 +10,14 @@
 //
 // States, as in Kafka Streams:
 //   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
-// start() moves to REBALANCING at once; it returns when the global tables are restored
-// (or close() stopped their restoration) and the stream threads are started.
+// start() moves to REBALANCING at once; it returns when the cluster has been checked, the
+// global tables restored (or close() stopped either) and the stream threads started.
 //   any running state -> PENDING_ERROR -> ERROR, when a thread fails and the uncaught
 //   exception handler says SHUTDOWN_CLIENT (the default).
 // The methods of this class are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -105,7 +106,9 @@ class KafkaStreams {
 
   // Checks the cluster (reachable, input and output topics exist), creates the internal
   // topics, and starts the stream threads. Throws StreamsException (the instance is then in
-  // ERROR) if it cannot, with what is wrong and what to do. Callable once.
+  // ERROR) if it cannot, with what is wrong and what to do; waits for an unreachable cluster
+  // up to default.api.timeout.ms first. A close() from another thread in that time ends the
+  // wait: start() then returns without starting anything. Callable once.
   void start();
 
   // Stops the threads: each commits, closes its tasks and leaves the group. Returns whether
@@ -190,9 +193,12 @@ class KafkaStreams {
   mutable std::condition_variable changed_;
   std::mutex listenerMutex_;  // serializes calls of the user's state listener
   State state_ = State::CREATED;
-  // While start() runs; it lets go of mutex_ to restore the global tables and to call the
-  // state listener. close() stops such a restoration and waits for start() to return.
+  // While start() runs; it lets go of mutex_ to check the cluster, to restore the global
+  // tables and to call the state listener. close() stops such a wait and waits for start()
+  // to return.
   bool starting_ = false;
+  // Set by close(); read by start() while it waits for the cluster without the mutex.
+  std::atomic<bool> closeRequested_{false};
   StateListener stateListener_;
   UncaughtExceptionHandler exceptionHandler_;
   std::string lastError_;

@@ -219,5 +219,29 @@ TEST(GlobalTable, ALeaderThatCannotSayWhereThePartitionEndsKeepsTheStore) {
   std::filesystem::remove_all(io.dir);
 }
 
+// close() during start() stops a global store's restoration also while the cluster is
+// unreachable, not after default.api.timeout.ms (a minute here).
+TEST(GlobalTable, ShutdownEndsARestorationThatWaitsForAnUnreachableBroker) {
+  StreamsBuilder builder;
+  builder.globalTable<std::string, std::string>("rows", Consumed<std::string, std::string>{},
+                                                Materialized<std::string, std::string>::as("rows"));
+  const Topology topology = builder.build();
+  const std::string dir = (std::filesystem::temp_directory_path() / uniqueName("global-unreachable")).string();
+  const StreamsConfig config({{"application.id", uniqueName("global-unreachable")},
+                              {"bootstrap.servers", "127.0.0.1:1"},
+                              {"state.dir", dir},
+                              {"default.api.timeout.ms", "60000"}});
+  internal::RocksDBResources rocksdb(config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes());
+  internal::StoreRegistry registry;
+  {
+    internal::GlobalStreamThread global(topology.graph(), config, &rocksdb, registry, [](const std::string&) {});
+    auto restored = std::async(std::launch::async, [&] { return global.restore(); });
+    global.shutdown();
+    ASSERT_EQ(restored.wait_for(10s), std::future_status::ready) << "shutdown() did not end the wait";
+    EXPECT_FALSE(restored.get());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kstreams

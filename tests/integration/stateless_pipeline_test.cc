@@ -3,6 +3,7 @@
 // (Where a new application starts: offset_reset_test.cc.)
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 
 #include "kstreams.h"
@@ -313,6 +314,23 @@ TEST(StatelessPipeline, AnUnreachableBrokerFailsAtStartWithinTheApiTimeout) {
         << e.what();
   }
   EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+}
+
+// A Ctrl-C while start() waits for an unreachable cluster: close() ends the wait instead of
+// waiting out default.api.timeout.ms (a minute here) for start() to return.
+TEST(StatelessPipeline, CloseEndsAStartThatWaitsForAnUnreachableBroker) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in").to("out");
+  StreamsConfig config({{"application.id", uniqueName("unreachable-app")},
+                        {"bootstrap.servers", "127.0.0.1:1"},
+                        {"default.api.timeout.ms", "60000"}});
+  KafkaStreams streams(builder.build(), config);
+  auto started = std::async(std::launch::async, [&] { streams.start(); });
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::REBALANCING, 10s));
+  EXPECT_TRUE(streams.close(10s)) << "close() waited for start() to give up on the cluster";
+  ASSERT_EQ(started.wait_for(10s), std::future_status::ready);
+  EXPECT_NO_THROW(started.get());
+  EXPECT_EQ(streams.state(), KafkaStreams::State::NOT_RUNNING);
 }
 
 }  // namespace
