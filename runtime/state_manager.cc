@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "runtime/log.h"
 #include "state/in_memory_store.h"
 
 namespace kstreams::internal {
@@ -120,6 +121,18 @@ size_t StateManager::pendingBytes() const {
 void StateManager::close() {
   if (closed_) return;
   closed_ = true;
+  // Store writes skip RocksDB's write-ahead log: what is in a store's memtables reaches its
+  // files only when flushed, at the latest here. A flush that fails (a full disk) loses
+  // nothing, since the store's checkpoint is flushed with its data or not at all and the next
+  // start restores the rest from the changelog; but the user hears why.
+  for (const Store& s : stores_) {
+    try {
+      s.local->persist();
+    } catch (const StreamsException& e) {
+      log().warn("task {}: {}; its latest writes will be restored from its changelog at the next start",
+                 task_.toString(), e.what());
+    }
+  }
   if (registered_)
     for (const Store& s : stores_) services_.registry->remove(s.name, task_);
   stores_.clear();

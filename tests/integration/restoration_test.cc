@@ -25,32 +25,42 @@ bool restoreUntilDone(ChangelogReader& reader, TaskId task, std::chrono::millise
   return false;
 }
 
+// A one-partition changelog holding k0..k(n-1) -> v0..v(n-1), a reader of it with the given
+// watermark query, and an empty store to restore task 0_0 into.
+struct RestoreSetup {
+  explicit RestoreSetup(int records, internal::WatermarkQuery query = rd_kafka_query_watermark_offsets)
+      : reader(config, "restore-test", metrics, std::move(query)) {
+    Admin(bootstrap()).createTopic(changelog, 1);
+    write(0, records);
+    reader.add(task, {{changelog, 0, store.get()}});
+  }
+  void write(int from, int to) {
+    for (int i = from; i < to; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
+    producer.flush();
+  }
+  const std::string changelog = uniqueName("restore-changelog");
+  const TaskId task{0, 0};
+  const StreamsConfig config = appConfig(uniqueName("restore"));
+  KafkaProducer producer{bootstrap()};
+  internal::RestoreMetrics metrics;
+  std::unique_ptr<internal::LocalStore> store = internal::openInMemoryStore("counts");
+  ChangelogReader reader;
+};
+
 // librdkafka 2.0.2 has answered a watermark query with an end of 0 and no error (see
 // ChangelogReader::add). A new instance's empty store must not take that for an empty
 // changelog: it would go on from no state at all.
 TEST(Restoration, AnEmptyStoreIsRestoredWhenTheChangelogsEndIsWronglyReportedAsZero) {
-  const std::string changelog = uniqueName("restore-changelog");
-  Admin(bootstrap()).createTopic(changelog, 1);
-  KafkaProducer producer(bootstrap());
-  for (int i = 0; i < 100; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
-  producer.flush();
-
-  const StreamsConfig config = appConfig(uniqueName("restore"));
-  internal::RestoreMetrics metrics;
-  ChangelogReader reader(config, "restore-test", metrics,
-                         [](rd_kafka_t*, const char*, int32_t, int64_t* low, int64_t* high, int) {
-                           *low = 0;
-                           *high = 0;
-                           return RD_KAFKA_RESP_ERR_NO_ERROR;
-                         });
-  auto store = internal::openInMemoryStore("counts");
-  const TaskId task{0, 0};
-  reader.add(task, {{changelog, 0, store.get()}});
-  ASSERT_TRUE(restoreUntilDone(reader, task, 60s));
-  EXPECT_EQ(metrics.restoredRecords.load(), 100);
-  EXPECT_EQ(store->get("k0"), "v0");
-  EXPECT_EQ(store->get("k99"), "v99");
-  EXPECT_EQ(store->checkpoint(), 99);
+  RestoreSetup r(100, [](rd_kafka_t*, const char*, int32_t, int64_t* low, int64_t* high, int) {
+    *low = 0;
+    *high = 0;
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  });
+  ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
+  EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
+  EXPECT_EQ(r.store->get("k0"), "v0");
+  EXPECT_EQ(r.store->get("k99"), "v99");
+  EXPECT_EQ(r.store->checkpoint(), 99);
 }
 
 // A watermark query answering the changelog's real end plus `ahead`: a leader that has
@@ -67,67 +77,37 @@ internal::WatermarkQuery endAhead(std::shared_ptr<std::atomic<int>> ahead) {
 // A store that stopped at the first end the consumer found would miss the records still to
 // come, and its task would go on from state behind its changelog.
 TEST(Restoration, AStoreIsRestoredToTheEndTheLeaderReportedNotToWhereAFetchFirstEnds) {
-  const std::string changelog = uniqueName("restore-behind");
-  Admin(bootstrap()).createTopic(changelog, 1);
-  KafkaProducer producer(bootstrap());
-  for (int i = 0; i < 100; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
-  producer.flush();
-
-  const StreamsConfig config = appConfig(uniqueName("restore"));
-  internal::RestoreMetrics metrics;
-  ChangelogReader reader(config, "restore-test", metrics, endAhead(std::make_shared<std::atomic<int>>(5)));
-  auto store = internal::openInMemoryStore("counts");
-  const TaskId task{0, 0};
-  reader.add(task, {{changelog, 0, store.get()}});
+  RestoreSetup r(100, endAhead(std::make_shared<std::atomic<int>>(5)));
   // Two seconds: past the first end found and the second question about the end.
-  EXPECT_FALSE(restoreUntilDone(reader, task, 2s)) << "finished at the first end a fetch found";
-  EXPECT_EQ(metrics.restoredRecords.load(), 100);
+  EXPECT_FALSE(restoreUntilDone(r.reader, r.task, 2s)) << "finished at the first end a fetch found";
+  EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
 
-  for (int i = 100; i < 105; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
-  producer.flush();
-  ASSERT_TRUE(restoreUntilDone(reader, task, 60s));
-  EXPECT_EQ(metrics.restoredRecords.load(), 105);
-  EXPECT_EQ(store->get("k104"), "v104");
-  EXPECT_EQ(store->checkpoint(), 104);
+  r.write(100, 105);
+  ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
+  EXPECT_EQ(r.metrics.restoredRecords.load(), 105);
+  EXPECT_EQ(r.store->get("k104"), "v104");
+  EXPECT_EQ(r.store->checkpoint(), 104);
 }
 
 // An end that was reported too far once (the changelog deleted and created again between
 // the question and the fetch) does not keep the task waiting: the end is asked for again.
 TEST(Restoration, AnEndReportedTooFarIsAskedForAgain) {
-  const std::string changelog = uniqueName("restore-ahead");
-  Admin(bootstrap()).createTopic(changelog, 1);
-  KafkaProducer producer(bootstrap());
-  for (int i = 0; i < 100; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
-  producer.flush();
-
-  const StreamsConfig config = appConfig(uniqueName("restore"));
-  internal::RestoreMetrics metrics;
   auto ahead = std::make_shared<std::atomic<int>>(5);
-  ChangelogReader reader(config, "restore-test", metrics, endAhead(ahead));
-  auto store = internal::openInMemoryStore("counts");
-  const TaskId task{0, 0};
-  reader.add(task, {{changelog, 0, store.get()}});
+  RestoreSetup r(100, endAhead(ahead));
   ahead->store(0);
-  ASSERT_TRUE(restoreUntilDone(reader, task, 60s));
-  EXPECT_EQ(metrics.restoredRecords.load(), 100);
-  EXPECT_EQ(store->checkpoint(), 99);
+  ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
+  EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
+  EXPECT_EQ(r.store->checkpoint(), 99);
 }
 
 // What that costs a new application: its empty changelogs are read to their end too, which
 // ends at once.
 TEST(Restoration, AnEmptyChangelogFinishesWithNothingRestored) {
-  const std::string changelog = uniqueName("restore-empty");
-  Admin(bootstrap()).createTopic(changelog, 1);
-  const StreamsConfig config = appConfig(uniqueName("restore"));
-  internal::RestoreMetrics metrics;
-  ChangelogReader reader(config, "restore-test", metrics);
-  auto store = internal::openInMemoryStore("counts");
-  const TaskId task{0, 0};
-  reader.add(task, {{changelog, 0, store.get()}});
-  ASSERT_TRUE(restoreUntilDone(reader, task, 60s));
-  EXPECT_EQ(metrics.restoredRecords.load(), 0);
-  EXPECT_EQ(metrics.restorations.load(), 0) << "an empty changelog counted as a restoration";
-  EXPECT_FALSE(store->checkpoint().has_value());
+  RestoreSetup r(0);
+  ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
+  EXPECT_EQ(r.metrics.restoredRecords.load(), 0);
+  EXPECT_EQ(r.metrics.restorations.load(), 0) << "an empty changelog counted as a restoration";
+  EXPECT_FALSE(r.store->checkpoint().has_value());
 }
 
 }  // namespace

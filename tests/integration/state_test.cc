@@ -4,11 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <sstream>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+
 #include "kstreams.h"
+#include "runtime/log.h"
 #include "tests/support/kafka_cluster.h"
 
 namespace kstreams {
@@ -282,6 +287,111 @@ TEST(State, TheChangelogIsCompactedToAboutOneRecordPerKeyAndRestoresTheSameState
   }
   auto rebuilt = runUntil(a, dir, expected);
   EXPECT_LE(rebuilt.restoredRecords, 3 * kKeys) << "restored from the compacted changelog";
+}
+
+// A small file system mounted for one test, unmounted however the test ends.
+class SmallFileSystem {
+ public:
+  SmallFileSystem(const std::string& dir, const std::string& size) : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    const std::string command = "mount -t tmpfs -o size=" + size + " tmpfs " + dir + " 2>/dev/null";
+    mounted_ = std::system(command.c_str()) == 0;
+  }
+  ~SmallFileSystem() { unmount(); }
+  bool mounted() const { return mounted_; }
+  // Makes room, keeping the files.
+  bool grow(const std::string& size) {
+    return std::system(("mount -o remount,size=" + size + " " + dir_).c_str()) == 0;
+  }
+  void unmount() {
+    if (mounted_) mounted_ = std::system(("umount " + dir_).c_str()) != 0;
+  }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+// Log lines of kstreams' logger while it lives.
+class CapturedLog {
+ public:
+  CapturedLog() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_)) { internal::log().sinks().push_back(sink_); }
+  ~CapturedLog() { std::erase(internal::log().sinks(), sink_); }
+  std::string text() {
+    sink_->flush();
+    return lines_.str();
+  }
+
+ private:
+  std::ostringstream lines_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+// A count application (without a cache) whose state directory is a 1 MB disk, and
+// `records` keys counted once each, written to its input. Skipped where no tmpfs can be
+// mounted (it needs root).
+class StateOnASmallDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs (needs root): no small disk to fill";
+  }
+  void start(int records) {
+    CountApp::setCounts(expected, 0, records, 1);
+    a.produce(0, records);
+  }
+  Topology topology() const { return a.topology(Materialized<std::string, int64_t>::as("counts").withCachingDisabled()); }
+  // Makes room on the disk and runs the application on the same files until it has every
+  // count; returns how many records it restored.
+  int64_t restartWithRoom() {
+    EXPECT_TRUE(disk.grow("256m"));
+    return runUntil(a, dir, expected).restoredRecords;
+  }
+
+  const std::string dir = stateDir();
+  SmallFileSystem disk{dir, "1m"};
+  CountApp a;
+  std::map<std::string, int64_t> expected;
+};
+
+// The disk fills up while the application runs: the instance stops in ERROR saying which
+// store could not be written, where, and what to do; once there is room again, a restart on
+// the same files has every count, what the stores lack restored from the changelog.
+TEST_F(StateOnASmallDisk, AFullDiskStopsTheInstanceNamingTheStoreAndARestartLosesNothing) {
+  start(300000);  // about 10 MB of memtables for two stores
+  {
+    // A small write buffer budget: memtables are flushed to files while the input is read.
+    KafkaStreams streams(topology(), appConfig(a.app, dir, {{"rocksdb.write.buffer.bytes", "1048576"}}));
+    streams.start();
+    ASSERT_TRUE(test::eventually([&] { return streams.state() == KafkaStreams::State::ERROR; }, 120s))
+        << "the instance went on with a full disk";
+    const std::string error = streams.lastError();
+    EXPECT_NE(error.find("state store counts (" + dir + "/" + a.app), std::string::npos) << error;
+    EXPECT_NE(error.find("No space left on device"), std::string::npos) << error;
+    EXPECT_NE(error.find("free space where state.dir is"), std::string::npos) << error;
+    EXPECT_LT(streams.metrics().processedRecords, 300000);
+    streams.close(60s);
+  }
+  EXPECT_GT(restartWithRoom(), 0);
+}
+
+// The disk fills up as the application closes, when its stores' memtables are written to
+// their files: a warning names the store and what happens next, and the next start restores
+// what did not reach the disk.
+TEST_F(StateOnASmallDisk, AStoreThatCannotBeWrittenAtCloseIsRestoredFromItsChangelogAtTheNextStart) {
+  start(50000);  // within the memtables' budget, and more than the disk once written
+  CapturedLog log;
+  {
+    KafkaStreams streams(topology(), appConfig(a.app, dir));
+    streams.start();
+    ASSERT_TRUE(test::eventually([&] { return streams.metrics().processedRecords >= 50000; }, 120s))
+        << streams.lastError();
+    ASSERT_TRUE(streams.close(60s));
+    EXPECT_EQ(streams.state(), KafkaStreams::State::NOT_RUNNING) << streams.lastError();
+  }
+  const std::string lines = log.text();
+  EXPECT_NE(lines.find("flushing failed: IO error: No space left on device"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("will be restored from its changelog at the next start"), std::string::npos) << lines;
+  EXPECT_GT(restartWithRoom(), 0);
 }
 
 }  // namespace

@@ -298,13 +298,19 @@ TEST(StatelessPipeline, AMissingSourceTopicFailsAtStartAndNamesTheTopic) {
   EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
 }
 
-TEST(StatelessPipeline, AnUnreachableBrokerFailsAtStartWithinTheApiTimeout) {
+// An application whose bootstrap server nothing listens on.
+std::unique_ptr<KafkaStreams> unreachableApp(const std::string& apiTimeoutMs) {
   StreamsBuilder builder;
   builder.stream<std::string, std::string>("in").to("out");
-  StreamsConfig config({{"application.id", uniqueName("unreachable-app")},
-                        {"bootstrap.servers", "127.0.0.1:1"},
-                        {"default.api.timeout.ms", "2000"}});
-  KafkaStreams streams(builder.build(), config);
+  return std::make_unique<KafkaStreams>(builder.build(),
+                                        StreamsConfig({{"application.id", uniqueName("unreachable-app")},
+                                                       {"bootstrap.servers", "127.0.0.1:1"},
+                                                       {"default.api.timeout.ms", apiTimeoutMs}}));
+}
+
+TEST(StatelessPipeline, AnUnreachableBrokerFailsAtStartWithinTheApiTimeout) {
+  auto app = unreachableApp("2000");
+  KafkaStreams& streams = *app;
   try {
     streams.start();
     FAIL() << "start() should throw";
@@ -319,12 +325,8 @@ TEST(StatelessPipeline, AnUnreachableBrokerFailsAtStartWithinTheApiTimeout) {
 // A Ctrl-C while start() waits for an unreachable cluster: close() ends the wait instead of
 // waiting out default.api.timeout.ms (a minute here) for start() to return.
 TEST(StatelessPipeline, CloseEndsAStartThatWaitsForAnUnreachableBroker) {
-  StreamsBuilder builder;
-  builder.stream<std::string, std::string>("in").to("out");
-  StreamsConfig config({{"application.id", uniqueName("unreachable-app")},
-                        {"bootstrap.servers", "127.0.0.1:1"},
-                        {"default.api.timeout.ms", "60000"}});
-  KafkaStreams streams(builder.build(), config);
+  auto app = unreachableApp("60000");
+  KafkaStreams& streams = *app;
   auto started = std::async(std::launch::async, [&] { streams.start(); });
   ASSERT_TRUE(streams.waitForState(KafkaStreams::State::REBALANCING, 10s));
   EXPECT_TRUE(streams.close(10s)) << "close() waited for start() to give up on the cluster";
