@@ -196,7 +196,10 @@ void StreamThread::fail(const std::string& error) {
     try {
       commit();
     } catch (const std::exception& e) {
-      log().warn("{}: nothing committed after the failure: {}", name_, e.what());
+      // It may have committed the offsets before a store write failed (stores go last).
+      log().warn("{}: the commit after the failure did not complete: {}; the stores catch up from their "
+                 "changelogs and the records not committed are processed again at the next start",
+                 name_, e.what());
     }
   }
   failed_ = true;
