@@ -163,7 +163,7 @@ void KafkaStreams::start() {
   // close() in that time stops the wait (an unreachable cluster would hold it for
   // default.api.timeout.ms).
   transition(lock, State::REBALANCING);
-  if (state_ != State::REBALANCING) return;  // closed by the state listener
+  if (state_ != State::REBALANCING) return;  // closed while the state listener ran
   try {
     lock.unlock();
     internal::InternalTopicManager topics(config_, [this] { return closeRequested_.load(); });
