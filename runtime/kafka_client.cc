@@ -1,5 +1,9 @@
 #include "runtime/kafka_client.h"
 
+#include <future>
+#include <memory>
+#include <thread>
+
 #include "runtime/log.h"
 
 namespace kstreams::internal {
@@ -112,6 +116,21 @@ Headers headersOf(rd_kafka_message_t* message) {
 bool topicGoneOrForbidden(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
          err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+}
+
+void destroyWithin(KafkaHandle client, std::chrono::milliseconds timeout) {
+  if (!client) return;
+  const std::string name = rd_kafka_name(client.get());
+  auto destroyed = std::make_shared<std::promise<void>>();
+  std::future<void> done = destroyed->get_future();
+  std::thread([client = std::move(client), destroyed]() mutable {
+    client.reset();
+    destroyed->set_value();
+  }).detach();
+  if (done.wait_for(timeout) == std::future_status::timeout)
+    log().warn("librdkafka did not finish closing {} within {} ms; its threads are left behind (librdkafka 2.0 can "
+               "hang so after a topic it read was deleted)",
+               name, timeout.count());
 }
 
 std::string partitionName(const std::string& topic, int32_t partition) {

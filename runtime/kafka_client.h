@@ -78,6 +78,12 @@ std::string partitionName(const std::string& topic, int32_t partition);
 // A consumer error no retry gets past: the topic is gone, or the client may not read it.
 bool topicGoneOrForbidden(rd_kafka_resp_err_t err);
 
+// Destroys a client on a thread of its own and waits up to `timeout` for it. librdkafka 2.0.2
+// can wait for ever destroying a consumer whose subscribed topic was deleted (a broker thread
+// keeps waiting for a partition's last reference); past the timeout the client and its
+// threads are left behind, with a warning, so the caller can go on.
+void destroyWithin(KafkaHandle client, std::chrono::milliseconds timeout);
+
 // Milliseconds since the epoch.
 int64_t nowMs();
 

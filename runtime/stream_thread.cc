@@ -139,6 +139,7 @@ void StreamThread::createClients() {
   }
   KafkaConf conf = makeConf(props);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &StreamThread::onRebalance);
+  rd_kafka_conf_set_error_cb(conf.get(), &StreamThread::onError);
   rd_kafka_conf_set_opaque(conf.get(), this);
   consumer_ = createClient(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(consumer_.get());
@@ -291,7 +292,42 @@ bool StreamThread::pollConsumer() {
     handleMessage(message);
   }
   rethrowCallbackError();
+  checkInputTopics();
   return any;
+}
+
+void StreamThread::onError(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<StreamThread*>(opaque);
+  const auto e = static_cast<rd_kafka_resp_err_t>(err);
+  // A partition's fetch errors reach the application here, not as messages: the thread
+  // takes records with rd_kafka_consume_batch_queue, which serves other events itself.
+  if (topicGoneOrForbidden(e) || e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+    if (self->inputTopicDoubt_.empty()) self->inputTopicDoubt_ = reason;
+    return;
+  }
+  log().log(e == RD_KAFKA_RESP_ERR__FATAL ? spdlog::level::err : spdlog::level::warn, "{}: consumer error: {}",
+            self->name_, reason);
+}
+
+void StreamThread::checkInputTopics() {
+  const auto now = std::chrono::steady_clock::now();
+  if (inputTopicDoubt_.empty() || now < nextInputTopicCheck_) return;
+  nextInputTopicCheck_ = now + std::chrono::seconds(5);
+  const std::string why = std::move(inputTopicDoubt_);
+  inputTopicDoubt_.clear();
+  std::string gone;
+  for (const auto& topic : subscription_) {
+    rd_kafka_resp_err_t err;
+    KafkaMetadata md = topicMetadata(consumer_.get(), topic, 5000, err);
+    if (!err && md && md->topic_cnt == 1 && topicGoneOrForbidden(md->topics[0].err))
+      gone += (gone.empty() ? "" : ", ") + topic;
+  }
+  if (!gone.empty())
+    throw MissingSourceTopicException("input topic(s) " + gone + " cannot be read (" + why +
+                                      "): deleted while the application ran, or no longer readable by it. "
+                                      "Create the topic again (and reset the application if its committed offsets "
+                                      "no longer apply), or restore its access, then restart");
+  log().warn("{}: consumer error: {}; every input topic still exists, going on", name_, why);
 }
 
 int64_t StreamThread::fetchRecords() {

@@ -142,6 +142,11 @@ class StreamThread {
 
   static void onRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  // The consumer's client-level errors, served on this thread while it polls.
+  static void onError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  // After librdkafka said an input topic or partition is unknown: fails the thread if one
+  // of the subscribed topics is gone (deleted while the application ran).
+  void checkInputTopics();
   // Makes the tasks of the assigned partitions. rebalance = false: the same partitions
   // again, after a redo (not counted in metrics().rebalances).
   void onAssigned(const rd_kafka_topic_partition_list_t* partitions, bool rebalance = true);
@@ -205,6 +210,10 @@ class StreamThread {
   bool failed_ = false;
   bool producerFenced_ = false;  // noticed in a rebalance callback; handled after the poll
   std::exception_ptr callbackError_;
+  // What librdkafka said about an unknown input topic or partition, until checkInputTopics
+  // looks (at most every few seconds: a topic just created can be unknown for a moment).
+  std::string inputTopicDoubt_;
+  std::chrono::steady_clock::time_point nextInputTopicCheck_;
   std::chrono::steady_clock::time_point lastCommit_;
   std::chrono::steady_clock::time_point lastStoresApplied_;
   // Since when the thread has been redoing work without committing any (see

@@ -208,7 +208,8 @@ void StreamThread::fail(const std::string& error) {
     releaseQueues();
     rd_kafka_consumer_close(consumer_.get());
     callbackError_ = nullptr;
-    consumer_.reset();
+    // A failure (a deleted input topic) must reach the instance even if librdkafka hangs here.
+    destroyWithin(std::move(consumer_), std::chrono::seconds(10));
   }
   restorer_.reset();
   producer_.reset();

@@ -298,6 +298,32 @@ TEST(StatelessPipeline, AMissingSourceTopicFailsAtStartAndNamesTheTopic) {
   EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
 }
 
+// An input topic deleted while the application runs stops it in ERROR naming the topic, as
+// Kafka Streams does, instead of running on with nothing to read and librdkafka's errors in
+// the log every second.
+TEST(StatelessPipeline, AnInputTopicDeletedWhileTheApplicationRunsStopsItNamingTheTopic) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("in"), out = uniqueName("out");
+  admin.createTopic(in, 2);
+  admin.createTopic(out, 2);
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 10; ++i) producer.send(in, "k" + std::to_string(i), "v");
+  producer.flush();
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in).to(out);
+  KafkaStreams streams(builder.build(), appConfig(uniqueName("deleted-input-app")));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  ASSERT_EQ(test::consume(out, 10, 60s).size(), 10u);
+  admin.deleteTopics({in});
+  ASSERT_TRUE(test::eventually([&] { return streams.state() == KafkaStreams::State::ERROR; }, 90s))
+      << "still " << static_cast<int>(streams.state()) << " after its input topic was deleted";
+  const std::string error = streams.lastError();
+  EXPECT_NE(error.find("input topic(s) " + in + " cannot be read"), std::string::npos) << error;
+  EXPECT_NE(error.find("deleted while the application ran"), std::string::npos) << error;
+  EXPECT_TRUE(streams.close(60s));
+}
+
 // An application whose bootstrap server nothing listens on.
 std::unique_ptr<KafkaStreams> unreachableApp(const std::string& apiTimeoutMs) {
   StreamsBuilder builder;
