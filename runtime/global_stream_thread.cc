@@ -1,6 +1,5 @@
 #include "runtime/global_stream_thread.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -70,11 +69,8 @@ bool GlobalStreamThread::restore() {
     KafkaMetadata owned;
     // librdkafka answers _TRANSPORT when no broker could be reached within the slice.
     while (!stop_ && (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) &&
-           std::chrono::steady_clock::now() < deadline) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-      owned = topicMetadata(consumer_.get(), g.topic, static_cast<int>(std::clamp<int64_t>(left, 1, 1000)), err);
-    }
+           std::chrono::steady_clock::now() < deadline)
+      owned = topicMetadata(consumer_.get(), g.topic, waitSliceMs(deadline), err);
     if (stop_) {
       log().info("global store restoration stopped by close() before it began");
       return false;
@@ -188,9 +184,7 @@ void GlobalStreamThread::forgetOffsetsOutsideTheTopic(Global& g, int partitions)
     // checkpoint: asked again until the deadline, in slices that close() can end. Only a
     // partition that is gone, or an answer, decides.
     while (p < partitions && !stop_) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      err = queryWatermarks_(consumer_.get(), g.topic.c_str(), p, &low, &high,
-                             static_cast<int>(std::clamp<int64_t>(left, 1, 1000)));
+      err = queryWatermarks_(consumer_.get(), g.topic.c_str(), p, &low, &high, waitSliceMs(deadline));
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
           err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
         break;

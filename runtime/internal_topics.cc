@@ -1,6 +1,5 @@
 #include "runtime/internal_topics.h"
 
-#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -8,10 +7,6 @@
 
 namespace kstreams::internal {
 namespace {
-
-// Every wait for the cluster is at most a second long, so that close() during start() does
-// not wait for default.api.timeout.ms when the cluster is unreachable.
-constexpr int64_t kLongestWaitMs = 1000;
 
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
@@ -44,12 +39,10 @@ std::map<std::string, int32_t> InternalTopicManager::describeCluster(
                                                      waitForWanted.value_or(config_.defaultApiTimeout()));
   std::string lastError;
   for (;;) {
+    // Waits of at most a second: close() during start() ends them (see stopIfRequested).
     stopIfRequested();
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
     const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(admin_.get(), 1, nullptr, &md,
-                                                static_cast<int>(std::clamp<int64_t>(left.count(), 1, kLongestWaitMs)));
+    rd_kafka_resp_err_t err = rd_kafka_metadata(admin_.get(), 1, nullptr, &md, waitSliceMs(deadline));
     KafkaMetadata owned(md);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::map<std::string, int32_t> out;
@@ -177,8 +170,7 @@ void InternalTopicManager::create(const std::vector<InternalTopicSpec>& topics) 
   KafkaEvent event;
   while (!event && std::chrono::steady_clock::now() < deadline) {
     stopIfRequested();
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    event.reset(rd_kafka_queue_poll(queue.get(), static_cast<int>(std::clamp<int64_t>(left.count(), 1, kLongestWaitMs))));
+    event.reset(rd_kafka_queue_poll(queue.get(), waitSliceMs(deadline)));
   }
   if (!event) throw StreamsException("creating internal topics timed out (default.api.timeout.ms)");
   if (rd_kafka_event_error(event.get()))

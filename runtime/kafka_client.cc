@@ -1,5 +1,6 @@
 #include "runtime/kafka_client.h"
 
+#include <algorithm>
 #include <future>
 #include <memory>
 #include <thread>
@@ -131,6 +132,11 @@ void destroyWithin(KafkaHandle client, std::chrono::milliseconds timeout) {
     log().warn("librdkafka did not finish closing {} within {} ms; its threads are left behind (librdkafka 2.0 can "
                "hang so after a topic it read was deleted)",
                name, timeout.count());
+}
+
+int waitSliceMs(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 1, 1000));
 }
 
 std::string partitionName(const std::string& topic, int32_t partition) {

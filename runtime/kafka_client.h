@@ -84,6 +84,10 @@ bool topicGoneOrForbidden(rd_kafka_resp_err_t err);
 // threads are left behind, with a warning, so the caller can go on.
 void destroyWithin(KafkaHandle client, std::chrono::milliseconds timeout);
 
+// How long one librdkafka call may wait in a loop that close() must be able to end: the
+// milliseconds left until `deadline`, at least 1 and at most a second.
+int waitSliceMs(std::chrono::steady_clock::time_point deadline);
+
 // Milliseconds since the epoch.
 int64_t nowMs();
 
