@@ -121,13 +121,17 @@ class StreamThread {
   void seekToCommitted(rd_kafka_topic_partition_list_t* partitions);
   // Serves the consumer queue: rebalances, errors. Returns whether anything came.
   bool pollConsumer();
-  // Moves records from the partitions' queues into tasks with room. Returns how many.
-  int64_t fetchRecords();
+  // Moves records from the partitions' queues into tasks with room, or processes them at
+  // once where the task allows (Task::processesOnArrival), adding those to processed.
+  // Returns how many it took.
+  int64_t fetchRecords(int64_t& processed);
   // librdkafka wants every queue reference gone before the consumer closes.
   void releaseQueues();
   void handleMessage(rd_kafka_message_t* message);
   // Hands a record of route's partition to its task.
   void addToTask(Route& route, rd_kafka_message_t* message);
+  void processArrived(Route& route, rd_kafka_message_t* message);
+  static RawRecord rawRecordOf(Route& route, const rd_kafka_message_t* message);
   int64_t processRecords();
   void maybeCommit();
   // handingOver: the tasks are about to close (revocation, shutdown), so the stores apply

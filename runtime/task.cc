@@ -73,25 +73,38 @@ size_t Task::buffered() const {
   return n;
 }
 
+int64_t Task::readTimestamp(const Queue& queue, const RawRecord& raw, std::unique_ptr<std::string>& error) const {
+  try {
+    const int64_t timestamp = queue.source->timestampOf(raw);
+    if (timestamp < 0)
+      error = std::make_unique<std::string>(
+          "invalid timestamp " + std::to_string(timestamp) +
+          " (producers must set a non-negative timestamp, or the source needs a timestamp extractor)");
+    return timestamp;
+  } catch (const std::exception& e) {
+    error = std::make_unique<std::string>(e.what());
+    return -1;
+  }
+}
+
 void Task::addRecord(size_t input, const RawRecord& raw, RecordOwner owner) {
   Queue& queue = queues_[input];
   Buffered& record = queue.records.emplace_back();
   record.raw = raw;
   record.owner = std::move(owner);
-  try {
-    record.timestamp = queue.source->timestampOf(raw);
-    if (record.timestamp < 0)
-      record.error = std::make_unique<std::string>(
-          "invalid timestamp " + std::to_string(record.timestamp) +
-          " (producers must set a non-negative timestamp, or the source needs a timestamp extractor)");
-  } catch (const std::exception& e) {
-    record.error = std::make_unique<std::string>(e.what());
-  }
+  record.timestamp = readTimestamp(queue, raw, record.error);
 }
 
-std::string Task::where(const Buffered& record) const {
-  return "topic " + std::string(record.raw.topic) + " partition " +
-         std::to_string(record.raw.partition) + " offset " + std::to_string(record.raw.offset);
+void Task::processArrived(size_t input, const RawRecord& raw) {
+  Queue& queue = queues_[input];
+  std::unique_ptr<std::string> error;
+  const int64_t timestamp = readTimestamp(queue, raw, error);
+  processRecord(queue, raw, timestamp, error.get());
+}
+
+std::string Task::where(const RawRecord& raw) {
+  return "topic " + std::string(raw.topic) + " partition " + std::to_string(raw.partition) + " offset " +
+         std::to_string(raw.offset);
 }
 
 bool Task::mayProcessWithEmptyInputs() {
@@ -140,37 +153,40 @@ bool Task::process() {
     RingQueue<Buffered>& records;
     ~PopFront() { records.pop_front(); }
   } popWhenDone{best->records};
-  current_ = RecordMetadata{record.raw.topic, record.raw.partition, record.raw.offset};
-
-  if (record.error) {
-    skipOrFail(*best, record, *record.error);
-  } else {
-    if (record.timestamp > streamTime_) streamTime_ = record.timestamp;
-    currentTimestamp_ = record.timestamp;
-    try {
-      best->source->process(record.raw, record.timestamp);
-    } catch (const DeserializationError& e) {
-      skipOrFail(*best, record, e.what());
-    } catch (const ProducerStateException&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw StreamsException("task " + id_.toString() + " failed to process the record at " +
-                             where(record) + ": " + e.what());
-    }
-  }
-  best->nextOffset = record.raw.offset + 1;
-  current_ = RecordMetadata{};
-  if (!schedules_.empty()) punctuateStreamTime();
+  processRecord(*best, record.raw, record.timestamp, record.error.get());
   return true;
 }
 
-void Task::skipOrFail(const Queue&, const Buffered& record, const std::string& reason) {
+void Task::processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const std::string* error) {
+  current_ = RecordMetadata{raw.topic, raw.partition, raw.offset};
+  if (error) {
+    skipOrFail(raw, *error);
+  } else {
+    if (timestamp > streamTime_) streamTime_ = timestamp;
+    currentTimestamp_ = timestamp;
+    try {
+      queue.source->process(raw, timestamp);
+    } catch (const DeserializationError& e) {
+      skipOrFail(raw, e.what());
+    } catch (const ProducerStateException&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw StreamsException("task " + id_.toString() + " failed to process the record at " + where(raw) +
+                             ": " + e.what());
+    }
+  }
+  queue.nextOffset = raw.offset + 1;
+  current_ = RecordMetadata{};
+  if (!schedules_.empty()) punctuateStreamTime();
+}
+
+void Task::skipOrFail(const RawRecord& raw, const std::string& reason) {
   if (services_.deserialization == DeserializationHandling::kLogAndFail)
     throw StreamsException(
-        "cannot read the record at " + where(record) + " (task " + id_.toString() + "): " +
+        "cannot read the record at " + where(raw) + " (task " + id_.toString() + "): " +
         reason + ". Fix the producer, or set default.deserialization.exception.handler="
         "LogAndContinue to skip such records");
-  log().warn("skipping the unreadable record at {} (task {}): {}", where(record),
+  log().warn("skipping the unreadable record at {} (task {}): {}", where(raw),
              id_.toString(), reason);
   if (services_.skippedRecords) services_.skippedRecords->fetch_add(1, std::memory_order_relaxed);
 }

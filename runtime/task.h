@@ -1,7 +1,8 @@
 // Task: one sub-topology times one partition number. It owns that partition of every topic
 // the sub-topology reads, buffers their records, and always processes the buffered record
-// with the lowest timestamp next. It knows nothing of librdkafka: the stream thread feeds it
-// consumed records and the TopologyTestDriver feeds it piped ones, and both run the same code.
+// with the lowest timestamp next (a task of one partition may take a record unbuffered,
+// processArrived). It knows nothing of librdkafka: the stream thread feeds it consumed
+// records and the TopologyTestDriver feeds it piped ones, and both run the same code.
 //
 // Life of a task: constructed (its nodes built), openState() (stores opened, their
 // changelogs to restore returned), initialize() (after restoration: nodes' init() runs, the
@@ -82,6 +83,15 @@ class Task final : public TaskContext {
   const std::vector<InputPartition>& inputs() const { return inputs_; }
   // Buffers a record of inputs()[input]. The record's views stay valid while owner lives.
   void addRecord(size_t input, const RawRecord& raw, RecordOwner owner);
+  // Whether a record of inputs()[input] may skip the buffer and be processed as it arrives
+  // (processArrived): the task reads a single partition, so there is no other input to
+  // order it against, it is initialized, and nothing of it is buffered.
+  bool processesOnArrival(size_t input) const {
+    return initialized_ && queues_.size() == 1 && input == 0 && queues_[0].records.empty();
+  }
+  // Processes a record of inputs()[input] at once, as process() would once it was buffered;
+  // processesOnArrival(input) must hold. Throws as process() does.
+  void processArrived(size_t input, const RawRecord& raw);
   size_t buffered(size_t input) const { return queues_[input].records.size(); }
   size_t buffered() const;
 
@@ -141,10 +151,13 @@ class Task final : public TaskContext {
   };
 
   bool mayProcessWithEmptyInputs();
-  void skipOrFail(const Queue& queue, const Buffered& record, const std::string& reason);
+  // The record's timestamp, or the reason it cannot be read (error set).
+  int64_t readTimestamp(const Queue& queue, const RawRecord& raw, std::unique_ptr<std::string>& error) const;
+  void processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const std::string* error);
+  void skipOrFail(const RawRecord& raw, const std::string& reason);
   void punctuate(size_t schedule, int64_t now);
   void punctuateStreamTime();
-  std::string where(const Buffered& record) const;
+  static std::string where(const RawRecord& raw);
 
   TaskId id_;
   const TopologyGraph& graph_;

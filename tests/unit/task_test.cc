@@ -2,6 +2,8 @@
 // partitions, bad records under both handlers, punctuation.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "runtime/producer_errors.h"
 #include "runtime/task.h"
 #include "runtime/topology_test_driver.h"
@@ -112,6 +114,65 @@ TEST(Task, WaitsForAnEmptyInputWhileTheBrokerHasRecordsForIt) {
   EXPECT_TRUE(task.process());
 }
 
+// The stream thread hands a single-partition task its records as they arrive, unbuffered;
+// such a record is processed as a buffered one would be, bad ones included.
+TEST(Task, ARecordProcessedOnArrivalIsProcessedAsABufferedOne) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("a").to("out");
+  internal::TopologyGraph& graph = *builder.graph();
+  std::vector<std::pair<std::string, int64_t>> sent;
+  struct Collector : NullCollector {
+    std::vector<std::pair<std::string, int64_t>>* sent;
+    void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view> v,
+              int64_t ts, const Headers&) override {
+      sent->emplace_back(std::string(*v), ts);
+    }
+  } collector;
+  collector.sent = &sent;
+  internal::SerdeDefaults serdes;
+  std::atomic<int64_t> skipped{0};
+  internal::TaskServices services = servicesFor(collector, serdes);
+  services.deserialization = DeserializationHandling::kLogAndContinue;
+  services.skippedRecords = &skipped;
+  internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}});
+  static const std::string topic = "a";
+  auto record = [](int64_t offset, int64_t ts, std::string_view value) {
+    internal::RawRecord raw;
+    raw.topic = topic;
+    raw.offset = offset;
+    raw.timestamp = ts;
+    raw.key = std::string_view("k");
+    raw.value = value;
+    return raw;
+  };
+
+  EXPECT_FALSE(task.processesOnArrival(0)) << "not initialized";
+  task.initialize();
+  EXPECT_TRUE(task.processesOnArrival(0));
+  task.processArrived(0, record(7, 40, "v7"));
+  task.processArrived(0, record(8, -1, "bad timestamp"));
+  EXPECT_EQ(sent, (std::vector<std::pair<std::string, int64_t>>{{"v7", 40}}));
+  EXPECT_EQ(skipped.load(), 1);
+  EXPECT_EQ(task.streamTime(), 40);
+  auto offsets = task.offsetsToCommit();
+  ASSERT_EQ(offsets.size(), 1u);
+  EXPECT_EQ(offsets[0].offset, 9) << "a skipped record is consumed too";
+
+  // Once a record waits in the buffer, the next must queue behind it.
+  task.addRecord(0, record(9, 50, "v9"), internal::RecordOwner(nullptr, nullptr));
+  EXPECT_FALSE(task.processesOnArrival(0));
+  EXPECT_TRUE(task.process());
+  EXPECT_TRUE(task.processesOnArrival(0));
+
+  // A task of two partitions orders them by timestamp: nothing skips its buffer.
+  StreamsBuilder two;
+  two.stream<std::string, std::string>({"a", "b"}).to("out");
+  internal::Task joined(TaskId{0, 1}, *two.graph(), two.graph()->subtopologies()[0], services, {{"a", 1}, {"b", 1}});
+  joined.initialize();
+  EXPECT_FALSE(joined.processesOnArrival(0));
+  EXPECT_FALSE(joined.processesOnArrival(1));
+}
+
 struct Order {
   std::string id;
   double amount = 0;
@@ -180,6 +241,29 @@ TEST(Task, LogAndFailStopsAtABadRecordNamingWhereItIs) {
   } catch (const StreamsException& e) {
     EXPECT_NE(std::string(e.what()).find("topic orders partition 0 offset 0"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("value"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Task, ARecordProcessedOnArrivalUnderLogAndFailNamesWhereItIs) {
+  NullCollector collector;
+  internal::SerdeDefaults serdes;
+  Topology topology = orderTopology();
+  const internal::TopologyGraph& graph = topology.graph();
+  internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], servicesFor(collector, serdes),
+                      {{"orders", 3}});
+  task.initialize();
+  static const std::string topic = "orders";
+  internal::RawRecord raw;
+  raw.topic = topic;
+  raw.partition = 3;
+  raw.offset = 12;
+  raw.key = std::string_view("k");
+  raw.value = std::string_view("not json");
+  try {
+    task.processArrived(0, raw);
+    FAIL() << "expected the bad record to stop processing";
+  } catch (const StreamsException& e) {
+    EXPECT_NE(std::string(e.what()).find("topic orders partition 3 offset 12"), std::string::npos) << e.what();
   }
 }
 
