@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <random>
 
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
@@ -244,6 +245,48 @@ TEST(RocksDBStore, RangesWithinAKeyPrefixFindWhatATotalOrderReadFinds) {
   auto second = store->range(key(7, 3), key(7, 9), false);
   EXPECT_EQ(collect(std::move(second)), expected);
   EXPECT_EQ(collect(std::move(first)), expected);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A read within one prefix reuses an iterator kept from the read before, positioned
+// wherever that read ended. Random ranges over a prefix whose keys span many data blocks of
+// a table file (and the memtable), one after the other: each must start and end where its
+// own bounds say.
+TEST(RocksDBStore, AKeptIteratorReadsEachRangeToItsOwnEnd) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kstreams-bound-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  RocksDBResources resources{8 << 20, 8 << 20};
+  auto key = [](int prefix, int rest) { return fmt::format("{:04}{:05}", prefix, rest); };
+  const std::string value(100, 'v');  // about 35 entries a 4 KiB block
+  std::map<std::string, std::string> model;
+  {
+    auto store = openRocksDBStore("b", dir.string(), resources, 4);
+    for (int p = 0; p < 3; ++p)
+      for (int r = 0; r < 3000; r += 2) {
+        store->put(key(p, r), value, 0);
+        model[key(p, r)] = value;
+      }
+    store->commit(0);
+  }  // closing flushes: the even keys are in a table file
+  auto store = openRocksDBStore("b", dir.string(), resources, 4);
+  for (int r = 1; r < 3000; r += 14) {
+    store->put(key(1, r), "memtable", 0);
+    model[key(1, r)] = "memtable";
+  }
+  store->commit(1);
+
+  std::mt19937 random(7);
+  for (int read = 0; read < 3000; ++read) {
+    int from = static_cast<int>(random() % 3000);
+    // Mostly short ranges, that end inside or just past one block; now and then a long one.
+    int to = from + static_cast<int>(read % 10 == 0 ? random() % 3000 : random() % 80);
+    Entries expected;
+    for (auto it = model.lower_bound(key(1, from)); it != model.end() && it->first <= key(1, to); ++it)
+      expected.emplace_back(it->first, it->second);
+    ASSERT_EQ(collect(store->range(key(1, from), key(1, to), false)), expected)
+        << "read " << read << ": " << key(1, from) << ".." << key(1, to);
+  }
   store.reset();
   std::filesystem::remove_all(dir);
 }
