@@ -59,7 +59,7 @@ GlobalStreamThread::~GlobalStreamThread() {
 
 bool GlobalStreamThread::restore() {
   const auto started = std::chrono::steady_clock::now();
-  std::map<std::pair<std::string, int32_t>, bool> atEnd;
+  PartitionEnds ends;
   PartitionList assignment(rd_kafka_topic_partition_list_new(0));
   for (auto& g : globals_) {
     // Asked in slices that close() can end: an unreachable cluster would hold it for
@@ -84,12 +84,13 @@ bool GlobalStreamThread::restore() {
       auto it = g.next.find(p);
       rd_kafka_topic_partition_list_add(assignment.get(), g.topic.c_str(), p)->offset =
           it == g.next.end() ? RD_KAFKA_OFFSET_BEGINNING : it->second;
-      atEnd[{g.topic, p}] = false;
+      ends[{g.topic, p}] = {};
     }
   }
   rd_kafka_assign(consumer_.get(), assignment.get());
   const int64_t before = restored_;
-  waitForTheEnds(atEnd);
+  askForTheEnds(ends);
+  waitForTheEnds(ends);
   commit(true);  // also when stopped: a later start reads on from what was read
   if (stop_) {
     log().info("global store restoration stopped by close() after {} records", restored_ - before);
@@ -108,7 +109,7 @@ bool GlobalStreamThread::restore() {
 // whose leader is unreachable makes none, and librdkafka retries it for ever without telling
 // the consumer, while the other partitions may go on receiving records. As in Kafka Streams,
 // task.timeout.ms without progress on some partition fails start() instead of hanging it.
-void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd) {
+void GlobalStreamThread::waitForTheEnds(PartitionEnds& ends) {
   using Clock = std::chrono::steady_clock;
   constexpr std::chrono::seconds kReportInterval{10};
   struct Progress {
@@ -137,14 +138,15 @@ void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>
   const std::chrono::milliseconds timeout = config_.taskTimeout();
   auto lastReport = Clock::now();
   std::map<std::pair<std::string, int32_t>, Progress> waiting;
-  for (const auto& [tp, done] : atEnd)
-    if (!done) waiting[tp] = {nextOf(tp), lastReport};
+  for (const auto& [tp, end] : ends)
+    if (!end.reached) waiting[tp] = {nextOf(tp), lastReport};
   while (!waiting.empty() && !stop_) {
-    poll(100, &atEnd);
+    poll(100, &ends);
     const auto now = Clock::now();
     std::vector<std::pair<std::string, int32_t>> stuck, behind;
     for (auto it = waiting.begin(); it != waiting.end();) {
-      if (atEnd[it->first]) {
+      PartitionEnd& end = ends[it->first];
+      if (end.reached || (end.foundAt >= 0 && endConfirmed(it->first, end))) {
         it = waiting.erase(it);
         continue;
       }
@@ -164,9 +166,48 @@ void GlobalStreamThread::waitForTheEnds(std::map<std::pair<std::string, int32_t>
     if (now - lastReport >= kReportInterval && !behind.empty()) {
       lastReport = now;
       log().info("restoring the global tables: {} records read, {} of {} partitions at their end; waiting for {}",
-                 restored_, atEnd.size() - behind.size(), atEnd.size(), describe(behind));
+                 restored_, ends.size() - behind.size(), ends.size(), describe(behind));
     }
   }
+}
+
+void GlobalStreamThread::askForTheEnds(PartitionEnds& ends) {
+  const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
+  for (auto& [tp, end] : ends) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    // In slices that close() can end. A partition whose leader does not answer is read to
+    // the first end a fetch finds; one that makes no progress fails after task.timeout.ms.
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      err = queryWatermarks_(consumer_.get(), tp.first.c_str(), tp.second, &low, &high, waitSliceMs(deadline));
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+          err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+        break;
+      if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (stop_) return;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) end.reported = high;
+    else
+      log().warn("global table {}: its leader did not say where it ends ({}); reading it to the first end a fetch finds",
+                 partitionName(tp.first, tp.second), rd_kafka_err2str(err));
+  }
+}
+
+bool GlobalStreamThread::endConfirmed(const TopicPartition& tp, PartitionEnd& end) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - end.lastAsked < std::chrono::seconds(1)) return false;
+  end.lastAsked = now;
+  int64_t low = 0, high = 0;
+  const rd_kafka_resp_err_t err =
+      queryWatermarks_(consumer_.get(), tp.first.c_str(), tp.second, &low, &high, waitSliceMs(now + std::chrono::seconds(1)));
+  if (err) return false;  // asked again in a second; task.timeout.ms bounds the wait
+  if (high <= end.foundAt) {
+    log().info("global table {} ends at {}, not at {} as first reported", partitionName(tp.first, tp.second),
+               end.foundAt, end.reported);
+    return true;
+  }
+  end.reported = high;
+  return false;
 }
 
 // A checkpoint past a partition's end (the topic was deleted and created again) or before its
@@ -208,12 +249,23 @@ void GlobalStreamThread::forgetOffsetsOutsideTheTopic(Global& g, int partitions)
   }
 }
 
-void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd) {
+void GlobalStreamThread::poll(int timeoutMs, PartitionEnds* ends) {
   rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), timeoutMs);
   for (int n = 0; m != nullptr && n < 10000; ++n) {
     const std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (atEnd) (*atEnd)[{topic, m->partition}] = true;
+      if (ends) {
+        // Short of the end reported before reading began (a new leader whose high watermark
+        // has not caught up yet): finishing here would start the application without the
+        // rows between. The consumer reads on; waitForTheEnds asks for the end again.
+        PartitionEnd& end = (*ends)[{topic, m->partition}];
+        if (m->offset < end.reported) {
+          if (end.foundAt < 0) end.lastAsked = std::chrono::steady_clock::now();
+          end.foundAt = m->offset;
+        } else {
+          end.reached = true;
+        }
+      }
     } else if (m->err) {
       // A topic gone or forbidden fails the thread; anything else (a connection torn down, a
       // coordinator look-up that failed) librdkafka retries itself: it is logged, and a
@@ -237,6 +289,7 @@ void GlobalStreamThread::poll(int timeoutMs, std::map<std::pair<std::string, int
       }
       g.next[m->partition] = m->offset + 1;
       ++restored_;
+      if (ends) (*ends)[{topic, m->partition}].foundAt = -1;
     }
     rd_kafka_message_destroy(m);
     m = rd_kafka_consumer_poll(consumer_.get(), 0);

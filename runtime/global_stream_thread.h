@@ -51,8 +51,23 @@ class GlobalStreamThread {
     std::map<int32_t, int64_t> next;  // next offset to read, per partition
   };
 
-  void waitForTheEnds(std::map<std::pair<std::string, int32_t>, bool>& atEnd);
-  void poll(int timeoutMs, std::map<std::pair<std::string, int32_t>, bool>* atEnd);
+  using TopicPartition = std::pair<std::string, int32_t>;
+  // Where a partition ends, while it is restored.
+  struct PartitionEnd {
+    bool reached = false;
+    int64_t reported = -1;  // the end its leader reported before reading began; -1: not known
+    int64_t foundAt = -1;   // where a fetch found an end short of `reported`; -1: none since
+    std::chrono::steady_clock::time_point lastAsked;  // for the end, after foundAt was set
+  };
+  using PartitionEnds = std::map<TopicPartition, PartitionEnd>;
+
+  // Asks each partition's leader where it ends, as Kafka Streams does before it restores.
+  void askForTheEnds(PartitionEnds& ends);
+  void waitForTheEnds(PartitionEnds& ends);
+  // An end found short of the reported one: whether the leader now says the partition ends
+  // there (asked at most once a second), else reads on to the end it says now.
+  bool endConfirmed(const TopicPartition& tp, PartitionEnd& end);
+  void poll(int timeoutMs, PartitionEnds* ends);
   // Wipes g's store and forgets its offsets if any lies outside what its partition holds.
   // Throws StreamsException, keeping the store, if that cannot be found out in
   // default.api.timeout.ms; returns early if shutdown() is called meanwhile.

@@ -219,6 +219,44 @@ TEST(GlobalTable, ALeaderThatCannotSayWhereThePartitionEndsKeepsTheStore) {
   std::filesystem::remove_all(io.dir);
 }
 
+// A fetch may find a partition's end short of the end its leader reported before reading
+// began (a new leader whose high watermark lags the old one's): a table that started there
+// would lack the rows between, and the first joins would miss them. Restoration reads on
+// to the reported end, and takes the partition as ended short of it only once the leader
+// says so too (the reported end was too far: the topic was created again, say).
+TEST(GlobalTable, ATableIsRestoredToTheEndTheLeaderReportedNotToWhereAFetchFirstEnds) {
+  OrdersJoinRows io("global-end-ahead", 20, "row-");
+  const Topology topology = io.topology();
+  const StreamsConfig config = appConfig(io.app, {{"state.dir", io.dir}});
+  internal::RocksDBResources rocksdb(config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes());
+  internal::StoreRegistry registry;
+  auto ahead = std::make_shared<std::atomic<int>>(3);
+  {
+    internal::GlobalStreamThread global(topology.graph(), config, &rocksdb, registry, [](const std::string&) {},
+                                        test::endAhead(ahead));
+    auto restored = std::async(std::launch::async, [&] { return global.restore(); });
+    // Past the first end a fetch finds, and the second question about the end.
+    EXPECT_EQ(restored.wait_for(2500ms), std::future_status::timeout) << "finished at the first end a fetch found";
+    // The rows the leader spoke of arrive; one more question, and the table has them all.
+    ahead->store(0);
+    io.writeRows(23, "row-");  // k20..k22 are new
+    ASSERT_EQ(restored.wait_for(60s), std::future_status::ready);
+    ASSERT_TRUE(restored.get());
+    EXPECT_EQ(global.readers().at("rows")->get("k22"), std::optional<std::string>("row-22"));
+  }
+  // An end reported too far, and never reached: asked again, the leader says where it is.
+  ahead->store(5);
+  internal::GlobalStreamThread global(topology.graph(), config, &rocksdb, registry, [](const std::string&) {},
+                                      test::endAhead(ahead));
+  auto restored = std::async(std::launch::async, [&] { return global.restore(); });
+  EXPECT_EQ(restored.wait_for(1500ms), std::future_status::timeout) << "finished short of the reported end";
+  ahead->store(0);
+  ASSERT_EQ(restored.wait_for(60s), std::future_status::ready) << "waited for an end the leader no longer reports";
+  EXPECT_TRUE(restored.get());
+  EXPECT_EQ(global.readers().at("rows")->get("k22"), std::optional<std::string>("row-22"));
+  std::filesystem::remove_all(io.dir);
+}
+
 // close() during start() stops a global store's restoration also while the cluster is
 // unreachable, not after default.api.timeout.ms (a minute here).
 TEST(GlobalTable, ShutdownEndsARestorationThatWaitsForAnUnreachableBroker) {

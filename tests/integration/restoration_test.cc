@@ -63,21 +63,10 @@ TEST(Restoration, AnEmptyStoreIsRestoredWhenTheChangelogsEndIsWronglyReportedAsZ
   EXPECT_EQ(r.store->checkpoint(), 99);
 }
 
-// A watermark query answering the changelog's real end plus `ahead`: a leader that has
-// records the replica a fetch reads from does not have yet, as a new leader's high
-// watermark can lag the old one's for a moment.
-internal::WatermarkQuery endAhead(std::shared_ptr<std::atomic<int>> ahead) {
-  return [ahead](rd_kafka_t* client, const char* topic, int32_t partition, int64_t* low, int64_t* high, int timeoutMs) {
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(client, topic, partition, low, high, timeoutMs);
-    *high += ahead->load();
-    return err;
-  };
-}
-
 // A store that stopped at the first end the consumer found would miss the records still to
 // come, and its task would go on from state behind its changelog.
 TEST(Restoration, AStoreIsRestoredToTheEndTheLeaderReportedNotToWhereAFetchFirstEnds) {
-  RestoreSetup r(100, endAhead(std::make_shared<std::atomic<int>>(5)));
+  RestoreSetup r(100, test::endAhead(std::make_shared<std::atomic<int>>(5)));
   // Two seconds: past the first end found and the second question about the end.
   EXPECT_FALSE(restoreUntilDone(r.reader, r.task, 2s)) << "finished at the first end a fetch found";
   EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
@@ -93,7 +82,7 @@ TEST(Restoration, AStoreIsRestoredToTheEndTheLeaderReportedNotToWhereAFetchFirst
 // the question and the fetch) does not keep the task waiting: the end is asked for again.
 TEST(Restoration, AnEndReportedTooFarIsAskedForAgain) {
   auto ahead = std::make_shared<std::atomic<int>>(5);
-  RestoreSetup r(100, endAhead(ahead));
+  RestoreSetup r(100, test::endAhead(ahead));
   ahead->store(0);
   ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
   EXPECT_EQ(r.metrics.restoredRecords.load(), 100);

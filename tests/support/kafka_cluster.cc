@@ -42,4 +42,12 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return true;
 }
 
+internal::WatermarkQuery endAhead(std::shared_ptr<std::atomic<int>> ahead) {
+  return [ahead](rd_kafka_t* client, const char* topic, int32_t partition, int64_t* low, int64_t* high, int timeoutMs) {
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(client, topic, partition, low, high, timeoutMs);
+    *high += ahead->load();
+    return err;
+  };
+}
+
 }  // namespace kstreams::test

@@ -2,12 +2,15 @@
 // KSTREAMS_BOOTSTRAP).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "runtime/kafka_client.h"
 #include "runtime/kafka_producer.h"
 #include "runtime/streams_config.h"
 #include "runtime/topic_reader.h"
@@ -23,6 +26,10 @@ std::string uniqueName(const std::string& base);
 StreamsConfig appConfig(const std::string& app, const std::map<std::string, std::string>& extra = {});
 // Polls `condition` every 20 ms until it holds or `timeout` passes. Returns whether it held.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+// A watermark query answering a partition's real end plus `ahead`: a leader that has
+// records the replica a fetch reads from does not have yet, as a new leader's high
+// watermark can lag the old one's for a moment.
+internal::WatermarkQuery endAhead(std::shared_ptr<std::atomic<int>> ahead);
 
 // `count` records of `topic` from its beginning (fewer if `timeout` passes first).
 inline std::vector<TopicRecord> consume(const std::string& topic, size_t count,
