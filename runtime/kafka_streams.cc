@@ -181,7 +181,7 @@ void KafkaStreams::start() {
   if (state_ != State::REBALANCING) return;
   if (!topology_.graph().stores().empty())
     rocksdb_ = std::make_unique<internal::RocksDBResources>(config_.rocksdbBlockCacheBytes(),
-                                                            config_.rocksdbWriteBufferBytes());
+                                                            config_.rocksdbWriteBufferBytes(), internal::rocksdbLog());
   if (!topology_.graph().globalStores().empty()) {
     // Global tables are complete before any task looks into them.
     try {

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "state/rocksdb_store.h"
+
 namespace kstreams {
 namespace internal {
 
@@ -17,6 +19,16 @@ spdlog::logger& log() {
     return l;
   }();
   return *logger;
+}
+
+RocksDBLog rocksdbLog() {
+  RocksDBLog out;
+  out.sink = [](bool warning, std::string_view line) {
+    if (warning) log().warn("{}", line);
+    else log().debug("{}", line);
+  };
+  out.debugLines = log().should_log(spdlog::level::debug);
+  return out;
 }
 
 }  // namespace internal

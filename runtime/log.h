@@ -8,5 +8,9 @@
 namespace kstreams {
 namespace internal {
 spdlog::logger& log();
+struct RocksDBLog;  // state/rocksdb_store.h
+// RocksDB's log lines into log(): its warnings and errors as warnings, its informational
+// lines at debug level (formatted only if debug is on when the stores open).
+RocksDBLog rocksdbLog();
 }  // namespace internal
 }  // namespace kstreams

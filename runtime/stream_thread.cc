@@ -237,7 +237,7 @@ void StreamThread::runOnce() {
     if (doorbell_) doorbell_->collect();
     int64_t processed = 0;
     busy = fetchRecords(processed) > 0 || busy;
-    prepareTasks();
+    prepareTasks(processed > 0);
     processed += processRecords();
     metrics_.processedRecords.fetch_add(processed, std::memory_order_relaxed);
     busy = busy || processed > 0;
@@ -253,7 +253,7 @@ void StreamThread::runOnce() {
   }
 }
 
-void StreamThread::prepareTasks() {
+void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
   bool waiting = false;
   for (auto& [id, task] : tasks_) {
     if (task->initialized() || restoring_.count(id)) continue;
@@ -275,7 +275,8 @@ void StreamThread::prepareTasks() {
     }
   }
   if (!restoring_.empty()) {
-    bool anyRunning = false;
+    // Restoration takes turns with running tasks that have records: short turns then.
+    bool anyRunning = runningTasksHaveRecords;
     for (const auto& [id, task] : tasks_) anyRunning = anyRunning || (task->initialized() && task->buffered() > 0);
     for (TaskId id : restorer_->restore(anyRunning ? std::chrono::milliseconds(10) : config_.pollTime())) {
       restoring_.erase(id);

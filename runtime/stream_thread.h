@@ -105,7 +105,9 @@ class StreamThread {
   void run();
   void runOnce();
   // Opens the state of new tasks, restores it, and initializes tasks that are ready.
-  void prepareTasks();
+  // runningTasksHaveRecords: this turn processed records as they arrived, so restoring
+  // must leave the running tasks their turn soon.
+  void prepareTasks(bool runningTasksHaveRecords);
   void createClients();
   std::unique_ptr<StreamsProducer> createProducer();
   // Whether the topology has state stores: such a thread writes changelogs, reads its

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "runtime/log.h"
 #include "runtime/task.h"
 #include "state/in_memory_store.h"
 
@@ -70,7 +71,7 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig c
   char dir[] = "/tmp/kstreams-test-driver-XXXXXX";
   if (!mkdtemp(dir)) throw StreamsException("cannot create a temporary state directory under /tmp");
   stateDir_ = dir;
-  rocksdb_ = std::make_unique<internal::RocksDBResources>(8 << 20, 8 << 20);
+  rocksdb_ = std::make_unique<internal::RocksDBResources>(8 << 20, 8 << 20, internal::rocksdbLog());
   cache_ = std::make_unique<internal::CacheBudget>();
   cache_->maxBytes = config_.statestoreCacheMaxBytes();
   registry_ = std::make_unique<internal::StoreRegistry>();

@@ -2,11 +2,14 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -309,7 +312,6 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes,
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 3;
   options.max_background_jobs = 2;
-  options.keep_log_file_num = 2;
   options.max_open_files = 256;
   options.atomic_flush = true;
   // Most lookups of a stream processor miss (a key's first record, a join's other side not
@@ -382,9 +384,43 @@ std::shared_ptr<Database> open(const std::string& name, const std::string& path,
 
 }  // namespace
 
-RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes)
+namespace {
+
+// RocksDB's log lines, to a RocksDBLog. RocksDB formats a line only at or above the
+// logger's level, so informational lines cost nothing unless they are asked for.
+class ForwardingLogger final : public rocksdb::Logger {
+ public:
+  ForwardingLogger(std::shared_ptr<const RocksDBLog> log, std::string name)
+      : rocksdb::Logger(log->debugLines ? rocksdb::InfoLogLevel::INFO_LEVEL : rocksdb::InfoLogLevel::WARN_LEVEL),
+        log_(std::move(log)),
+        prefix_("rocksdb " + std::move(name) + ": ") {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (!log_->sink || level < GetInfoLogLevel()) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    if (n < 0) return;
+    const size_t length = std::min(static_cast<size_t>(n), sizeof line - 1);
+    log_->sink(level >= rocksdb::InfoLogLevel::WARN_LEVEL && level != rocksdb::InfoLogLevel::HEADER_LEVEL,
+               prefix_ + std::string(line, length));
+  }
+
+ private:
+  std::shared_ptr<const RocksDBLog> log_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes, RocksDBLog log)
     : cache_(rocksdb::NewLRUCache(static_cast<size_t>(blockCacheBytes))),
-      writeBuffers_(std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(writeBufferBytes))) {}
+      writeBuffers_(std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(writeBufferBytes))),
+      log_(std::make_shared<const RocksDBLog>(std::move(log))) {}
+
+std::shared_ptr<rocksdb::Logger> RocksDBResources::logger(const std::string& name) const {
+  return std::make_shared<ForwardingLogger>(log_, name);
+}
 
 RocksDBResources::~RocksDBResources() = default;
 
@@ -393,6 +429,7 @@ std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std:
                                              bool wholeKeyFilters, bool keysWrittenOnce) {
   std::filesystem::create_directories(directory);
   rocksdb::Options options = baseOptions(resources, keyPrefixBytes, wholeKeyFilters, keysWrittenOnce);
+  options.info_log = resources.logger(name + " (" + directory + ")");
   rocksdb::Status status;
   auto database = open(name, directory, keyPrefixBytes, options, status);
   if (!database && status.IsCorruption()) {

@@ -4,30 +4,46 @@
 // its checkpoint. Internal.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "state/local_store.h"
 
 namespace rocksdb {
 class Cache;
+class Logger;
 class WriteBufferManager;
 }  // namespace rocksdb
 
 namespace kstreams::internal {
 
-// The memory every RocksDB store of an instance shares: one block cache and one
-// write-buffer (memtable) budget, so memory is bounded however many tasks an instance has.
+// Where RocksDB's own log lines go: `warning` for its warnings and errors, else its
+// informational lines (only asked for when debugLines). Not a LOG file in each store's
+// directory: once a full disk had failed a write to that file, the next line made Debian's
+// RocksDB (built with assertions) abort the process.
+struct RocksDBLog {
+  std::function<void(bool warning, std::string_view line)> sink;  // unset: dropped
+  bool debugLines = false;
+};
+
+// What every RocksDB store of an instance shares: one block cache and one write-buffer
+// (memtable) budget, so memory is bounded however many tasks an instance has; and where
+// their log lines go.
 class RocksDBResources {
  public:
-  RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes);
+  RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes, RocksDBLog log = {});
   ~RocksDBResources();
   const std::shared_ptr<rocksdb::Cache>& blockCache() const { return cache_; }
   const std::shared_ptr<rocksdb::WriteBufferManager>& writeBufferManager() const { return writeBuffers_; }
+  // A logger for the store `name`: its lines go to the sink, prefixed with the name.
+  std::shared_ptr<rocksdb::Logger> logger(const std::string& name) const;
 
  private:
   std::shared_ptr<rocksdb::Cache> cache_;
   std::shared_ptr<rocksdb::WriteBufferManager> writeBuffers_;
+  std::shared_ptr<const RocksDBLog> log_;
 };
 
 // RocksDB could not lock the store's directory: another store object (this process, or a

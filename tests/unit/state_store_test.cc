@@ -291,6 +291,30 @@ TEST(RocksDBStore, AKeptIteratorReadsEachRangeToItsOwnEnd) {
   std::filesystem::remove_all(dir);
 }
 
+// RocksDB's log lines go to kstreams' log, not to a LOG file beside the data: a full disk
+// that failed a write to that file made the next line abort the process (Debian builds
+// RocksDB with assertions).
+TEST(RocksDBStore, RocksDBsLogLinesGoToTheSinkAndNoLogFileIsWritten) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kstreams-log-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::vector<std::string> lines;
+  RocksDBLog log;
+  log.sink = [&](bool, std::string_view line) { lines.emplace_back(line); };
+  log.debugLines = true;
+  {
+    RocksDBResources resources{8 << 20, 8 << 20, log};
+    auto store = openRocksDBStore("logged", dir.string(), resources);
+    store->put("k", "v", 0);
+    store->commit(0);
+    store->persist();
+  }
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front().rfind("rocksdb logged (" + dir.string() + "): ", 0), 0u) << lines.front();
+  for (const auto& file : std::filesystem::directory_iterator(dir))
+    EXPECT_FALSE(file.path().filename().string().starts_with("LOG")) << file.path();
+  std::filesystem::remove_all(dir);
+}
+
 // The properties of every table file in a store's directory.
 using Table = std::pair<std::string, std::shared_ptr<const rocksdb::TableProperties>>;
 void readTables(const std::filesystem::path& dir, std::vector<Table>& tables) {
