@@ -10,7 +10,7 @@ namespace internal {
 spdlog::logger& log();
 struct RocksDBLog;  // state/rocksdb_store.h
 // RocksDB's log lines into log(): its warnings and errors as warnings, its informational
-// lines at debug level (formatted only if debug is on when the stores open).
+// lines at debug level (formatted only if debug is on when the instance starts).
 RocksDBLog rocksdbLog();
 }  // namespace internal
 }  // namespace kstreams
