@@ -312,6 +312,18 @@ TEST(RocksDBStore, RocksDBsLogLinesGoToTheSinkAndNoLogFileIsWritten) {
   EXPECT_EQ(lines.front().rfind("rocksdb logged (" + dir.string() + "): ", 0), 0u) << lines.front();
   for (const auto& file : std::filesystem::directory_iterator(dir))
     EXPECT_FALSE(file.path().filename().string().starts_with("LOG")) << file.path();
+
+  // Without debug lines an uneventful store says nothing: not even the hundreds of header
+  // lines (its options) RocksDB logs when it opens.
+  lines.clear();
+  log.debugLines = false;
+  {
+    RocksDBResources resources{8 << 20, 8 << 20, log};
+    auto store = openRocksDBStore("logged", dir.string(), resources);
+    store->put("k", "w", 0);
+    store->commit(1);
+  }
+  EXPECT_TRUE(lines.empty()) << lines.front();
   std::filesystem::remove_all(dir);
 }
 
