@@ -79,12 +79,12 @@ bool GlobalStreamThread::restore() {
     if (err || md->topic_cnt != 1 || md->topics[0].err)
       throw MissingSourceTopicException("the topic of global table " + g.store + ", " + g.topic +
                                         ", cannot be read: " + rd_kafka_err2str(err ? err : md->topics[0].err));
-    forgetOffsetsOutsideTheTopic(g, md->topics[0].partition_cnt);
+    forgetOffsetsOutsideTheTopic(g, md->topics[0].partition_cnt, ends);
     for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
       auto it = g.next.find(p);
       rd_kafka_topic_partition_list_add(assignment.get(), g.topic.c_str(), p)->offset =
           it == g.next.end() ? RD_KAFKA_OFFSET_BEGINNING : it->second;
-      ends[{g.topic, p}] = {};
+      ends.try_emplace({g.topic, p});
     }
   }
   rd_kafka_assign(consumer_.get(), assignment.get());
@@ -171,20 +171,35 @@ void GlobalStreamThread::waitForTheEnds(PartitionEnds& ends) {
   }
 }
 
+namespace {
+bool partitionGone(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+         err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+}
+}  // namespace
+
+// A partition's log start and end, asked in slices that close() can end until its leader
+// answers, the partition turns out to be gone, or `deadline` passes (the last error then).
+rd_kafka_resp_err_t GlobalStreamThread::askWatermarks(const std::string& topic, int32_t partition,
+                                                      std::chrono::steady_clock::time_point deadline, int64_t& low,
+                                                      int64_t& high) {
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  while (!stop_) {
+    err = queryWatermarks_(consumer_.get(), topic.c_str(), partition, &low, &high, waitSliceMs(deadline));
+    if (!err || partitionGone(err) || std::chrono::steady_clock::now() >= deadline) break;
+    if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return err;
+}
+
 void GlobalStreamThread::askForTheEnds(PartitionEnds& ends) {
   const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
   for (auto& [tp, end] : ends) {
+    if (end.reported >= 0) continue;  // learnt while checking the checkpoint
+    // A partition whose leader does not answer is read to the first end a fetch finds; one
+    // that makes no progress fails after task.timeout.ms.
     int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-    // In slices that close() can end. A partition whose leader does not answer is read to
-    // the first end a fetch finds; one that makes no progress fails after task.timeout.ms.
-    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
-      err = queryWatermarks_(consumer_.get(), tp.first.c_str(), tp.second, &low, &high, waitSliceMs(deadline));
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-          err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
-        break;
-      if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    const rd_kafka_resp_err_t err = askWatermarks(tp.first, tp.second, deadline, low, high);
     if (stop_) return;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) end.reported = high;
     else
@@ -214,31 +229,27 @@ bool GlobalStreamThread::endConfirmed(const TopicPartition& tp, PartitionEnd& en
 // start (records deleted before they were read) says nothing true about the store: reading
 // on from it would keep rows the topic no longer has, or skip some. As Kafka Streams does, the
 // store is wiped and the whole topic read again.
-void GlobalStreamThread::forgetOffsetsOutsideTheTopic(Global& g, int partitions) {
+void GlobalStreamThread::forgetOffsetsOutsideTheTopic(Global& g, int partitions, PartitionEnds& ends) {
   if (g.next.empty()) return;
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + config_.defaultApiTimeout();
+  const auto deadline = std::chrono::steady_clock::now() + config_.defaultApiTimeout();
   for (const auto& [p, next] : g.next) {
     int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
     // A partition's leader that does not answer (moving, restarting) says nothing about the
-    // checkpoint: asked again until the deadline, in slices that close() can end. Only a
-    // partition that is gone, or an answer, decides.
-    while (p < partitions && !stop_) {
-      err = queryWatermarks_(consumer_.get(), g.topic.c_str(), p, &low, &high, waitSliceMs(deadline));
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-          err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
-        break;
-      if (Clock::now() >= deadline)
-        throw StreamsException(fmt::format(
-            "global store {}: cannot learn where {} begins and ends, to check the store's checkpoint (offset {}), "
-            "within {} ms (default.api.timeout.ms): {}. The store is kept as it is; start again once the partition's "
-            "leader answers",
-            g.store, partitionName(g.topic, p), next, config_.defaultApiTimeout().count(), rd_kafka_err2str(err)));
-      if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    // checkpoint: asked again until the deadline. Only a partition that is gone, or an
+    // answer, decides.
+    const rd_kafka_resp_err_t err =
+        p < partitions ? askWatermarks(g.topic, p, deadline, low, high) : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
     if (stop_) return;
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && next >= low && next <= high) continue;
+    if (err && !partitionGone(err))  // the deadline passed without an answer
+      throw StreamsException(fmt::format(
+          "global store {}: cannot learn where {} begins and ends, to check the store's checkpoint (offset {}), "
+          "within {} ms (default.api.timeout.ms): {}. The store is kept as it is; start again once the partition's "
+          "leader answers",
+          g.store, partitionName(g.topic, p), next, config_.defaultApiTimeout().count(), rd_kafka_err2str(err)));
+    if (!err) {
+      ends[{g.topic, p}].reported = high;
+      if (next >= low && next <= high) continue;
+    }
     log().warn("global store {}: its checkpoint for {} is offset {}, {}; reading the whole topic again into an "
                "empty store", g.store, partitionName(g.topic, p), next,
                err ? std::string("the partition cannot be read: ") + rd_kafka_err2str(err)

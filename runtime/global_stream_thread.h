@@ -61,17 +61,21 @@ class GlobalStreamThread {
   };
   using PartitionEnds = std::map<TopicPartition, PartitionEnd>;
 
-  // Asks each partition's leader where it ends, as Kafka Streams does before it restores.
+  rd_kafka_resp_err_t askWatermarks(const std::string& topic, int32_t partition,
+                                    std::chrono::steady_clock::time_point deadline, int64_t& low, int64_t& high);
+  // Asks each partition's leader where it ends (unless known already), as Kafka Streams
+  // does before it restores.
   void askForTheEnds(PartitionEnds& ends);
   void waitForTheEnds(PartitionEnds& ends);
   // An end found short of the reported one: whether the leader now says the partition ends
   // there (asked at most once a second), else reads on to the end it says now.
   bool endConfirmed(const TopicPartition& tp, PartitionEnd& end);
   void poll(int timeoutMs, PartitionEnds* ends);
-  // Wipes g's store and forgets its offsets if any lies outside what its partition holds.
-  // Throws StreamsException, keeping the store, if that cannot be found out in
-  // default.api.timeout.ms; returns early if shutdown() is called meanwhile.
-  void forgetOffsetsOutsideTheTopic(Global& g, int partitions);
+  // Wipes g's store and forgets its offsets if any lies outside what its partition holds;
+  // the ends it learns go into `ends`. Throws StreamsException, keeping the store, if that
+  // cannot be found out in default.api.timeout.ms; returns early if shutdown() is called
+  // meanwhile.
+  void forgetOffsetsOutsideTheTopic(Global& g, int partitions, PartitionEnds& ends);
   // Applies what was read to the stores; with checkpoint, also writes the stores to disk
   // and then the offsets they reflect.
   void commit(bool checkpoint = false);

@@ -1,6 +1,7 @@
 #include "runtime/stream_thread.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "runtime/log.h"
 
@@ -348,7 +349,7 @@ int64_t StreamThread::fetchRecords(int64_t& processed) {
     for (Route& r : routes) {
       if (!r.task) continue;
       const bool onArrival = r.task->processesOnArrival(r.input);
-      const size_t buffered = onArrival ? 0 : r.task->buffered(r.input);
+      const size_t buffered = r.task->buffered(r.input);
       if (buffered >= limit) continue;
       batch.resize(std::min(limit - buffered, kRecordsPerFetchRound));
       const size_t n = r.queue.take(batch.data(), batch.size());
@@ -456,13 +457,9 @@ void StreamThread::addToTask(Route& route, rd_kafka_message_t* m) {
 void StreamThread::processArrived(Route& route, rd_kafka_message_t* m) {
   const RecordOwner owner(m, destroyMessage);
   RawRecord raw = rawRecordOf(route, m);
-  if (hasHeaders(*route.task, m)) {
-    const Headers headers = headersOf(m);
-    raw.headers = &headers;
-    route.task->processArrived(route.input, raw);
-  } else {
-    route.task->processArrived(route.input, raw);
-  }
+  std::optional<Headers> headers;
+  if (hasHeaders(*route.task, m)) raw.headers = &headers.emplace(headersOf(m));
+  route.task->processArrived(route.input, raw);
 }
 
 int64_t StreamThread::processRecords() {
