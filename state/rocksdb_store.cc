@@ -39,6 +39,13 @@ struct Database {
   std::string name;
   std::string path;
   size_t keyPrefixBytes = 0;  // the prefix its bloom filters cover; 0: whole keys only
+  // Whether one-key range reads put the data blocks they read into the shared block cache.
+  // Not for a join's window stores (keys written once): their keys are hashed across the
+  // blocks, so a block read for one key's windows holds other keys' records, and a key is
+  // fetched again only when its next record on the other side arrives. Their reads filled
+  // the cache (a join's stores outgrow it) with blocks evicted before they were read again:
+  // the inserts and evictions cost more CPU than the few hits saved, and the cache's memory.
+  bool rangesFillCache = true;
   // Prefix-mode iterators over the committed data, kept between one-key range reads of the
   // store's thread (see PrefixRangeIterator), and the count of writes they were made after.
   // More than one: a window store's fetch reads a range in each segment of its time span
@@ -130,6 +137,7 @@ class PrefixRangeIterator final : public BytesIterator {
     } else {
       rocksdb::ReadOptions options;
       options.prefix_same_as_start = true;
+      options.fill_cache = database_->rangesFillCache;
       it_.reset(database_->db->NewIterator(options, database_->data));
     }
     it_->Seek(rocksdb::Slice(from.data(), from.size()));
@@ -447,6 +455,7 @@ std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std:
                                 ? "; free space where state.dir is"
                                 : ""));
   }
+  database->rangesFillCache = !keysWrittenOnce;
   return std::make_unique<RocksDBStore>(std::move(database), keysWrittenOnce);
 }
 

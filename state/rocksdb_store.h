@@ -60,7 +60,8 @@ class StoreLockedException : public StreamsException {
 // wholeKeyFilters = false (with keyPrefixBytes > 0): the filters hold the prefixes only,
 // for a store whose reads are all ranges within one prefix; point reads still work, and
 // are filtered by their prefix. keysWrittenOnce: the caller never puts a key twice between
-// commits (LocalStore).
+// commits (LocalStore), and its one-key range reads leave the block cache as it was (a
+// join's window store: see Database::rangesFillCache).
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
                                              RocksDBResources& resources, size_t keyPrefixBytes = 0,
                                              bool wholeKeyFilters = true, bool keysWrittenOnce = false);

@@ -291,6 +291,35 @@ TEST(RocksDBStore, AKeptIteratorReadsEachRangeToItsOwnEnd) {
   std::filesystem::remove_all(dir);
 }
 
+// A join's window store (keys written once) reads one key's windows without keeping the
+// data blocks in the shared block cache: they hold other keys' records and were evicted
+// before anything read them again. Other stores' range reads still fill it.
+TEST(RocksDBStore, AJoinsRangeReadsLeaveTheBlockCacheAsItWas) {
+  auto cacheGrowthOfRangeReads = [](bool keysWrittenOnce) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     fmt::format("kstreams-fill-test-{}-{}", ::getpid(), keysWrittenOnce);
+    std::filesystem::remove_all(dir);
+    RocksDBResources resources{8 << 20, 8 << 20};
+    auto key = [](int prefix, int rest) { return fmt::format("{:04}{:05}", prefix, rest); };
+    const std::string value(100, 'v');
+    {
+      auto store = openRocksDBStore("w", dir.string(), resources, 4, false, keysWrittenOnce);
+      for (int p = 0; p < 300; ++p)
+        for (int r = 0; r < 10; ++r) store->put(key(p, r), value, 0);
+      store->commit(0);
+    }  // closing flushes: every entry is in a table file, about 80 data blocks
+    auto store = openRocksDBStore("w", dir.string(), resources, 4, false, keysWrittenOnce);
+    const size_t before = resources.blockCache()->GetUsage();
+    for (int p = 0; p < 300; ++p) EXPECT_EQ(collect(store->range(key(p, 0), key(p, 99999), false)).size(), 10u) << p;
+    const size_t growth = resources.blockCache()->GetUsage() - before;
+    store.reset();
+    std::filesystem::remove_all(dir);
+    return growth;
+  };
+  EXPECT_GT(cacheGrowthOfRangeReads(false), 100u << 10);
+  EXPECT_EQ(cacheGrowthOfRangeReads(true), 0u);
+}
+
 // RocksDB's log lines go to kstreams' log, not to a LOG file beside the data: a full disk
 // that failed a write to that file made the next line abort the process (Debian builds
 // RocksDB with assertions).
