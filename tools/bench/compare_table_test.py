@@ -43,6 +43,12 @@ class CompareTable(unittest.TestCase):
                       "(short of the 0.90x goal)", out)
         self.assertNotIn("exactly_once_v2:", out)  # no streamprocess run to set against it
 
+    def test_the_ceiling_line_gives_each_runs_pair(self):
+        out = run([result("kstreams", "consume", 1000), result("kstreams", "streamprocess", 1100),
+                   result("kstreams", "streamprocess", 800), result("kstreams", "consume", 2000)])
+        self.assertIn("- streamprocess / at_least_once: 0.63x of consume's records/s (short of the 0.90x goal); "
+                      "run by run 1.10x, 0.40x", out)
+
     def test_no_ceiling_lines_without_the_raw_loops(self):
         self.assertNotIn("raw ceiling", run([result("kstreams", "streamprocess", 950)]))
 
