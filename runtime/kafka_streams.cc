@@ -10,6 +10,9 @@
 #include <fstream>
 #include <random>
 
+#include <rocksdb/cache.h>
+#include <rocksdb/write_buffer_manager.h>
+
 #include "runtime/composite_reader.h"
 #include "runtime/global_stream_thread.h"
 #include "runtime/internal_topics.h"
@@ -350,6 +353,12 @@ KafkaStreams::Metrics KafkaStreams::metrics() const {
     m.restorations += tm.restore.restorations.load(std::memory_order_relaxed);
     m.lastRestoreTimeMs = std::max(m.lastRestoreTimeMs, tm.restore.lastRestoreTimeMs.load(std::memory_order_relaxed));
     m.aliveThreads += t->state() != internal::StreamThread::State::kDead;
+    m.uncommittedBytes += tm.uncommittedBytes.load(std::memory_order_relaxed);
+    m.recordCacheBytes += tm.recordCacheBytes.load(std::memory_order_relaxed);
+  }
+  if (rocksdb_) {
+    m.memtableBytes = static_cast<int64_t>(rocksdb_->writeBufferManager()->memory_usage());
+    m.blockCacheBytes = static_cast<int64_t>(rocksdb_->blockCache()->GetUsage());
   }
   return m;
 }

@@ -76,6 +76,14 @@ class KafkaStreams {
     int64_t restoredRecords = 0;    // changelog records applied while restoring stores
     int64_t restorations = 0;       // store partitions restored
     int64_t lastRestoreTimeMs = 0;  // how long the latest task took to restore all its stores
+
+    // Memory held now, in bytes: what the budgets of configuration.md ("Less memory for more
+    // CPU") bound. The two RocksDB ones are the process's, shared by all stores; the others
+    // the stream threads', as of each thread's latest loop.
+    int64_t memtableBytes = 0;     // RocksDB memtables, flushing ones too (rocksdb.write.buffer.bytes)
+    int64_t blockCacheBytes = 0;   // the block cache, pinned blocks too (rocksdb.block.cache.bytes)
+    int64_t uncommittedBytes = 0;  // store writes not yet applied (statestore.uncommitted.max.bytes)
+    int64_t recordCacheBytes = 0;  // the record caches (statestore.cache.max.bytes)
   };
 
   // Where a key of a store lives: the partition (and so the task) that owns it, and whether

@@ -38,6 +38,10 @@ struct ThreadMetrics {
   std::atomic<int64_t> transactions{0};
   std::atomic<int64_t> rebalances{0};
   std::atomic<int64_t> redos{0};
+  // Gauges, set by the thread as of its latest loop: bytes its tasks' store writes wait in
+  // (statestore.uncommitted.max.bytes) and its record caches hold (statestore.cache.max.bytes).
+  std::atomic<int64_t> uncommittedBytes{0};
+  std::atomic<int64_t> recordCacheBytes{0};
   RestoreMetrics restore;
 };
 
@@ -140,6 +144,8 @@ class StreamThread {
   // their writes now whatever statestore.apply.interval.ms says.
   void commit(bool handingOver = false);
   size_t uncommittedBytes() const;
+  // Sets the memory gauges of metrics_; returns uncommittedBytes().
+  size_t publishMemory();
   bool hasUnfetched(const std::string& topic, int32_t partition);
   void shutdownCleanly();
   void fail(const std::string& error);

@@ -86,13 +86,20 @@ size_t StreamThread::uncommittedBytes() const {
   return n;
 }
 
+size_t StreamThread::publishMemory() {
+  const size_t uncommitted = uncommittedBytes();
+  metrics_.uncommittedBytes.store(static_cast<int64_t>(uncommitted), std::memory_order_relaxed);
+  metrics_.recordCacheBytes.store(cache_.usedBytes, std::memory_order_relaxed);
+  return uncommitted;
+}
+
 void StreamThread::maybeCommit() {
   bool requested = false;
   for (const auto& [id, task] : tasks_) requested = requested || task->commitRequested();
   // Store writes wait in memory: past the thread's share of statestore.uncommitted.max.bytes,
   // commit (and apply them) now. Under either guarantee local state then stays at or behind
   // what Kafka committed.
-  if (requested || uncommittedBytes() >= maxUncommittedBytes_ ||
+  if (requested || publishMemory() >= maxUncommittedBytes_ ||
       std::chrono::steady_clock::now() - lastCommit_ >= config_.commitInterval())
     commit();
 }
@@ -157,6 +164,7 @@ void StreamThread::commit(bool handingOver) {
       if (task->initialized() && task->state()) task->state()->commit();
   }
   for (auto& [id, task] : tasks_) task->markCommitted();
+  publishMemory();
   // Progress: the redos before it were not in vain.
   if (sentRecords || !offsets.empty()) redoingSince_.reset();
   // The interval runs from the end of a commit, as in Kafka Streams: under exactly_once_v2 a

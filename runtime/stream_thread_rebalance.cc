@@ -206,6 +206,7 @@ void StreamThread::closeTasks(bool clean) {
   }
   routes_.clear();
   routesByHandle_.clear();
+  publishMemory();
 }
 
 }  // namespace kstreams::internal

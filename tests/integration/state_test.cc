@@ -205,6 +205,39 @@ TEST(State, AThreadWhoseStoresHoldTooManyUncommittedWritesCommitsEarly) {
   EXPECT_TRUE(streams.close(60s));
 }
 
+// metrics() shows what each memory budget holds while the instance runs: counts in the
+// record cache, or, uncached, store writes waiting for a commit; memtables either way. A
+// closed instance's threads hold nothing.
+TEST(State, MetricsShowWhatEachMemoryBudgetHolds) {
+  CountApp a;
+  a.produce(0, 2000);
+  for (const bool cached : {true, false}) {
+    SCOPED_TRACE(cached ? "cached" : "uncached");
+    auto counts = Materialized<std::string, int64_t>::as("counts");
+    if (!cached) counts.withCachingDisabled();
+    // No commit for ten minutes: what the records left in memory stays there.
+    KafkaStreams streams(a.topology(counts), appConfig(a.app + (cached ? "" : "-uncached"), stateDir(),
+                                                       {{"commit.interval.ms", "600000"}}));
+    streams.start();
+    ASSERT_TRUE(test::eventually(
+        [&] {
+          const auto m = streams.metrics();
+          return m.processedRecords == 2000 && (cached ? m.recordCacheBytes : m.uncommittedBytes) > 0;
+        },
+        60s))
+        << streams.lastError();
+    const auto held = streams.metrics();
+    // 2,000 keys of 8 bytes and their counts, with their index.
+    EXPECT_GT(cached ? held.recordCacheBytes : held.uncommittedBytes, 2000 * 16);
+    EXPECT_EQ(cached ? held.uncommittedBytes : held.recordCacheBytes, 0);
+    EXPECT_GT(held.memtableBytes, 0) << "the stores' memtables were not counted";
+    EXPECT_TRUE(streams.close(60s));
+    const auto closed = streams.metrics();
+    EXPECT_EQ(closed.recordCacheBytes, 0);
+    EXPECT_EQ(closed.uncommittedBytes, 0);
+  }
+}
+
 TEST(State, ADeletedStateDirectoryIsRebuiltFromTheChangelog) {
   CountApp a;
   std::map<std::string, int64_t> expected;
