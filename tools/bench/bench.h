@@ -33,6 +33,20 @@ struct Options {
   std::vector<std::string> config;
 };
 
+// What kstreams' memory budgets held (KafkaStreams::metrics()) at the sample taken when the
+// process's resident memory was highest: what the peak RSS of a streams scenario is made of.
+struct MemoryAtPeak {
+  double rssMb = 0;  // resident memory at that sample
+  // Bytes the program has allocated (jemalloc's stats.allocated; unknown, 0, with another
+  // malloc): the rest of the resident memory is free pages the allocator keeps, its own
+  // metadata, and the program's code and stacks.
+  double heapMb = 0;
+  double memtablesMb = 0;
+  double blockCacheMb = 0;
+  double uncommittedMb = 0;
+  double recordCacheMb = 0;
+};
+
 // Counts processed records and measures the interval from the start (the application
 // reaching RUNNING, or the first record, whichever comes first) to the N-th record.
 class Meter {
@@ -48,12 +62,12 @@ class Meter {
   // The point from which time is measured, if it comes before the first record.
   void start();
   bool done() const { return finished_.load(std::memory_order_acquire); }
-  // Waits until done or the timeout; false on timeout.
-  bool await(std::chrono::seconds timeout) const;
   int64_t count() const { return count_.load(); }
 
   // Prints the JSON line (stdout) and the human line (stderr).
   void report(const Options& options) const;
+  // Adds the memory split to the report (streams scenarios).
+  void setMemoryAtPeak(const MemoryAtPeak& m) { memory_ = m; }
 
  private:
   void finish();
@@ -66,12 +80,17 @@ class Meter {
   std::chrono::steady_clock::time_point startTime_, endTime_;
   double startCpu_ = 0, endCpu_ = 0;
   double peakRssMb_ = 0;
+  std::optional<MemoryAtPeak> memory_;
 };
 
 // Seconds of CPU the process has used (user + system).
 double processCpuSeconds();
 // VmHWM of the process, in MiB.
 double peakRssMb();
+// The process's resident memory now, in MiB.
+double currentRssMb();
+// jemalloc's stats.allocated in MiB; 0 if the program runs another malloc.
+double allocatedMb();
 
 // The scenarios. Each returns the process exit code; 3 means "unsupported scenario".
 int load(const Options& options);

@@ -25,6 +25,20 @@ CEILING_GOAL = 0.9
 LABELS = {KS: ("Kafka Streams", "KS"), "baseline": ("baseline", "baseline")}
 METRICS = [("records_per_sec", "{:,.0f}"), ("cpu_sec_per_million", "{:.2f}"),
            ("peak_rss_mb", "{:.0f}")]
+# What kstreams-bench reports of its memory at its highest resident sample (streams
+# scenarios): the budgets' gauges, and what the program had allocated in all.
+BUDGETS = [("memtables_mb", "memtables"), ("block_cache_mb", "block cache"),
+           ("uncommitted_mb", "uncommitted writes"), ("record_cache_mb", "record cache")]
+
+
+def memory_split(r):
+    """The columns of the memory table for one run: resident, allocated, each budget, the
+    rest of what was allocated, and what was resident but not allocated."""
+    budgets = [r[k] for k, _ in BUDGETS]
+    rss, heap = r["rss_at_sample_mb"], r.get("heap_mb", 0)
+    if not heap:  # another malloc than jemalloc: no allocated figure
+        return [rss, None] + budgets + [None, None]
+    return [rss, heap] + budgets + [heap - sum(budgets), rss - heap]
 
 
 def fmt(value, pattern):
@@ -136,6 +150,29 @@ def main():
         print("kstreams against its raw ceiling, same run (medians):")
         print()
         print("\n".join(ceiling_lines))
+    split_rows = []
+    for key in keys:
+        mine = [r for r in runs.get(key, {}).get("kstreams", [])
+                if all(isinstance(r.get(k), (int, float)) for k in ["rss_at_sample_mb"] + [b for b, _ in BUDGETS])]
+        if not mine:
+            continue
+        columns = zip(*(memory_split(r) for r in mine))
+        cells = []
+        for values in columns:
+            known = [v for v in values if v is not None]
+            cells.append(fmt(statistics.median(known) if known else None, "{:.0f}"))
+        split_rows.append("| %s | %s | %s |" % (key[0], key[1], " | ".join(cells)))
+    if split_rows:
+        print()
+        print("kstreams' memory at its highest resident sample (MiB, medians over runs): the budgets "
+              "(configuration.md, \"Less memory for more CPU\"), the rest of what it had allocated "
+              "(librdkafka's buffers, the program's), and what was resident but not allocated "
+              "(free pages the allocator keeps, code, stacks):")
+        print()
+        print("| scenario | guarantee | resident | allocated | " + " | ".join(name for _, name in BUDGETS) +
+              " | other allocated | not allocated |")
+        print("| --- | --- |" + " ---: |" * (4 + len(BUDGETS)))
+        print("\n".join(split_rows))
     if other == "baseline":
         # Run i of each system ran back to back, so the i-th results of the two form a pair:
         # a change shows in most pairs, a run-to-run swing in few.

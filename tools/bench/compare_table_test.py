@@ -49,6 +49,18 @@ class CompareTable(unittest.TestCase):
         self.assertIn("- streamprocess / at_least_once: 0.63x of consume's records/s (short of the 0.90x goal); "
                       "run by run 1.10x, 0.40x", out)
 
+    def test_kstreams_memory_is_split_by_budget(self):
+        def split(rss, heap, memtables):
+            r = result("kstreams", "streamcount", 100, rss=rss)
+            r.update(rss_at_sample_mb=rss, heap_mb=heap, memtables_mb=memtables, block_cache_mb=10,
+                     uncommitted_mb=20, record_cache_mb=5)
+            return r
+        out = run([split(200, 150, 60), split(220, 170, 64), split(210, 160, 62),
+                   result("kafka-streams", "streamcount", 50, rss=800)])
+        self.assertIn("| streamcount | at_least_once | 210 | 160 | 62 | 10 | 20 | 5 | 63 | 50 |", out)
+        # Results without the split (Kafka Streams, older harnesses) add no rows.
+        self.assertNotIn("memory at its highest", run([result("kstreams", "streamcount", 100)]))
+
     def test_no_ceiling_lines_without_the_raw_loops(self):
         self.assertNotIn("raw ceiling", run([result("kstreams", "streamprocess", 950)]))
 

@@ -1,9 +1,10 @@
+#include <dlfcn.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
 #include <fstream>
-#include <thread>
 
 #include "tools/bench/bench.h"
 
@@ -24,6 +25,27 @@ double peakRssMb() {
   return 0;
 }
 
+double currentRssMb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
+double allocatedMb() {
+  // Looked up, not linked: kstreams can be built with the C library's malloc.
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (!mallctl) return 0;
+  uint64_t epoch = 1;  // stats are as of the latest epoch
+  size_t size = sizeof epoch;
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  size_t allocated = 0;
+  size = sizeof allocated;
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) return 0;
+  return static_cast<double>(allocated) / (1 << 20);
+}
+
 void Meter::start() {
   bool expected = false;
   if (!started_.compare_exchange_strong(expected, true)) return;
@@ -38,28 +60,31 @@ void Meter::finish() {
   finished_.store(true, std::memory_order_release);
 }
 
-bool Meter::await(std::chrono::seconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
 void Meter::report(const Options& o) const {
   const double seconds = std::chrono::duration<double>(endTime_ - startTime_).count();
   const double cpu = endCpu_ - startCpu_;
   const double mb = static_cast<double>(bytes_.load()) / (1 << 20);
   const int64_t n = count_.load();
+  std::string memory;
+  if (memory_)
+    memory = fmt::format(",\"rss_at_sample_mb\":{:.1f},\"heap_mb\":{:.1f},\"memtables_mb\":{:.1f},\"block_cache_mb\":{:.1f},"
+                         "\"uncommitted_mb\":{:.1f},\"record_cache_mb\":{:.1f}",
+                         memory_->rssMb, memory_->heapMb, memory_->memtablesMb, memory_->blockCacheMb,
+                         memory_->uncommittedMb, memory_->recordCacheMb);
   fmt::print(
       "{{\"system\":\"kstreams\",\"scenario\":\"{}\",\"guarantee\":\"{}\",\"records\":{},\"seconds\":{:.3f},"
       "\"records_per_sec\":{:.1f},\"mb_per_sec\":{:.3f},\"cpu_seconds\":{:.3f},\"cpu_sec_per_million\":{:.3f},"
-      "\"peak_rss_mb\":{:.1f},\"threads\":{}}}\n",
-      o.scenario, o.guarantee, n, seconds, n / seconds, mb / seconds, cpu, cpu * 1e6 / n, peakRssMb_, o.threads);
+      "\"peak_rss_mb\":{:.1f},\"threads\":{}{}}}\n",
+      o.scenario, o.guarantee, n, seconds, n / seconds, mb / seconds, cpu, cpu * 1e6 / n, peakRssMb_, o.threads,
+      memory);
   fmt::print(stderr, "kstreams {} ({}): {} records in {:.2f} s = {:.0f} records/s, {:.1f} MB/s, {:.2f} CPU-s per million, "
              "peak RSS {:.0f} MiB\n",
              o.scenario, o.guarantee, n, seconds, n / seconds, mb / seconds, cpu * 1e6 / n, peakRssMb_);
+  if (memory_)
+    fmt::print(stderr, "  at {:.0f} MiB resident, {:.0f} MiB allocated: memtables {:.0f}, block cache {:.0f}, "
+               "uncommitted writes {:.0f}, record cache {:.0f} MiB\n",
+               memory_->rssMb, memory_->heapMb, memory_->memtablesMb, memory_->blockCacheMb, memory_->uncommittedMb,
+               memory_->recordCacheMb);
 }
 
 }  // namespace bench

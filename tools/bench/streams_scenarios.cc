@@ -3,6 +3,9 @@
 // a peek() right after the source.
 #include <fmt/core.h>
 
+#include <chrono>
+#include <thread>
+
 #include "kstreams.h"
 #include "tools/bench/bench.h"
 
@@ -101,7 +104,22 @@ int runStreamsScenario(const Options& o, Meter& meter) {
     if (now == KafkaStreams::State::RUNNING) meter.start();
   });
   streams.start();
-  const bool done = meter.await(std::chrono::seconds(o.timeoutS));
+  // Until the last record: the budgets' gauges at each new high of resident memory. A
+  // sample every 10 ms costs a read of /proc/self/statm; the gauges are read only at a new
+  // high.
+  MemoryAtPeak memory;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeoutS);
+  while (!meter.done() && std::chrono::steady_clock::now() < deadline) {
+    if (const double rss = currentRssMb(); rss > memory.rssMb) {
+      const KafkaStreams::Metrics m = streams.metrics();
+      constexpr double kMiB = 1 << 20;
+      memory = {rss, allocatedMb(), m.memtableBytes / kMiB, m.blockCacheBytes / kMiB, m.uncommittedBytes / kMiB,
+                m.recordCacheBytes / kMiB};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const bool done = meter.done();
+  meter.setMemoryAtPeak(memory);
   const std::string error = streams.lastError();
   streams.close();
   if (!done) {
