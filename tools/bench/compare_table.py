@@ -128,6 +128,35 @@ def main():
     print("Medians over runs (kstreams, %s): %s. Ratios are kstreams / %s: "
           "above 1 is better for rec/s, below 1 is better for CPU-s/M and peak RSS."
           % (long_name, ", ".join("%d and %d" % c for c in counts), long_name) if counts else "No results.")
+    # Per CPU-second, the measure against Kafka Streams: the ratio of the medians, and
+    # each run's pair (run i of both systems ran back to back), which shows how far one set
+    # can move.
+    if other == KS:
+        guarantees = list(dict.fromkeys(g for _, g in keys))
+        rows = []
+        for scenario in dict.fromkeys(s for s, _ in keys):
+            cells = []
+            for g in guarantees:
+                per = runs.get((scenario, g), {})
+                mine, theirs = per.get("kstreams", []), per.get(other, [])
+                a, b = median(mine, "cpu_sec_per_million"), median(theirs, "cpu_sec_per_million")
+                if a is None or b is None or a == 0:
+                    cells.append("")
+                    continue
+                cell = "%.2fx" % (b / a)
+                if len(mine) > 1 and len(mine) == len(theirs):
+                    cell += " (%s)" % ", ".join("%.2f" % (y["cpu_sec_per_million"] / x["cpu_sec_per_million"])
+                                                for x, y in zip(mine, theirs))
+                cells.append(cell)
+            if any(cells):
+                rows.append("| `%s` | %s |" % (scenario, " | ".join(cells)))
+        if rows:
+            print()
+            print("Per CPU-second (%s' CPU-s per million / kstreams'), medians and run by run:" % long_name)
+            print()
+            print("| scenario | " + " | ".join(guarantees) + " |")
+            print("| --- |" + " --- |" * len(guarantees))
+            print("\n".join(rows))
     ceiling_lines = []
     guarantees = list(dict.fromkeys(g for _, g in keys))  # in the table's order
     for scenario, ceiling in CEILINGS:

@@ -34,6 +34,14 @@ class CompareTable(unittest.TestCase):
         self.assertEqual(row, "| streamcount | at_least_once | 200 | 45 | 4.44x | 7.00 | 37.50 | 0.19x "
                               "| 10 | 10 | 1.00x |")
 
+    def test_per_cpu_second_ratios_with_each_runs_pair(self):
+        out = run([result("kstreams", "streamcount", 100, cpu=c) for c in (8, 6, 7)] +
+                  [result("kafka-streams", "streamcount", 50, cpu=c) for c in (40, 36, 35)] +
+                  [result("kstreams", "streamcount", 100, cpu=10, guarantee="exactly_once_v2")])
+        self.assertIn("| scenario | at_least_once | exactly_once_v2 |", out)
+        # 36 / 7; the pairs 40/8, 36/6, 35/7; no Kafka Streams run under exactly_once_v2.
+        self.assertIn("| `streamcount` | 5.14x (5.00, 6.00, 5.00) |  |", out)
+
     def test_stateless_scenarios_are_set_against_their_raw_ceiling(self):
         out = run([result("kstreams", "consume", 1000), result("kstreams", "streamprocess", 950),
                    result("kstreams", "consumeproduce", 1000), result("kstreams", "streamprocesswithsink", 580),
