@@ -139,24 +139,21 @@ class JoinWindows {
 namespace internal {
 
 // Windowed<K> as bytes: the key's bytes, then the window's start and end (8 bytes each,
-// big-endian, as Serdes::Int64() writes them, but without its call per number). (Kafka
-// Streams writes only the start for time windows; kstreams writes both for every kind, so a
-// windowed key reads the same whatever made it.)
+// big-endian: appendInt64). (Kafka Streams writes only the start for time windows; kstreams
+// writes both for every kind, so a windowed key reads the same whatever made it.)
 template <class K>
 class WindowedSerde final : public Serde<Windowed<K>> {
  public:
   explicit WindowedSerde(SerdePtr<K> inner) : inner_(std::move(inner)) {}
   void serialize(const Windowed<K>& w, std::string& out) const override {
     inner_->serialize(w.key, out);
-    internal::appendBigEndian(out, static_cast<uint64_t>(w.window.start));
-    internal::appendBigEndian(out, static_cast<uint64_t>(w.window.end));
+    appendInt64(out, w.window.start);
+    appendInt64(out, w.window.end);
   }
   Windowed<K> deserialize(std::string_view bytes) const override {
     if (bytes.size() < 16) throw SerializationException("a windowed key needs at least 16 bytes");
     const std::string_view key = bytes.substr(0, bytes.size() - 16);
-    const char* window = bytes.data() + key.size();
-    return {inner_->deserialize(key), Window{static_cast<int64_t>(internal::readBigEndian<uint64_t>(window)),
-                                             static_cast<int64_t>(internal::readBigEndian<uint64_t>(window + 8))}};
+    return {inner_->deserialize(key), Window{readInt64(bytes, key.size()), readInt64(bytes, key.size() + 8)}};
   }
   std::string name() const override { return "Windowed<" + inner_->name() + ">"; }
 

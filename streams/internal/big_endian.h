@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace kstreams::internal {
 
@@ -39,6 +40,13 @@ U readBigEndian(const char* bytes) {
   U v;
   std::memcpy(&v, bytes, sizeof v);
   return bigEndianSwap(v);
+}
+
+// A signed 64-bit number (a timestamp, an offset) as Serdes::Int64() writes it, for the
+// stores' own framing: without the serde's call, shared_ptr copy and virtual call.
+inline void appendInt64(std::string& out, int64_t v) { appendBigEndian(out, static_cast<uint64_t>(v)); }
+inline int64_t readInt64(std::string_view b, size_t at) {
+  return static_cast<int64_t>(readBigEndian<uint64_t>(b.data() + at));
 }
 
 }  // namespace kstreams::internal

@@ -28,7 +28,6 @@
 
 namespace kstreams::internal {
 
-inline void appendInt64(std::string& out, int64_t v) { appendBigEndian(out, static_cast<uint64_t>(v)); }
 inline void appendInt32(std::string& out, uint32_t v) { appendBigEndian(out, v); }
 // Bytes before the key in a window or session store key: the segment and the key hash.
 inline constexpr size_t kSegmentedKeyPrefixBytes = 12;
@@ -49,10 +48,6 @@ inline bool holdsKey(std::string_view storeKey, std::string_view key, size_t suf
 // The key bytes of a store key, given the length of what follows the key.
 inline std::string_view keyBytesOf(std::string_view storeKey, size_t suffixBytes) {
   return storeKey.substr(kSegmentedKeyPrefixBytes, storeKey.size() - kSegmentedKeyPrefixBytes - suffixBytes);
-}
-
-inline int64_t readInt64(std::string_view b, size_t at) {
-  return static_cast<int64_t>(readBigEndian<uint64_t>(b.data() + at));
 }
 
 // Segments of a store: which exist, and when to drop them.

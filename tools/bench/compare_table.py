@@ -131,8 +131,8 @@ def main():
     # Per CPU-second, the measure against Kafka Streams: the ratio of the medians, and
     # each run's pair (run i of both systems ran back to back), which shows how far one set
     # can move.
+    guarantees = list(dict.fromkeys(g for _, g in keys))  # in the table's order
     if other == KS:
-        guarantees = list(dict.fromkeys(g for _, g in keys))
         rows = []
         for scenario in dict.fromkeys(s for s, _ in keys):
             cells = []
@@ -158,7 +158,6 @@ def main():
             print("| --- |" + " --- |" * len(guarantees))
             print("\n".join(rows))
     ceiling_lines = []
-    guarantees = list(dict.fromkeys(g for _, g in keys))  # in the table's order
     for scenario, ceiling in CEILINGS:
         for g in guarantees:
             mine = runs.get((scenario, g), {}).get("kstreams", [])
