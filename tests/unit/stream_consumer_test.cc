@@ -13,23 +13,37 @@ std::map<std::string, std::string> consumerOf(std::map<std::string, std::string>
   return streamConsumerProperties(StreamsConfig(props), "c", 1024);
 }
 
+TEST(StreamConsumer, EverySettingAtTheDefaults) {
+  const std::map<std::string, std::string> expected = {
+      {"bootstrap.servers", "127.0.0.1:1"},
+      {"client.id", "c"},
+      {"auto.offset.reset", "earliest"},
+      {"queued.max.messages.kbytes", "1024"},
+      {"fetch.wait.max.ms", "50"},
+      {"group.id", "consumer-test"},
+      {"partition.assignment.strategy", "range"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"isolation.level", "read_uncommitted"},
+  };
+  EXPECT_EQ(consumerOf({}), expected);
+}
+
 // A fetch of caught-up partitions (a table's topic at its end) waits at the broker this long,
 // and the busy partitions' refills wait with it.
-TEST(StreamConsumer, FetchesWaitAtTheBrokerForTwentyMillisecondsUnlessTold) {
-  EXPECT_EQ(consumerOf({}).at("fetch.wait.max.ms"), "20");
+TEST(StreamConsumer, FetchesWaitAtTheBrokerForFiftyMillisecondsUnlessTold) {
+  EXPECT_EQ(consumerOf({}).at("fetch.wait.max.ms"), "50");
   EXPECT_EQ(consumerOf({{"consumer.fetch.wait.max.ms", "500"}}).at("fetch.wait.max.ms"), "500");
   EXPECT_EQ(consumerOf({{"fetch.wait.max.ms", "100"}}).at("fetch.wait.max.ms"), "100");
 }
 
-TEST(StreamConsumer, DefaultsGiveWayToTheUsersAndOwnedSettingsDoNot) {
-  auto defaults = consumerOf({});
-  EXPECT_EQ(defaults.at("auto.offset.reset"), "earliest");
-  EXPECT_EQ(defaults.at("queued.max.messages.kbytes"), "1024");
-  EXPECT_EQ(defaults.at("group.id"), "consumer-test");
-  EXPECT_EQ(defaults.at("isolation.level"), "read_uncommitted");
+TEST(StreamConsumer, TheUsersPropertiesWinOverTheDefaultsAndTheGuaranteeSetsTheIsolation) {
   auto told = consumerOf({{"consumer.queued.max.messages.kbytes", "256"},
+                          {"auto.offset.reset", "latest"},
                           {"processing.guarantee", "exactly_once_v2"}});
   EXPECT_EQ(told.at("queued.max.messages.kbytes"), "256");
+  EXPECT_EQ(told.at("auto.offset.reset"), "latest");
   EXPECT_EQ(told.at("isolation.level"), "read_committed");
 }
 
