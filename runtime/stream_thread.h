@@ -55,9 +55,9 @@ struct InstanceServices {
   const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>* globalStores = nullptr;
 };
 
-// The properties of a stream thread's consumer: kstreams' defaults (each overridden by the
-// user's `consumer.` property of that name), the user's properties, and the settings
-// kstreams owns. `prefetchKbytes`: the default queued.max.messages.kbytes.
+// The properties of a stream thread's consumer: kstreams' defaults, overridden by the user's
+// properties of the same name (unprefixed or `consumer.`), and the settings kstreams owns.
+// `prefetchKbytes`: the default queued.max.messages.kbytes.
 std::map<std::string, std::string> streamConsumerProperties(const StreamsConfig& config,
                                                             const std::string& clientId,
                                                             int64_t prefetchKbytes);
