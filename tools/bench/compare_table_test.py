@@ -8,6 +8,7 @@ import tempfile
 import unittest
 
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare_table.py")
+KS = "kafka-streams"
 
 
 def run(results, *args):
@@ -68,6 +69,23 @@ class CompareTable(unittest.TestCase):
         self.assertIn("| streamcount | at_least_once | 210 | 160 | 62 | 10 | 20 | 5 | 63 | 50 |", out)
         # Results without the split (Kafka Streams, older harnesses) add no rows.
         self.assertNotIn("memory at its highest", run([result("kstreams", "streamcount", 100)]))
+
+    def test_stateful_scenarios_are_judged_against_the_goals(self):
+        out = run([result("kstreams", "streamcount", 100, cpu=2, rss=90), result(KS, "streamcount", 30, cpu=8, rss=400),
+                   # 2.99x per CPU-second; exactly a quarter of the memory counts as met.
+                   result("kstreams", "streamstreamjoin", 100, cpu=10, rss=100),
+                   result(KS, "streamstreamjoin", 30, cpu=29.9, rss=400),
+                   # Stateless scenarios have their own goal; a scenario without Kafka Streams runs has none.
+                   result("kstreams", "streamprocess", 100, cpu=1, rss=500), result(KS, "streamprocess", 30, cpu=9, rss=400),
+                   result("kstreams", "tabletablejoin", 100)])
+        self.assertIn("| streamcount | at_least_once | 4.00x (met) | 0.23x (met) |", out)
+        self.assertIn("| streamstreamjoin | at_least_once | 2.99x (short) | 0.25x (met) |", out)
+        self.assertNotIn("| streamprocess | at_least_once | 9.00x", out)
+        self.assertNotIn("| tabletablejoin | at_least_once | ", out.split("Against the goals")[1])
+        self.assertIn("1 of 2 meet both; the CPU goal 1, the memory goal 2.", out)
+        # Against a baseline build there are no goals to judge.
+        self.assertNotIn("Against the goals", run([result("kstreams", "streamcount", 100), result("baseline", "streamcount", 100)],
+                                                  "--other", "baseline"))
 
     def test_no_ceiling_lines_without_the_raw_loops(self):
         self.assertNotIn("raw ceiling", run([result("kstreams", "streamprocess", 950)]))
