@@ -347,6 +347,7 @@ KafkaStreams::Metrics KafkaStreams::metrics() const {
     m.droppedRecords += tm.droppedRecords.load(std::memory_order_relaxed);
     m.commits += tm.commits.load(std::memory_order_relaxed);
     m.transactions += tm.transactions.load(std::memory_order_relaxed);
+    m.storeApplies += tm.storeApplies.load(std::memory_order_relaxed);
     m.redos += tm.redos.load(std::memory_order_relaxed);
     m.rebalances += tm.rebalances.load(std::memory_order_relaxed);
     m.restoredRecords += tm.restore.restoredRecords.load(std::memory_order_relaxed);

@@ -68,6 +68,11 @@ class KafkaStreams {
     // Of the commits, those made through a transaction (exactly_once_v2 commits that carried
     // records; one that would carry offsets alone commits them without one).
     int64_t transactions = 0;
+    // Times a thread applied its stores' committed writes to local state, where interactive
+    // queries read them: at every commit under at_least_once, every
+    // statestore.apply.interval.ms under exactly_once_v2 (and when the writes fill
+    // statestore.uncommitted.max.bytes).
+    int64_t storeApplies = 0;
     int64_t rebalances = 0;
     // Times a thread went back to its last commit and did the work since then again: its
     // transaction was aborted, or records it wrote timed out (docs/guarantees.md).

@@ -35,6 +35,7 @@ struct ThreadMetrics {
   std::atomic<int64_t> skippedRecords{0};
   std::atomic<int64_t> droppedRecords{0};
   std::atomic<int64_t> commits{0};
+  std::atomic<int64_t> storeApplies{0};
   std::atomic<int64_t> transactions{0};
   std::atomic<int64_t> rebalances{0};
   std::atomic<int64_t> redos{0};

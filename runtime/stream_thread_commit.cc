@@ -162,6 +162,7 @@ void StreamThread::commit(bool handingOver) {
     lastStoresApplied_ = lastCommit_;
     for (auto& [id, task] : tasks_)
       if (task->initialized() && task->state()) task->state()->commit();
+    if (hasStores()) metrics_.storeApplies.fetch_add(1, std::memory_order_relaxed);
   }
   for (auto& [id, task] : tasks_) task->markCommitted();
   publishMemory();

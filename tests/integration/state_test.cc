@@ -202,6 +202,9 @@ TEST(State, AThreadWhoseStoresHoldTooManyUncommittedWritesCommitsEarly) {
   // The broker has the offsets a moment before the thread, back from the commit, counts it.
   EXPECT_TRUE(test::eventually([&] { return streams.metrics().commits > 0; }, 10s))
       << "the commit was not counted in metrics().commits";
+  // Under at_least_once a commit applies the stores' writes at once.
+  EXPECT_TRUE(test::eventually([&] { return streams.metrics().storeApplies > 0; }, 10s))
+      << "the stores' writes applied by the commit were not counted in metrics().storeApplies";
   EXPECT_TRUE(streams.close(60s));
 }
 
