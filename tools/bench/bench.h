@@ -2,6 +2,7 @@
 // through, and the entry points of each kind of scenario. See docs/benchmarks.md.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -48,21 +49,33 @@ struct MemoryAtPeak {
 };
 
 // Counts processed records and measures the interval from the start (the application
-// reaching RUNNING, or the first record, whichever comes first) to the N-th record.
+// reaching RUNNING, or the first record, whichever comes first) to the N-th record: its
+// wall-clock time, and the process's CPU time and peak resident memory. Where the N records'
+// work is not all done at the N-th (a stateful scenario's store writes wait for a commit),
+// settle() moves the end of the CPU and memory interval to where it is.
 class Meter {
  public:
   explicit Meter(int64_t expected) : expected_(expected) {}
 
-  // Called once per processed record, from any thread.
-  void record(int64_t bytes) {
+  // Called once per processed record, from any thread; true for the N-th. Records past the
+  // N-th (processed again after a rebalance, or input beyond N) are not counted.
+  bool record(int64_t bytes) {
     if (count_.load(std::memory_order_relaxed) == 0) start();
+    const int64_t n = count_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (n > expected_) return false;
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == expected_) finish();
+    if (n != expected_) return false;
+    finish();
+    return true;
   }
   // The point from which time is measured, if it comes before the first record.
   void start();
   bool done() const { return finished_.load(std::memory_order_acquire); }
-  int64_t count() const { return count_.load(); }
+  int64_t count() const { return std::min(count_.load(), expected_); }
+  // The end of the CPU and memory interval, when the N records' work is done after the
+  // N-th record was counted: CPU time and peak memory are taken again now.
+  void settle();
+  bool settled() const { return settled_; }
 
   // Prints the JSON line (stdout) and the human line (stderr).
   void report(const Options& options) const;
@@ -77,9 +90,10 @@ class Meter {
   std::atomic<int64_t> bytes_{0};
   std::atomic<bool> started_{false};
   std::atomic<bool> finished_{false};
-  std::chrono::steady_clock::time_point startTime_, endTime_;
-  double startCpu_ = 0, endCpu_ = 0;
+  std::chrono::steady_clock::time_point startTime_, endTime_, settledTime_;
+  double startCpu_ = 0, endCpu_ = 0, settledCpu_ = 0;
   double peakRssMb_ = 0;
+  bool settled_ = false;
   std::optional<MemoryAtPeak> memory_;
 };
 

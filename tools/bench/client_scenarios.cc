@@ -98,6 +98,9 @@ int runClientScenario(const Options& o, Meter& meter) {
     check(rd_kafka_begin_transaction(producer.get()), "begin_transaction");
   };
 
+  // Kafka Streams' commit interval under exactly_once_v2 unless --commit-interval-ms says
+  // otherwise, as in the Java loop.
+  const std::chrono::milliseconds commitInterval(o.commitIntervalMs.value_or(100));
   rd_kafka_message_t* batch[1000];
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeoutS);
   while (!meter.done()) {
@@ -128,7 +131,7 @@ int runClientScenario(const Options& o, Meter& meter) {
     }
     if (produce) {
       rd_kafka_poll(producer.get(), 0);
-      if (eos && std::chrono::steady_clock::now() - lastCommit > std::chrono::milliseconds(100)) {
+      if (eos && std::chrono::steady_clock::now() - lastCommit > commitInterval) {
         commit();
         lastCommit = std::chrono::steady_clock::now();
       }

@@ -60,11 +60,22 @@ void Meter::finish() {
   finished_.store(true, std::memory_order_release);
 }
 
+void Meter::settle() {
+  settledTime_ = std::chrono::steady_clock::now();
+  settledCpu_ = processCpuSeconds();
+  peakRssMb_ = peakRssMb();
+  settled_ = true;
+}
+
 void Meter::report(const Options& o) const {
   const double seconds = std::chrono::duration<double>(endTime_ - startTime_).count();
-  const double cpu = endCpu_ - startCpu_;
+  const double cpu = (settled_ ? settledCpu_ : endCpu_) - startCpu_;
   const double mb = static_cast<double>(bytes_.load()) / (1 << 20);
-  const int64_t n = count_.load();
+  const int64_t n = expected_;
+  std::string settling;
+  if (settled_)
+    settling = fmt::format(",\"cpu_seconds_to_last_record\":{:.3f},\"settle_seconds\":{:.3f}", endCpu_ - startCpu_,
+                           std::chrono::duration<double>(settledTime_ - endTime_).count());
   std::string memory;
   if (memory_)
     memory = fmt::format(",\"rss_at_sample_mb\":{:.1f},\"heap_mb\":{:.1f},\"memtables_mb\":{:.1f},\"block_cache_mb\":{:.1f},"
@@ -74,12 +85,16 @@ void Meter::report(const Options& o) const {
   fmt::print(
       "{{\"system\":\"kstreams\",\"scenario\":\"{}\",\"guarantee\":\"{}\",\"records\":{},\"seconds\":{:.3f},"
       "\"records_per_sec\":{:.1f},\"mb_per_sec\":{:.3f},\"cpu_seconds\":{:.3f},\"cpu_sec_per_million\":{:.3f},"
-      "\"peak_rss_mb\":{:.1f},\"threads\":{}{}}}\n",
+      "\"peak_rss_mb\":{:.1f},\"threads\":{}{}{}}}\n",
       o.scenario, o.guarantee, n, seconds, n / seconds, mb / seconds, cpu, cpu * 1e6 / n, peakRssMb_, o.threads,
-      memory);
+      settling, memory);
   fmt::print(stderr, "kstreams {} ({}): {} records in {:.2f} s = {:.0f} records/s, {:.1f} MB/s, {:.2f} CPU-s per million, "
              "peak RSS {:.0f} MiB\n",
              o.scenario, o.guarantee, n, seconds, n / seconds, mb / seconds, cpu * 1e6 / n, peakRssMb_);
+  if (settled_)
+    fmt::print(stderr, "  CPU and peak RSS through the commit of the last record's store writes, {:.2f} s after it; "
+               "{:.2f} CPU-s per million to the last record\n",
+               std::chrono::duration<double>(settledTime_ - endTime_).count(), (endCpu_ - startCpu_) * 1e6 / n);
   if (memory_)
     fmt::print(stderr, "  at {:.0f} MiB resident, {:.0f} MiB allocated: memtables {:.0f}, block cache {:.0f}, "
                "uncommitted writes {:.0f}, record cache {:.0f} MiB\n",

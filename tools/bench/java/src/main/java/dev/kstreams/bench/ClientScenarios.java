@@ -67,6 +67,9 @@ final class ClientScenarios {
                 pp.put(ProducerConfig.CLIENT_ID_CONFIG, o.applicationId + "-producer");
                 pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
                 pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                // As the C++ loop's producer and both systems' streams producers: batches
+                // wait up to 100 ms to fill (the Java client's default is 0).
+                pp.put(ProducerConfig.LINGER_MS_CONFIG, 100);
                 if (o.exactlyOnce()) {
                     pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, o.applicationId);
                 }
