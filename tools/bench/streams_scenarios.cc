@@ -124,7 +124,7 @@ int runStreamsScenario(const Options& o, Meter& meter) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  bool done = meter.done();
+  const bool done = meter.done();
   meter.setMemoryAtPeak(memory);
   const std::string error = streams.lastError();
   if (done && !isStateless(o.scenario)) {
