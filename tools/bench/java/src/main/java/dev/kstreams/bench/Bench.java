@@ -74,7 +74,12 @@ public final class Bench {
             if (o.scenario.equals("consume") || o.scenario.equals("consumeproduce")) {
                 System.out.println(o.scenario + ": plain KafkaConsumer/KafkaProducer, no topology");
             } else {
-                System.out.print(StreamsScenarios.topology(o, meter).describe());
+                try {
+                    System.out.print(StreamsScenarios.topology(o, meter).describe());
+                } catch (RuntimeException e) {  // say, a --config topology.optimization it rejects
+                    System.err.println(PROG + ": error: " + o.scenario + ": " + e);
+                    return 1;
+                }
             }
             return 0;
         }

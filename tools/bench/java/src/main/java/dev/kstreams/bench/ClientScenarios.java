@@ -35,12 +35,37 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       holding the copies and the consumed offsets (sendOffsetsToTransaction, group
  *       {@code application-id}); the consumer reads read_committed.</li>
  * </ul>
- * Both clients run with their defaults otherwise.
+ * Both clients run with their defaults otherwise, except what --config sets: each KEY=VALUE
+ * goes to both clients, after the harness's own settings; {@code consumer.K=V} sets K on the
+ * consumer only and {@code producer.K=V} K on the producer only (see {@link #withUserConfig}).
  */
 final class ClientScenarios {
     private static final Duration POLL = Duration.ofMillis(100);
 
+    private static final String CONSUMER_PREFIX = "consumer.";
+    private static final String PRODUCER_PREFIX = "producer.";
+
     private ClientScenarios() {
+    }
+
+    /**
+     * Puts the --config settings into one client's properties, over the harness's: a key with
+     * {@code own} prefix without it, a key with the {@code other} client's prefix not at all,
+     * any other key as it is (a Kafka Streams-only key, such as main.consumer.K, is then
+     * unknown to the client, which warns and ignores it).
+     */
+    static Properties withUserConfig(Properties props, Options o, String own, String other) {
+        for (Map.Entry<String, String> e : o.config.entrySet()) {
+            String key = e.getKey();
+            if (key.startsWith(other)) {
+                continue;
+            }
+            if (key.startsWith(own)) {
+                key = key.substring(own.length());
+            }
+            props.put(key, e.getValue());
+        }
+        return props;
     }
 
     static void run(Options o, Meter meter) throws Exception {
@@ -58,6 +83,7 @@ final class ClientScenarios {
                 cp.put(ConsumerConfig.GROUP_ID_CONFIG, o.applicationId);
             }
         }
+        withUserConfig(cp, o, CONSUMER_PREFIX, PRODUCER_PREFIX);
 
         KafkaProducer<String, byte[]> producer = null;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(cp)) {
@@ -73,6 +99,7 @@ final class ClientScenarios {
                 if (o.exactlyOnce()) {
                     pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, o.applicationId);
                 }
+                withUserConfig(pp, o, PRODUCER_PREFIX, CONSUMER_PREFIX);
                 producer = new KafkaProducer<>(pp);
                 if (o.exactlyOnce()) {
                     producer.initTransactions();

@@ -1,7 +1,9 @@
 package dev.kstreams.bench;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Command-line options of the harness. The same options, with the same meaning and defaults,
@@ -31,6 +33,8 @@ final class Options {
     String applicationId;     // null: bench-<scenario>-<random>
     Long commitIntervalMs;    // null: the Kafka Streams default for the guarantee
     long timeoutS = 600;
+    /** --config KEY=VALUE, in order (a repeated KEY: the last value); applied last. */
+    final Map<String, String> config = new LinkedHashMap<>();
 
     boolean describe;         // --describe: print the scenario's topology and exit
 
@@ -59,6 +63,10 @@ final class Options {
         "  --application-id ID         default bench-<scenario>-<random>",
         "  --commit-interval-ms N      default: Kafka Streams' default for the guarantee",
         "  --timeout-s S               fail if N records are not processed in S seconds (default 600)",
+        "  --config KEY=VALUE          extra configuration, repeatable, applied after the harness's own:",
+        "                              Kafka Streams' for the streams scenarios (its consumer., producer.,",
+        "                              main.consumer. ... prefixes as usual); the clients' for consume and",
+        "                              consumeproduce (consumer.K / producer.K: K for that client only)",
         "  --describe                  print the scenario's Kafka Streams topology and exit",
         "",
         "load options (create the four topics again and fill them):",
@@ -123,6 +131,7 @@ final class Options {
                 case "--value-bytes": o.valueBytes = (int) positiveLong(name, value); break;
                 case "--partitions": o.partitions = (int) positiveLong(name, value); break;
                 case "--skew": o.skew = nonNegativeDouble(name, value); break;
+                case "--config": putConfig(o.config, name, value); break;
                 default: throw new UsageException("unknown option: " + name);
             }
         }
@@ -150,6 +159,16 @@ final class Options {
 
     boolean exactlyOnce() {
         return guarantee.equals(EXACTLY_ONCE_V2);
+    }
+
+    private static void putConfig(Map<String, String> config, String name, String value)
+            throws UsageException {
+        int eq = value.indexOf('=');
+        if (eq <= 0 || value.substring(0, eq).isBlank()) {
+            throw new UsageException(name + " wants KEY=VALUE, got '" + value + "'");
+        }
+        config.remove(value.substring(0, eq));  // a repeated key moves to the end: it wins
+        config.put(value.substring(0, eq), value.substring(eq + 1));
     }
 
     private static long positiveLong(String name, String value) throws UsageException {

@@ -30,7 +30,8 @@ import org.apache.kafka.streams.state.WindowStore;
  * Kafka's former SimpleBenchmark). Every topology counts its input in a peek() right after
  * the source: the stream side of a join; for tabletablejoin the left table, read as
  * {@code stream(input).peek(count).toTable()} (see docs/benchmarks.md).
- * Keys are Strings, values byte[]; all other settings are Kafka Streams' defaults.
+ * Keys are Strings, values byte[]; all other settings are Kafka Streams' defaults, except
+ * what --config sets.
  */
 final class StreamsScenarios {
     static final String STORE = "store";
@@ -97,7 +98,15 @@ final class StreamsScenarios {
             default:
                 throw new IllegalArgumentException("not a Kafka Streams scenario: " + o.scenario);
         }
-        return builder.build();
+        // The user's settings reach the topology too (topology.optimization is read here).
+        return builder.build(userConfig(o));
+    }
+
+    /** The --config settings alone. */
+    static Properties userConfig(Options o) {
+        Properties p = new Properties();
+        p.putAll(o.config);
+        return p;
     }
 
     static Properties config(Options o, String stateDir) {
@@ -113,6 +122,7 @@ final class StreamsScenarios {
         if (o.commitIntervalMs != null) {
             p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, o.commitIntervalMs);
         }
+        p.putAll(userConfig(o));  // last: the user's settings win over the harness's
         return p;
     }
 
