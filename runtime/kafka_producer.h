@@ -56,10 +56,9 @@ void KafkaProducer::send(const std::string& topic, const K& key, const V& value,
                          const SerdeFor<K>& keySerde, const SerdeFor<V>& valueSerde,
                          int64_t timestamp) {
   std::string k, v;
-  const bool hasKey = internal::encode<K>(*keySerde, key, k);
-  const bool hasValue = internal::encode<V>(*valueSerde, value, v);
-  send(topic, hasKey ? std::optional<std::string_view>(k) : std::nullopt,
-       hasValue ? std::optional<std::string_view>(v) : std::nullopt, timestamp);
+  send(topic, internal::encodeView<K>(*keySerde, internal::writesItsOwnBytes(*keySerde), key, k),
+       internal::encodeView<V>(*valueSerde, internal::writesItsOwnBytes(*valueSerde), value, v),
+       timestamp);
 }
 
 }  // namespace kstreams

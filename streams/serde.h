@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
 
 #include "streams/errors.h"
@@ -197,6 +198,40 @@ bool encode(const Serde<typename NullableTraits<T>::Payload>& serde, const T& va
     serde.serialize(value, out);
   }
   return true;
+}
+
+// Whether serde's bytes for a value are the value's own bytes, so that they can be sent
+// without serializing: the built-in String and Bytes serdes (a user's serde for the same
+// type may write something else).
+template <class Payload>
+bool writesItsOwnBytes(const Serde<Payload>& serde) {
+  if constexpr (std::is_same_v<Payload, std::string>) return &serde == Serdes::String().get();
+  else if constexpr (std::is_same_v<Payload, ::kstreams::Bytes>) return &serde == Serdes::Bytes().get();
+  else return false;
+}
+
+// The bytes of value (nullopt for a null one), valid while value and scratch are: the
+// value's own where ownBytes (writesItsOwnBytes(serde)), else serialized into scratch,
+// which is cleared first.
+template <class T>
+std::optional<std::string_view> encodeView(const Serde<typename NullableTraits<T>::Payload>& serde,
+                                           bool ownBytes, const T& value, std::string& scratch) {
+  using Payload = typename NullableTraits<T>::Payload;
+  const Payload* payload;
+  if constexpr (NullableTraits<T>::kNullable) {
+    if (!value) return std::nullopt;
+    payload = &*value;
+  } else {
+    payload = &value;
+  }
+  if constexpr (std::is_same_v<Payload, std::string>) {
+    if (ownBytes) return std::string_view(*payload);
+  } else if constexpr (std::is_same_v<Payload, ::kstreams::Bytes>) {
+    if (ownBytes) return std::string_view(payload->data);
+  }
+  scratch.clear();
+  serde.serialize(*payload, scratch);
+  return std::string_view(scratch);
 }
 
 }  // namespace internal

@@ -93,7 +93,9 @@ class SinkNode final : public RecordInput<K, V> {
         topicExtractor_(std::move(topicExtractor)),
         keySerde_(std::move(keySerde)),
         valueSerde_(std::move(valueSerde)),
-        partitioner_(std::move(partitioner)) {}
+        partitioner_(std::move(partitioner)),
+        keyIsItsBytes_(writesItsOwnBytes(*keySerde_)),
+        valueIsItsBytes_(writesItsOwnBytes(*valueSerde_)) {}
 
   void init(TaskContext& context) override {
     NodeInstance::init(context);
@@ -106,12 +108,10 @@ class SinkNode final : public RecordInput<K, V> {
     if (topicExtractor_) chosen = topicExtractor_(record.key, record.value, ctx.recordMetadata());
     const std::string& topic = topicExtractor_ ? chosen : topic_;
 
-    keyBytes_.clear();
-    valueBytes_.clear();
-    bool hasKey, hasValue;
+    std::optional<std::string_view> key, value;
     try {
-      hasKey = encode<K>(*keySerde_, record.key, keyBytes_);
-      hasValue = encode<V>(*valueSerde_, record.value, valueBytes_);
+      key = encodeView<K>(*keySerde_, keyIsItsBytes_, record.key, keyBytes_);
+      value = encodeView<V>(*valueSerde_, valueIsItsBytes_, record.value, valueBytes_);
     } catch (const std::exception& e) {
       throw StreamsException("sink " + name_ + " cannot serialize a record for topic " + topic +
                              ": " + e.what() + "; check the serdes given to Produced");
@@ -121,10 +121,7 @@ class SinkNode final : public RecordInput<K, V> {
       auto p = partitioner_(topic, record.key, record.value, ctx.collector().partitionCount(topic));
       if (p) partition = *p;
     }
-    ctx.collector().send(topic, partition,
-                         hasKey ? std::optional<std::string_view>(keyBytes_) : std::nullopt,
-                         hasValue ? std::optional<std::string_view>(valueBytes_) : std::nullopt,
-                         record.timestamp, record.headers);
+    ctx.collector().send(topic, partition, key, value, record.timestamp, record.headers);
   }
 
  private:
@@ -135,6 +132,9 @@ class SinkNode final : public RecordInput<K, V> {
   SerdeFor<K> keySerde_;
   SerdeFor<V> valueSerde_;
   StreamPartitioner<K, V> partitioner_;
+  // A key or value whose serde writes its own bytes is sent as it is, without a copy.
+  bool keyIsItsBytes_;
+  bool valueIsItsBytes_;
   // Reused for every record, so serializing allocates only when a record outgrows them.
   std::string keyBytes_;
   std::string valueBytes_;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <limits>
 
 #include "streams/change.h"
@@ -97,6 +98,40 @@ TEST(Serdes, NullMapsToOptionalOnly) {
   EXPECT_FALSE(internal::encode<std::optional<std::string>>(*serde, std::nullopt, out));
   EXPECT_TRUE(internal::encode<std::optional<std::string>>(*serde, std::string("v"), out));
   EXPECT_EQ(out, "v");
+}
+
+// A sink sends a String or Bytes value's own bytes, without copying them, only when the
+// serde is the built-in one: a user's serde for the same type may write other bytes.
+TEST(Serdes, EncodeViewUsesAValuesOwnBytesOnlyForTheBuiltInSerdes) {
+  std::string scratch = "stale";
+  const std::string key = "k1";
+  ASSERT_TRUE(internal::writesItsOwnBytes(*Serdes::String()));
+  auto view = internal::encodeView<std::string>(*Serdes::String(), true, key, scratch);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->data(), key.data());
+
+  const Bytes value{std::string("\x00\x01v", 3)};
+  ASSERT_TRUE(internal::writesItsOwnBytes(*Serdes::Bytes()));
+  view = internal::encodeView<std::optional<Bytes>>(*Serdes::Bytes(), true, std::optional<Bytes>(value), scratch);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(*view, value.data);
+  EXPECT_FALSE(internal::encodeView<std::optional<Bytes>>(*Serdes::Bytes(), true, std::nullopt, scratch));
+
+  auto upper = Serdes::from<std::string>(
+      [](const std::string& v, std::string& out) {
+        for (char c : v) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      },
+      [](std::string_view b) { return std::string(b); }, "Upper");
+  ASSERT_FALSE(internal::writesItsOwnBytes(*upper));
+  view = internal::encodeView<std::string>(*upper, false, key, scratch);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(*view, "K1");
+  EXPECT_EQ(view->data(), scratch.data());
+
+  EXPECT_FALSE(internal::writesItsOwnBytes(*Serdes::Int64()));
+  view = internal::encodeView<int64_t>(*Serdes::Int64(), false, int64_t{1}, scratch);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(*view, std::string("\0\0\0\0\0\0\0\x01", 8));
 }
 
 TEST(Serdes, ByNameAcceptsKafkaNamesAndChecksTheType) {
