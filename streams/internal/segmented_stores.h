@@ -172,7 +172,8 @@ class TypedWindowStore final : public WindowStore<K, V> {
                    std::function<int64_t()> timestamp = nullptr)
       : bytes_(std::move(bytes)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)),
         windowSize_(windowSizeMs), segments_(retentionMs, Segments::intervalFor(retentionMs)),
-        retainDuplicates_(retainDuplicates), timestamp_(std::move(timestamp)) {}
+        retainDuplicates_(retainDuplicates), timestamp_(std::move(timestamp)),
+        valueIsItsBytes_(writesItsOwnBytes(*valueSerde_)) {}
 
   const std::string& name() const override { return bytes_->name(); }
   bool persistent() const override { return bytes_->persistent(); }
@@ -182,9 +183,8 @@ class TypedWindowStore final : public WindowStore<K, V> {
   void putAt(const K& key, const V& value, int64_t windowStart, int64_t timestamp) {
     segments_.observe(windowStart, *bytes_);
     if (segments_.expired(windowStart)) return;  // older than the retention: gone already
-    valueBuffer_.clear();
-    valueSerde_->serialize(value, valueBuffer_);
-    bytes_->put(storeKey(key, windowStart, retainDuplicates_ ? ++sequence_ : 0), valueBuffer_, timestamp);
+    bytes_->put(storeKey(key, windowStart, retainDuplicates_ ? ++sequence_ : 0),
+                encodeView<V>(*valueSerde_, valueIsItsBytes_, value, valueBuffer_), timestamp);
     segments_.wrote(segments_.segmentOf(windowStart));
   }
   // A store that keeps duplicates apart has nothing to remove by key and window (as in Kafka
@@ -279,6 +279,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
   Segments segments_;
   bool retainDuplicates_;
   std::function<int64_t()> timestamp_;
+  const bool valueIsItsBytes_;  // a String or Bytes value is written without a copy
   uint32_t sequence_ = 0;
   std::string keyBuffer_, valueBuffer_;
 };

@@ -59,10 +59,14 @@ class TypedReads : public Base {
                 "store keys and values cannot be optional: a missing value is a missing key");
 
   TypedReads(SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
-      : keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
+      : keySerde_(std::move(keySerde)),
+        valueSerde_(std::move(valueSerde)),
+        keyIsItsBytes_(writesItsOwnBytes(*keySerde_)),
+        valueIsItsBytes_(writesItsOwnBytes(*valueSerde_)) {}
 
   std::optional<V> get(const K& key) override {
-    auto bytes = store().get(keyBytes(key));
+    std::string scratch;  // reads may come from several query threads at once
+    auto bytes = store().get(keyView(key, scratch));
     if (!bytes) return std::nullopt;
     return valueSerde_->deserialize(*bytes);
   }
@@ -88,6 +92,10 @@ class TypedReads : public Base {
     keySerde_->serialize(key, out);
     return out;
   }
+  // The key's bytes: its own (String, Bytes) or serialized into scratch.
+  std::string_view keyView(const K& key, std::string& scratch) const {
+    return *encodeView<K>(*keySerde_, keyIsItsBytes_, key, scratch);
+  }
   KeyValueIterator<K, V> iterator(std::unique_ptr<BytesIterator> inner) const {
     return KeyValueIterator<K, V>(std::move(inner), [ks = keySerde_, vs = valueSerde_](std::string_view k, std::string_view v) {
       return KeyValue<K, V>{ks->deserialize(k), vs->deserialize(v)};
@@ -96,6 +104,8 @@ class TypedReads : public Base {
 
   SerdePtr<K> keySerde_;
   SerdePtr<V> valueSerde_;
+  const bool keyIsItsBytes_;
+  const bool valueIsItsBytes_;
 };
 
 // A processor's store: writes go through the store stack (cache, changelog, pending batch).
@@ -117,11 +127,8 @@ class TypedKeyValueStore final : public TypedReads<K, V, KeyValueStore<K, V>> {
   void put(const K& key, const V& value) override { putAt(key, value, timestamp_()); }
   // Puts with an explicit timestamp for the changelog record and the cache.
   void putAt(const K& key, const V& value, int64_t timestamp) {
-    keyBuffer_.clear();
-    valueBuffer_.clear();
-    this->keySerde_->serialize(key, keyBuffer_);
-    this->valueSerde_->serialize(value, valueBuffer_);
-    stack_->put(keyBuffer_, valueBuffer_, timestamp);
+    stack_->put(this->keyView(key, keyBuffer_),
+                encodeView<V>(*this->valueSerde_, this->valueIsItsBytes_, value, valueBuffer_), timestamp);
   }
   std::optional<V> putIfAbsent(const K& key, const V& value) override {
     auto existing = this->get(key);
@@ -133,10 +140,10 @@ class TypedKeyValueStore final : public TypedReads<K, V, KeyValueStore<K, V>> {
   }
   std::optional<V> remove(const K& key) override {
     auto existing = this->get(key);
-    if (existing) stack_->put(this->keyBytes(key), std::nullopt, timestamp_());
+    if (existing) removeAt(key, timestamp_());
     return existing;
   }
-  void removeAt(const K& key, int64_t timestamp) { stack_->put(this->keyBytes(key), std::nullopt, timestamp); }
+  void removeAt(const K& key, int64_t timestamp) { stack_->put(this->keyView(key, keyBuffer_), std::nullopt, timestamp); }
 
   bool cachingEnabled() const { return stack_->cachingEnabled(); }
   // Called with each entry the cache writes down: key, new value (nullopt: deleted), the
@@ -159,7 +166,7 @@ class TypedKeyValueStore final : public TypedReads<K, V, KeyValueStore<K, V>> {
  private:
   std::unique_ptr<KeyValueBytesStore> stack_;
   std::function<int64_t()> timestamp_;
-  // Reused by every write: the stack copies what it keeps.
+  // Reused by every write that serializes: the stack copies what it keeps.
   std::string keyBuffer_;
   std::string valueBuffer_;
 };

@@ -267,6 +267,35 @@ TEST(ProcessorApi, AUserProcessorUsesItsStateStore) {
   EXPECT_EQ(seen->get("a"), 2);
 }
 
+// A store writes a String key or value as it is only with the built-in serde; a user's
+// serde for std::string decides the bytes, which order the store (reversed here).
+TEST(ProcessorApi, AStoreWithAUsersStringSerdeKeepsTheSerdesBytes) {
+  auto reversed = Serdes::from<std::string>(
+      [](const std::string& v, std::string& out) { out.append(v.rbegin(), v.rend()); },
+      [](std::string_view b) { return std::string(b.rbegin(), b.rend()); }, "Reversed");
+  StreamsBuilder builder;
+  builder.addStateStore(Stores::keyValueStoreBuilder<std::string, std::string>(
+      Stores::persistentKeyValueStore("last"), reversed, reversed));
+  struct Last : Processor<std::string, std::string, std::string, std::string> {
+    void init(ProcessorContext<std::string, std::string>& ctx) override {
+      store = &ctx.getStateStore<KeyValueStore<std::string, std::string>>("last");
+    }
+    void process(Record<std::string, std::string> r) override { store->put(r.key, r.value); }
+    KeyValueStore<std::string, std::string>* store = nullptr;
+  };
+  builder.stream<std::string, std::string>("in").process([] { return std::make_unique<Last>(); }, {"last"});
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, std::string>("in");
+  in.pipeInput("ab", "v1");
+  in.pipeInput("ba", "v2");
+  auto last = driver.getKeyValueStore<std::string, std::string>("last");
+  EXPECT_EQ(last->get("ab"), "v1");
+  EXPECT_EQ(last->get("ba"), "v2");
+  std::vector<std::string> order;
+  for (auto it = last->all(); it.hasNext();) order.push_back(it.next().key);
+  EXPECT_EQ(order, (std::vector<std::string>{"ba", "ab"}));  // "ab" < "ba" as stored bytes
+}
+
 TEST(ProcessorApi, AStoreMustBeAddedBeforeAProcessorUsesIt) {
   StreamsBuilder builder;
   auto s = builder.stream<std::string, std::string>("in");
