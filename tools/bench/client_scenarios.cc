@@ -5,8 +5,10 @@
 
 #include <fmt/core.h>
 
+#include <map>
 #include <memory>
 #include <random>
+#include <string_view>
 
 #include "kstreams.h"
 #include "tools/bench/bench.h"
@@ -33,6 +35,21 @@ rd_kafka_t* create(rd_kafka_type_t type, const std::map<std::string, std::string
   return rk;
 }
 
+// The --config settings over one client's properties, as the Java harness applies them:
+// a key with the client's own prefix ("consumer." or "producer.") without it, a key with
+// the other client's prefix not at all, any other key as it is.
+std::map<std::string, std::string> withUserConfig(std::map<std::string, std::string> props, const Options& o,
+                                                  std::string_view own, std::string_view other) {
+  for (const std::string& kv : o.config) {
+    const size_t eq = kv.find('=');
+    std::string_view key = std::string_view(kv).substr(0, eq);
+    if (key.starts_with(other)) continue;
+    if (key.starts_with(own)) key.remove_prefix(own.size());
+    props[std::string(key)] = kv.substr(eq + 1);
+  }
+  return props;
+}
+
 void check(rd_kafka_error_t* e, const char* what) {
   if (!e) return;
   std::string text = rd_kafka_error_string(e);
@@ -49,13 +66,15 @@ int runClientScenario(const Options& o, Meter& meter) {
   const bool produce = o.scenario == "consumeproduce";
   const int32_t partitions = kstreams::Admin(o.bootstrapServers).listTopics().at(o.inputTopic);
 
-  Client consumer(create(RD_KAFKA_CONSUMER, {{"bootstrap.servers", o.bootstrapServers},
-                                             {"group.id", o.applicationId},
-                                             {"enable.auto.commit", "false"},
-                                             // librdkafka 2.0 looks at a full prefetch queue again only about once a
-                                             // second; a ceiling must not wait for that.
-                                             {"queued.min.messages", "1000000"},
-                                             {"isolation.level", eos ? "read_committed" : "read_uncommitted"}}));
+  Client consumer(create(RD_KAFKA_CONSUMER,
+                         withUserConfig({{"bootstrap.servers", o.bootstrapServers},
+                                         {"group.id", o.applicationId},
+                                         {"enable.auto.commit", "false"},
+                                         // librdkafka 2.0 looks at a full prefetch queue again only about once a
+                                         // second; a ceiling must not wait for that.
+                                         {"queued.min.messages", "1000000"},
+                                         {"isolation.level", eos ? "read_committed" : "read_uncommitted"}},
+                                        o, "consumer.", "producer.")));
   std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> producer(nullptr, rd_kafka_destroy);
   rd_kafka_topic_t* out = nullptr;
   if (produce) {
@@ -68,7 +87,7 @@ int runClientScenario(const Options& o, Meter& meter) {
       props["transaction.timeout.ms"] = "10000";
       props["message.timeout.ms"] = "10000";
     }
-    producer.reset(create(RD_KAFKA_PRODUCER, props));
+    producer.reset(create(RD_KAFKA_PRODUCER, withUserConfig(std::move(props), o, "producer.", "consumer.")));
     out = rd_kafka_topic_new(producer.get(), o.outputTopic.c_str(), nullptr);
     if (eos) {
       check(rd_kafka_init_transactions(producer.get(), 30000), "init_transactions");

@@ -34,8 +34,17 @@ int main(int argc, char** argv) {
   app.add_option("--application-id", o.applicationId, "default: bench-<scenario>-<random>");
   app.add_option("--commit-interval-ms", o.commitIntervalMs);
   app.add_option("--timeout-s", o.timeoutS)->capture_default_str();
-  app.add_option("--config", o.config, "KEY=VALUE: extra configuration of the streams scenarios (repeatable)");
+  app.add_option("--config", o.config,
+                 "KEY=VALUE, repeatable, applied after the harness's own: the streams scenarios' configuration; "
+                 "for consume and consumeproduce the clients' (consumer.K / producer.K: K for that client only)");
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& kv : o.config) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      fmt::print(stderr, "kstreams-bench: --config wants KEY=VALUE, not '{}'\n", kv);
+      return 2;
+    }
+  }
   if (!std::getenv("KSTREAMS_LOG_LEVEL")) kstreams::setLogLevel("warn");
 
   try {
