@@ -24,22 +24,35 @@ struct Destroy {
 };
 using Client = std::unique_ptr<rd_kafka_t, Destroy>;
 
-rd_kafka_t* create(rd_kafka_type_t type, const std::map<std::string, std::string>& props) {
+// A client with the harness's properties, then the --config settings for it
+// (userConfigFor): a setting librdkafka does not know, such as a kstreams-only one
+// (statestore.*, rocksdb.*), is left out with a note, as the Java clients ignore keys they
+// do not know; a bad value of one it knows is an error.
+rd_kafka_t* create(rd_kafka_type_t type, const std::map<std::string, std::string>& props,
+                   const std::map<std::string, std::string>& userProps) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   for (const auto& [k, v] : props)
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK)
       throw kstreams::ConfigException(k + ": " + err);
+  for (const auto& [k, v] : userProps) {
+    const rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err));
+    if (res == RD_KAFKA_CONF_UNKNOWN)
+      fmt::print(stderr, "kstreams-bench: --config {}: not a librdkafka {} property, not applied to the raw loop\n", k,
+                 type == RD_KAFKA_CONSUMER ? "consumer" : "producer");
+    else if (res != RD_KAFKA_CONF_OK)
+      throw kstreams::ConfigException("--config " + k + ": " + err);
+  }
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
   if (!rk) throw kstreams::StreamsException(err);
   return rk;
 }
 
-// The --config settings over one client's properties, as the Java harness applies them:
-// a key with the client's own prefix ("consumer." or "producer.") without it, a key with
-// the other client's prefix not at all, any other key as it is.
-std::map<std::string, std::string> withUserConfig(std::map<std::string, std::string> props, const Options& o,
-                                                  std::string_view own, std::string_view other) {
+// The --config settings for one client, as the Java harness applies them: a key with the
+// client's own prefix ("consumer." or "producer.") without it, a key with the other
+// client's prefix not at all, any other key as it is.
+std::map<std::string, std::string> userConfigFor(const Options& o, std::string_view own, std::string_view other) {
+  std::map<std::string, std::string> props;
   for (const std::string& kv : o.config) {
     const size_t eq = kv.find('=');
     std::string_view key = std::string_view(kv).substr(0, eq);
@@ -67,14 +80,14 @@ int runClientScenario(const Options& o, Meter& meter) {
   const int32_t partitions = kstreams::Admin(o.bootstrapServers).listTopics().at(o.inputTopic);
 
   Client consumer(create(RD_KAFKA_CONSUMER,
-                         withUserConfig({{"bootstrap.servers", o.bootstrapServers},
+                         {{"bootstrap.servers", o.bootstrapServers},
                                          {"group.id", o.applicationId},
                                          {"enable.auto.commit", "false"},
                                          // librdkafka 2.0 looks at a full prefetch queue again only about once a
                                          // second; a ceiling must not wait for that.
                                          {"queued.min.messages", "1000000"},
                                          {"isolation.level", eos ? "read_committed" : "read_uncommitted"}},
-                                        o, "consumer.", "producer.")));
+                         userConfigFor(o, "consumer.", "producer.")));
   std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> producer(nullptr, rd_kafka_destroy);
   rd_kafka_topic_t* out = nullptr;
   if (produce) {
@@ -87,7 +100,7 @@ int runClientScenario(const Options& o, Meter& meter) {
       props["transaction.timeout.ms"] = "10000";
       props["message.timeout.ms"] = "10000";
     }
-    producer.reset(create(RD_KAFKA_PRODUCER, withUserConfig(std::move(props), o, "producer.", "consumer.")));
+    producer.reset(create(RD_KAFKA_PRODUCER, props, userConfigFor(o, "producer.", "consumer.")));
     out = rd_kafka_topic_new(producer.get(), o.outputTopic.c_str(), nullptr);
     if (eos) {
       check(rd_kafka_init_transactions(producer.get(), 30000), "init_transactions");
