@@ -81,12 +81,12 @@ int runClientScenario(const Options& o, Meter& meter) {
 
   Client consumer(create(RD_KAFKA_CONSUMER,
                          {{"bootstrap.servers", o.bootstrapServers},
-                                         {"group.id", o.applicationId},
-                                         {"enable.auto.commit", "false"},
-                                         // librdkafka 2.0 looks at a full prefetch queue again only about once a
-                                         // second; a ceiling must not wait for that.
-                                         {"queued.min.messages", "1000000"},
-                                         {"isolation.level", eos ? "read_committed" : "read_uncommitted"}},
+                          {"group.id", o.applicationId},
+                          {"enable.auto.commit", "false"},
+                          // librdkafka 2.0 looks at a full prefetch queue again only about once a
+                          // second; a ceiling must not wait for that.
+                          {"queued.min.messages", "1000000"},
+                          {"isolation.level", eos ? "read_committed" : "read_uncommitted"}},
                          userConfigFor(o, "consumer.", "producer.")));
   std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> producer(nullptr, rd_kafka_destroy);
   rd_kafka_topic_t* out = nullptr;
