@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "runtime/fetched_headers.h"
 #include "runtime/log.h"
 
 namespace kstreams::internal {
@@ -21,11 +22,12 @@ void destroyMessageWithHeaders(void* p) {
   delete m;
 }
 
-// Asking parses the headers, even an empty list (librdkafka 2.0): only tasks that use them ask.
+// Asking parses the headers, even an empty list (librdkafka 2.0): only tasks that use them
+// ask, and only for records that may have some (fetched_headers.h).
 bool hasHeaders(const Task& task, rd_kafka_message_t* m) {
+  if (!task.seesHeaders() || fetchedRecordHasNoHeaders(m)) return false;
   rd_kafka_headers_t* hdrs = nullptr;
-  return task.seesHeaders() && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs &&
-         rd_kafka_header_cnt(hdrs) > 0;
+  return rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs && rd_kafka_header_cnt(hdrs) > 0;
 }
 
 // How long a task with several inputs waits for records of an empty input that the broker

@@ -410,7 +410,10 @@ TEST_F(StateOnASmallDisk, AFullDiskStopsTheInstanceNamingTheStoreAndARestartLose
     EXPECT_NE(error.find("state store counts (" + dir + "/" + a.app), std::string::npos) << error;
     EXPECT_NE(error.find("No space left on device"), std::string::npos) << error;
     EXPECT_NE(error.find("free space where state.dir is"), std::string::npos) << error;
-    EXPECT_LT(streams.metrics().processedRecords, 300000);
+    // Not asserted: that it stopped before the last record. Whether the input outlasts the
+    // first failed flush is a race between processing and RocksDB's flush thread (a faster
+    // stream thread read all 300,000 first in two of three runs); ERROR before close() is
+    // what shows the failure came while it ran.
     streams.close(60s);
   }
   EXPECT_GT(restartWithRoom(), 0);
