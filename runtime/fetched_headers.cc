@@ -11,8 +11,12 @@ namespace {
 // Values of at least this many bytes have a 3-byte varint, whose last bytes a v0/v1 length
 // could share (see the header).
 constexpr size_t kLongestCheckedValue = 8191;
-// How many of a process's "no headers" answers are also asked of librdkafka.
+// How many of a process's first "no headers" answers are also asked of librdkafka.
 constexpr int64_t kVerifiedAnswers = 1000;
+// After those, the answers for records at offsets that are multiples of this are asked too,
+// for the life of the process: a layout that changes with what is fetched (a codec, a
+// broker's record format) is still caught, at well under one instruction a record.
+constexpr int64_t kVerifiedOffsetStride = 1024;
 
 bool layoutKnown() {
   const int v = rd_kafka_version();  // 0xMMmmrrxx
@@ -44,9 +48,12 @@ bool recordBytesSayNoHeaders(const void* value, size_t size) {
 }
 
 bool fetchedRecordHasNoHeaders(const rd_kafka_message_t* m) {
-  if (!enabled.load(std::memory_order_relaxed) || !recordBytesSayNoHeaders(m->payload, m->len)) return false;
-  if (toVerify.load(std::memory_order_relaxed) > 0 && toVerify.fetch_sub(1, std::memory_order_relaxed) > 0 &&
-      !librdkafkaSaysNoHeaders(m)) {
+  if (m->err || !enabled.load(std::memory_order_relaxed) || !recordBytesSayNoHeaders(m->payload, m->len))
+    return false;
+  const bool verify = m->offset % kVerifiedOffsetStride == 0 ||
+                      (toVerify.load(std::memory_order_relaxed) > 0 &&
+                       toVerify.fetch_sub(1, std::memory_order_relaxed) > 0);
+  if (verify && !librdkafkaSaysNoHeaders(m)) {
     if (enabled.exchange(false))
       log().warn("a record of {} [{}] at offset {} has headers where this librdkafka ({}) was expected to keep a "
                  "record without them: every record's headers are now asked of librdkafka",

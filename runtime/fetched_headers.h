@@ -19,10 +19,11 @@
 // is asked of librdkafka as before.
 //
 // Trust, but verify: the layout is librdkafka's, not its API's promise. The check is used
-// only with librdkafka 1.x and 2.x, whose fetch path reads values in place, and the first
-// records it answers for in a process are also asked of librdkafka: a record it called
-// header-less that has headers turns it off for good, with a warning, before it can lose
-// one (tests/integration/fetched_headers_test.cc checks the layout against the broker).
+// only with librdkafka 1.x and 2.x, whose fetch path reads values in place; the first
+// records it answers for in a process, and after them every record at an offset that is a
+// multiple of 1,024, are also asked of librdkafka: a record it called header-less that has
+// headers turns it off for good, with a warning
+// (tests/integration/fetched_headers_test.cc checks the layout against the broker).
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -32,7 +33,7 @@
 namespace kstreams::internal {
 
 // True only if `m`, a record a consumer fetched, certainly has no headers; false if it has
-// some or this cannot tell (then ask rd_kafka_message_headers).
+// some, is an error event, or this cannot tell (then ask rd_kafka_message_headers).
 bool fetchedRecordHasNoHeaders(const rd_kafka_message_t* m);
 
 // The layout check alone, on the `size` bytes of a value at `value` inside a record: true

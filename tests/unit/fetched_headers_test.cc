@@ -91,5 +91,17 @@ TEST(FetchedHeaders, ALengthNotInItsShortestFormIsLeftToLibrdkafka) {
   EXPECT_FALSE(recordBytesSayNoHeaders(bytes.data() + valueAt, 100));
 }
 
+// A consumer's error event carries an error string as its payload, which may happen to end
+// like a record without headers: it is never answered for.
+TEST(FetchedHeaders, AnErrorEventIsNeverToldHeaderless) {
+  Record r = v2(100, 0);
+  ASSERT_TRUE(r.sayNoHeaders());
+  rd_kafka_message_t m{};
+  m.err = RD_KAFKA_RESP_ERR__PARTITION_EOF;
+  m.payload = r.bytes.data() + r.valueAt;
+  m.len = 100;
+  EXPECT_FALSE(fetchedRecordHasNoHeaders(&m));
+}
+
 }  // namespace
 }  // namespace kstreams::internal
