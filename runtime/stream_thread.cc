@@ -75,10 +75,12 @@ std::map<std::string, std::string> streamConsumerProperties(const StreamsConfig&
   // librdkafka fetches a partition whose queue is below queued.max.messages.kbytes, and a
   // fetch may bring fetch.message.max.bytes (1 MiB by default) of it: a queue of 1 MiB (a
   // stateful thread's, or a join's at the floor) held up to twice its bound. A fetch of a
-  // quarter of the queue bounds that at a quarter more: 5-20% less peak memory in the
-  // stateful benchmarks at the same CPU and records per second (docs/benchmark-profiles.md,
-  // "A fetch as large as a stateful thread's prefetch queue"). Queues of 4 MiB or more (a
-  // stateless thread's) keep librdkafka's default.
+  // quarter of the queue keeps the overshoot near a quarter (not a hard bound: a batch larger
+  // than a fetch still comes whole, and the queue counts decompressed bytes): 5-20% less peak
+  // memory in the stateful benchmarks at the same CPU and records per second
+  // (docs/benchmark-profiles.md, "A fetch as large as a stateful thread's prefetch queue").
+  // Queues of 4 MiB or more (a stateless thread's, up to four partitions) keep librdkafka's
+  // 1 MiB.
   if (!props.count("fetch.message.max.bytes") && !props.count("max.partition.fetch.bytes")) {
     const std::string& queue = props["queued.max.messages.kbytes"];
     char* end = nullptr;

@@ -56,6 +56,9 @@ TEST(StreamConsumer, AFetchIsAQuarterOfThePrefetchQueueUnlessTold) {
   auto alias = withQueue(1024, {{"max.partition.fetch.bytes", "524288"}});
   EXPECT_EQ(alias.count("fetch.message.max.bytes"), 0u);
   EXPECT_EQ(alias.at("max.partition.fetch.bytes"), "524288");
+  auto prefixedAlias = withQueue(1024, {{"consumer.max.partition.fetch.bytes", "524288"}});
+  EXPECT_EQ(prefixedAlias.count("fetch.message.max.bytes"), 0u);
+  EXPECT_EQ(prefixedAlias.at("max.partition.fetch.bytes"), "524288");
 }
 
 TEST(StreamConsumer, TheUsersPropertiesWinOverTheDefaultsAndTheGuaranteeSetsTheIsolation) {
