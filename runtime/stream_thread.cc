@@ -79,8 +79,8 @@ std::map<std::string, std::string> streamConsumerProperties(const StreamsConfig&
   // than a fetch still comes whole, and the queue counts decompressed bytes): 5-20% less peak
   // memory in the stateful benchmarks at the same CPU and records per second
   // (docs/benchmark-profiles.md, "A fetch as large as a stateful thread's prefetch queue").
-  // Queues of 4 MiB or more (a stateless thread's, up to four partitions) keep librdkafka's
-  // 1 MiB.
+  // Queues of 4 MiB or more keep librdkafka's 1 MiB (at the defaults: a stateless thread of
+  // up to four input partitions, a stateful one of one).
   if (!props.count("fetch.message.max.bytes") && !props.count("max.partition.fetch.bytes")) {
     const std::string& queue = props["queued.max.messages.kbytes"];
     char* end = nullptr;

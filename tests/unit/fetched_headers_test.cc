@@ -3,6 +3,7 @@
 // pass for a v2 record without headers. Real fetched records: tests/integration.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -96,11 +97,14 @@ TEST(FetchedHeaders, ALengthNotInItsShortestFormIsLeftToLibrdkafka) {
 TEST(FetchedHeaders, AnErrorEventIsNeverToldHeaderless) {
   Record r = v2(100, 0);
   ASSERT_TRUE(r.sayNoHeaders());
-  rd_kafka_message_t m{};
-  m.err = RD_KAFKA_RESP_ERR__PARTITION_EOF;
-  m.payload = r.bytes.data() + r.valueAt;
-  m.len = 100;
-  EXPECT_FALSE(fetchedRecordHasNoHeaders(&m));
+  // At the start of zeroed room for librdkafka's larger message struct, so that a check
+  // that asked librdkafka anyway would read zeros (no headers) and fail here, not crash.
+  alignas(std::max_align_t) unsigned char room[4096] = {};
+  auto* m = reinterpret_cast<rd_kafka_message_t*>(room);
+  m->err = RD_KAFKA_RESP_ERR__PARTITION_EOF;
+  m->payload = r.bytes.data() + r.valueAt;
+  m->len = 100;
+  EXPECT_FALSE(fetchedRecordHasNoHeaders(m));
 }
 
 }  // namespace
