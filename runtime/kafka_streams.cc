@@ -359,7 +359,7 @@ KafkaStreams::Metrics KafkaStreams::metrics() const {
   }
   if (rocksdb_) {
     m.memtableBytes = static_cast<int64_t>(rocksdb_->writeBufferManager()->memory_usage());
-    m.blockCacheBytes = static_cast<int64_t>(rocksdb_->blockCache()->GetUsage());
+    m.blockCacheBytes = static_cast<int64_t>(rocksdb_->cachedBlockBytes());
   }
   return m;
 }

@@ -350,9 +350,13 @@ rocksdb::Options baseOptions(RocksDBResources& resources, size_t keyPrefixBytes,
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
   // Every look-up checks the filter of each level-0 file, and a lookup in the block cache
-  // (hash, shard lock, reference) cost more than the filter probe. Level-0 files are few, so
-  // their index and filter stay pinned in the cache; deeper levels' still compete for it.
-  table.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kFlushedAndSimilar;
+  // (hash, shard lock, reference) cost more than the filter probe; and the memtables are
+  // charged to the same cache (RocksDBResources), so a full memtable budget would evict
+  // every index and filter block: a stream-stream join, whose window stores cache nothing
+  // else, read them from its files again at 1.5x the CPU. So every open table's index and
+  // filter stay pinned in the cache, as RocksDB keeps them outside it by default (bounded
+  // by max_open_files); data blocks compete for the rest.
+  table.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
@@ -421,10 +425,19 @@ class ForwardingLogger final : public rocksdb::Logger {
 
 }  // namespace
 
+// The memtables are charged to the block cache: a store's peak is its budgets filled at one
+// moment, and cached blocks give way as memtables fill, so the two together take about
+// the larger of the two budgets instead of their sum (11-20% off the peak memory of the
+// state store and the table joins at the same CPU; docs/benchmark-profiles.md).
 RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes, RocksDBLog log)
     : cache_(rocksdb::NewLRUCache(static_cast<size_t>(blockCacheBytes))),
-      writeBuffers_(std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(writeBufferBytes))),
+      writeBuffers_(std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(writeBufferBytes), cache_)),
       log_(std::make_shared<const RocksDBLog>(std::move(log))) {}
+
+size_t RocksDBResources::cachedBlockBytes() const {
+  const size_t usage = cache_->GetUsage(), charged = writeBuffers_->dummy_entries_in_cache_usage();
+  return usage > charged ? usage - charged : 0;
+}
 
 std::shared_ptr<rocksdb::Logger> RocksDBResources::logger(const std::string& name) const {
   return std::make_shared<ForwardingLogger>(log_, name);

@@ -29,13 +29,15 @@ struct RocksDBLog {
 };
 
 // What every RocksDB store of an instance shares: one block cache and one write-buffer
-// (memtable) budget, so memory is bounded however many tasks an instance has; and where
-// their log lines go.
+// (memtable) budget, the memtables charged to the cache, so memory is bounded however
+// many tasks an instance has; and where their log lines go.
 class RocksDBResources {
  public:
   RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes, RocksDBLog log = {});
   ~RocksDBResources();
   const std::shared_ptr<rocksdb::Cache>& blockCache() const { return cache_; }
+  // What the cache holds besides the memtables' charge: blocks, pinned ones too.
+  size_t cachedBlockBytes() const;
   const std::shared_ptr<rocksdb::WriteBufferManager>& writeBufferManager() const { return writeBuffers_; }
   // A logger for the store `name`: its lines go to the sink, prefixed with the name.
   std::shared_ptr<rocksdb::Logger> logger(const std::string& name) const;

@@ -209,8 +209,8 @@ TEST(State, AThreadWhoseStoresHoldTooManyUncommittedWritesCommitsEarly) {
 }
 
 // metrics() shows what each memory budget holds while the instance runs: counts in the
-// record cache, or, uncached, store writes waiting for a commit; memtables either way. A
-// closed instance's threads hold nothing.
+// record cache, or, uncached, store writes waiting for a commit; memtables either way, and
+// not again as the block cache's. A closed instance's threads hold nothing.
 TEST(State, MetricsShowWhatEachMemoryBudgetHolds) {
   CountApp a;
   a.produce(0, 2000);
@@ -234,6 +234,9 @@ TEST(State, MetricsShowWhatEachMemoryBudgetHolds) {
     EXPECT_GT(cached ? held.recordCacheBytes : held.uncommittedBytes, 2000 * 16);
     EXPECT_EQ(cached ? held.uncommittedBytes : held.recordCacheBytes, 0);
     EXPECT_GT(held.memtableBytes, 0) << "the stores' memtables were not counted";
+    // Nothing was flushed or read from a table file: the cache holds only the memtables'
+    // charge, which is theirs, not cached blocks.
+    EXPECT_LT(held.blockCacheBytes, held.memtableBytes) << "the memtables' charge counted as cached blocks";
     EXPECT_TRUE(streams.close(60s));
     const auto closed = streams.metrics();
     EXPECT_EQ(closed.recordCacheBytes, 0);
