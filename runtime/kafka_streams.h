@@ -86,7 +86,9 @@ class KafkaStreams {
     // CPU") bound. The two RocksDB ones are the process's, shared by all stores; the others
     // the stream threads', as of each thread's latest loop.
     int64_t memtableBytes = 0;     // RocksDB memtables, flushing ones too (rocksdb.write.buffer.bytes)
-    int64_t blockCacheBytes = 0;   // blocks in the block cache, pinned ones too, not the memtables charged to it (rocksdb.block.cache.bytes)
+    // Blocks in the block cache, pinned ones too; not the memtables' charge to it
+    // (rocksdb.block.cache.bytes).
+    int64_t blockCacheBytes = 0;
     int64_t uncommittedBytes = 0;  // store writes not yet applied (statestore.uncommitted.max.bytes)
     int64_t recordCacheBytes = 0;  // the record caches (statestore.cache.max.bytes)
   };

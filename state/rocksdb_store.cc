@@ -427,8 +427,8 @@ class ForwardingLogger final : public rocksdb::Logger {
 
 // The memtables are charged to the block cache: a store's peak is its budgets filled at one
 // moment, and cached blocks give way as memtables fill, so the two together take about
-// the larger of the two budgets instead of their sum (11-20% off the peak memory of the
-// state store and the table joins at the same CPU; docs/benchmark-profiles.md).
+// the larger of the two budgets instead of their sum (7-18% off the peak memory of the
+// state store and the table joins at about the same CPU; docs/benchmark-profiles.md).
 RocksDBResources::RocksDBResources(int64_t blockCacheBytes, int64_t writeBufferBytes, RocksDBLog log)
     : cache_(rocksdb::NewLRUCache(static_cast<size_t>(blockCacheBytes))),
       writeBuffers_(std::make_shared<rocksdb::WriteBufferManager>(static_cast<size_t>(writeBufferBytes), cache_)),
