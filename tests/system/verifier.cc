@@ -107,16 +107,35 @@ int main(int argc, char** argv) {
   int64_t aggLost = 0, aggDuplicates = 0, aggWrong = 0;
   {
     std::unordered_map<std::string, std::vector<Aggregate>> outputByKey;
-    for (const auto& r : aggregates)
+    std::unordered_map<std::string, std::vector<const kstreams::TopicRecord*>> recordsByKey;
+    for (const auto& r : aggregates) {
       outputByKey[*r.key].push_back(kstreams::Serdes::Json<Aggregate>()->deserialize(*r.value));
+      recordsByKey[*r.key].push_back(&r);
+    }
+    // Where a key's aggregates first went wrong, for the first few keys: what a diagnosis
+    // starts from (which partition, from which offset on, state behind or ahead).
+    int keysShown = 0;
+    const auto showFirstWrong = [&](const std::string& key, size_t i, const Aggregate& got, const Aggregate& want) {
+      if (keysShown++ >= 5) return;
+      const kstreams::TopicRecord& r = *recordsByKey[key][i];
+      fmt::print(stderr,
+                 "verifier: key {}: output {} of {} wrong, aggregates partition {} offset {}: got count {} sum {}, "
+                 "expected count {} sum {}\n",
+                 key, i + 1, outputByKey[key].size(), r.partition, r.offset, got.count, got.sum, want.count, want.sum);
+    };
     for (const auto& [key, seqs] : inputByKey) {
       std::vector<Aggregate> expected;
       Aggregate running;
       for (int64_t seq : seqs) expected.push_back(running = running.add(seq));
       const auto& got = outputByKey[key];
       if (exactlyOnce) {
+        bool shown = false;
         for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
-          if (!(got[i] == expected[i])) ++aggWrong;
+          if (!(got[i] == expected[i])) {
+            if (!shown) showFirstWrong(key, i, got[i], expected[i]);
+            shown = true;
+            ++aggWrong;
+          }
         if (got.size() < expected.size()) aggLost += static_cast<int64_t>(expected.size() - got.size());
         if (got.size() > expected.size()) aggDuplicates += static_cast<int64_t>(got.size() - expected.size());
       } else {
