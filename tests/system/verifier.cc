@@ -106,22 +106,25 @@ int main(int argc, char** argv) {
   // Aggregates: the n-th output of a key must equal the aggregate of its first n inputs.
   int64_t aggLost = 0, aggDuplicates = 0, aggWrong = 0;
   {
-    std::unordered_map<std::string, std::vector<Aggregate>> outputByKey;
-    std::unordered_map<std::string, std::vector<const kstreams::TopicRecord*>> recordsByKey;
-    for (const auto& r : aggregates) {
-      outputByKey[*r.key].push_back(kstreams::Serdes::Json<Aggregate>()->deserialize(*r.value));
-      recordsByKey[*r.key].push_back(&r);
-    }
+    // A key's aggregates in output order, each with where it was written.
+    struct Output {
+      Aggregate value;
+      const kstreams::TopicRecord* record;
+    };
+    std::unordered_map<std::string, std::vector<Output>> outputByKey;
+    for (const auto& r : aggregates)
+      outputByKey[*r.key].push_back({kstreams::Serdes::Json<Aggregate>()->deserialize(*r.value), &r});
     // Where a key's aggregates first went wrong, for the first few keys: what a diagnosis
     // starts from (which partition, from which offset on, state behind or ahead).
     int keysShown = 0;
-    const auto showFirstWrong = [&](const std::string& key, size_t i, const Aggregate& got, const Aggregate& want) {
+    const auto showFirstWrong = [&](const std::string& key, size_t i, size_t outputs, const Output& got,
+                                    const Aggregate& want) {
       if (keysShown++ >= 5) return;
-      const kstreams::TopicRecord& r = *recordsByKey[key][i];
       fmt::print(stderr,
                  "verifier: key {}: output {} of {} wrong, aggregates partition {} offset {}: got count {} sum {}, "
                  "expected count {} sum {}\n",
-                 key, i + 1, outputByKey[key].size(), r.partition, r.offset, got.count, got.sum, want.count, want.sum);
+                 key, i + 1, outputs, got.record->partition, got.record->offset, got.value.count, got.value.sum,
+                 want.count, want.sum);
     };
     for (const auto& [key, seqs] : inputByKey) {
       std::vector<Aggregate> expected;
@@ -131,8 +134,8 @@ int main(int argc, char** argv) {
       if (exactlyOnce) {
         bool shown = false;
         for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
-          if (!(got[i] == expected[i])) {
-            if (!shown) showFirstWrong(key, i, got[i], expected[i]);
+          if (!(got[i].value == expected[i])) {
+            if (!shown) showFirstWrong(key, i, got.size(), got[i], expected[i]);
             shown = true;
             ++aggWrong;
           }
@@ -140,7 +143,7 @@ int main(int argc, char** argv) {
         if (got.size() > expected.size()) aggDuplicates += static_cast<int64_t>(got.size() - expected.size());
       } else {
         // A replayed input counts twice: the final count tells repeats from losses.
-        const int64_t finalCount = got.empty() ? 0 : got.back().count;
+        const int64_t finalCount = got.empty() ? 0 : got.back().value.count;
         const int64_t n = static_cast<int64_t>(seqs.size());
         if (finalCount < n) aggLost += n - finalCount;
         if (finalCount > n) aggDuplicates += finalCount - n;
