@@ -101,11 +101,15 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     // aggregate. So an end behind the checkpoint is asked for again, with fresh metadata,
     // for a few seconds (longer under exactly_once_v2, see the constructor) before the store
     // is taken for one whose changelog was deleted (once per changelog: its other
-    // partitions are then taken at their word).
+    // partitions are then taken at their word). So is an end behind what this thread
+    // committed to the changelog: under exactly_once_v2 the end is the last stable offset,
+    // which passes a committed transaction only once the broker has its commit marker, and
+    // a restore that stopped short would leave the store behind its task's input offsets.
     const auto confirmBy =
         std::chrono::steady_clock::now() + (changelogsFoundBehind_.count(t.topic) ? std::chrono::milliseconds(0) : confirmBehind_);
+    const int64_t mustPass = std::max(checkpoint.value_or(-1), t.committedThrough.value_or(-1));
     int asked = 1;
-    while (checkpoint && *checkpoint >= high && std::chrono::steady_clock::now() < confirmBy) {
+    while (mustPass >= 0 && mustPass >= high && std::chrono::steady_clock::now() < confirmBy) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       refreshLeaders(consumer_.get(), t.topic);
       queryOffsets(t, task, low, high);
@@ -119,6 +123,10 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
       changelogsFoundBehind_.insert(t.topic);
       t.store->wipe();
       checkpoint.reset();
+    } else if (t.committedThrough && *t.committedThrough >= high) {
+      log().warn("changelog {} ends at {} after {} queries, before offset {} that this thread committed to it: it was "
+                 "deleted, or its commit marker is still not written; restoring store {} of task {} to that end",
+                 partitionName(t.topic, t.partition), high, asked, *t.committedThrough, t.store->name(), task.toString());
     } else if (asked > 1) {
       log().info("store {} of task {}: changelog {} ends at {} ({} queries; the first answers were behind the store)",
                  t.store->name(), task.toString(), partitionName(t.topic, t.partition), high, asked);

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -77,7 +78,7 @@ StateStore* StateManager::store(std::string_view name) const {
 std::vector<RestoreTarget> StateManager::restoreTargets() const {
   std::vector<RestoreTarget> out;
   for (const Store& s : stores_)
-    if (s.logging) out.push_back({s.logging->topic(), task_.partition, s.local});
+    if (s.logging) out.push_back({s.logging->topic(), task_.partition, s.local, std::nullopt});
   return out;
 }
 
@@ -90,6 +91,16 @@ void StateManager::registerForQueries() {
 void StateManager::flushCaches() {
   for (const Store& s : stores_)
     if (s.caching) s.caching->flush();
+}
+
+void StateManager::noteCommittedOffsets(CommittedChangelogOffsets& into) const {
+  for (const Store& s : stores_) {
+    if (!s.logging) continue;
+    const int64_t logged = s.logging->lastLoggedOffset();
+    if (logged < 0) continue;
+    int64_t& known = into[{s.logging->topic(), task_.partition}];
+    known = std::max(known, logged);
+  }
 }
 
 void StateManager::commit() {

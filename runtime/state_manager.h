@@ -50,7 +50,13 @@ struct RestoreTarget {
   std::string topic;
   int32_t partition;
   LocalStore* store;
+  // The last offset this thread itself committed to the changelog, if it did: the restore
+  // reads at least that far, whatever end the broker reports first (see ChangelogReader::add).
+  std::optional<int64_t> committedThrough;
 };
+
+// Per changelog partition, the offset of its last record known to be committed.
+using CommittedChangelogOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
 
 class StateManager {
  public:
@@ -69,6 +75,9 @@ class StateManager {
   void registerForQueries();
 
   void flushCaches();
+  // Right after a commit that wrote to the changelogs: records the offset each changelogged
+  // store's writes reached (as acknowledged), which the changelog now holds committed.
+  void noteCommittedOffsets(CommittedChangelogOffsets& into) const;
   void commit();
   void abort();
   // Bytes of writes waiting for the next commit, over all stores.

@@ -298,6 +298,10 @@ void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
         task->initialize();
         continue;
       }
+      for (RestoreTarget& t : targets) {
+        auto known = committedChangelogOffsets_.find({t.topic, t.partition});
+        if (known != committedChangelogOffsets_.end()) t.committedThrough = known->second;
+      }
       restorer_->add(id, targets);
       restoring_.insert(id);
     } catch (const TaskLockedException& e) {

@@ -239,6 +239,14 @@ class StreamThread {
   // Since when the thread has been redoing work without committing any (see
   // redoSinceLastCommit); unset after a commit that committed something.
   std::optional<std::chrono::steady_clock::time_point> redoingSince_;
+  // What this thread's commits put in the changelogs. Under exactly_once_v2 a store's
+  // writes since its last apply are dropped with its task at a redo, and its restore then
+  // asks the broker where the committed changelog ends: right after a commit the answer can
+  // still stop before it (the commit's markers are written after the commit returns), and
+  // a restore that stopped there would leave the store behind the input offsets the same
+  // commit moved past. Lower bounds, never taken back: still true after a task moved away
+  // and came back.
+  CommittedChangelogOffsets committedChangelogOffsets_;
   std::thread thread_;
 };
 

@@ -151,6 +151,11 @@ void StreamThread::commit(bool handingOver) {
     metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
   }
   if (sentRecords || !offsets.empty()) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+  // Without records in this commit, an offset slot may still hold one of an aborted
+  // transaction's records.
+  if (!exactlyOnce || sentRecords)
+    for (auto& [id, task] : tasks_)
+      if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogOffsets_);
   // Stores last: a crash before this leaves them behind their changelogs, which a restart
   // catches up from; never ahead of what Kafka committed. Under exactly_once_v2 a 100 ms
   // commit carries a few hundred writes per store, and applying each batch scattered them

@@ -26,13 +26,15 @@ bool restoreUntilDone(ChangelogReader& reader, TaskId task, std::chrono::millise
 }
 
 // A one-partition changelog holding k0..k(n-1) -> v0..v(n-1), a reader of it with the given
-// watermark query, and an empty store to restore task 0_0 into.
+// watermark query, and an empty store to restore task 0_0 into (by a thread that committed
+// the changelog through `committedThrough`, if given).
 struct RestoreSetup {
-  explicit RestoreSetup(int records, internal::WatermarkQuery query = rd_kafka_query_watermark_offsets)
+  explicit RestoreSetup(int records, internal::WatermarkQuery query = rd_kafka_query_watermark_offsets,
+                        std::optional<int64_t> committedThrough = std::nullopt)
       : reader(config, "restore-test", metrics, std::move(query)) {
     Admin(bootstrap()).createTopic(changelog, 1);
     write(0, records);
-    reader.add(task, {{changelog, 0, store.get()}});
+    reader.add(task, {{changelog, 0, store.get(), committedThrough}});
   }
   void write(int from, int to) {
     for (int i = from; i < to; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
@@ -86,6 +88,28 @@ TEST(Restoration, AnEndReportedTooFarIsAskedForAgain) {
   ahead->store(0);
   ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
   EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
+  EXPECT_EQ(r.store->checkpoint(), 99);
+}
+
+// Under exactly_once_v2 the end of a changelog is its last stable offset, which passes a
+// committed transaction only once the broker has written its commit marker, after the
+// commit returned. A thread that redoes its work right after a commit restores its stores
+// again: stopping at an end before what it just committed would leave a store behind the
+// input offsets that commit moved past, and every later aggregate of its keys wrong.
+TEST(Restoration, AStoreIsRestoredAtLeastToWhatItsThreadCommittedWhenTheEndIsReportedShort) {
+  auto ahead = std::make_shared<std::atomic<int>>(-40);
+  auto queries = std::make_shared<std::atomic<int>>(0);
+  auto shortAtFirst = [ahead, queries, inner = test::endAhead(ahead)](rd_kafka_t* client, const char* topic,
+                                                                     int32_t partition, int64_t* low, int64_t* high,
+                                                                     int timeoutMs) {
+    if (++*queries == 3) ahead->store(0);  // the marker is written
+    return inner(client, topic, partition, low, high, timeoutMs);
+  };
+  RestoreSetup r(100, shortAtFirst, 99);
+  ASSERT_TRUE(restoreUntilDone(r.reader, r.task, 60s));
+  EXPECT_GE(queries->load(), 3) << "the end was not asked for again";
+  EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
+  EXPECT_EQ(r.store->get("k99"), "v99");
   EXPECT_EQ(r.store->checkpoint(), 99);
 }
 
