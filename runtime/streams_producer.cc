@@ -15,6 +15,7 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
       transactional_(!transactionalId.empty()),
       tracksOffsets_(tracksOffsets),
       apiTimeout_(config.defaultApiTimeout()),
+      commitTimeout_(config.taskTimeout()),
       dropped_(dropped) {
   std::map<std::string, std::string> defaults = {
       // Java's partitioner, so keys land where Kafka Streams puts them.
@@ -135,38 +136,61 @@ void StreamsProducer::beginTransactionIfNeeded() {
 void StreamsProducer::commitTransaction(const rd_kafka_topic_partition_list_t* offsets, rd_kafka_t* consumer) {
   if (offsets && offsets->cnt > 0) beginTransactionIfNeeded();
   if (!inTransaction_) return;
-  const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
-  const int timeout = static_cast<int>(apiTimeout_.count());
-  auto retry = [&](auto call, const char* what) {
-    for (;;) {
-      rd_kafka_error_t* e = call();
-      if (!e) return;
-      if (rd_kafka_error_is_retriable(e) && !rd_kafka_error_txn_requires_abort(e) && !rd_kafka_error_is_fatal(e) &&
-          std::chrono::steady_clock::now() < deadline) {
-        rd_kafka_error_destroy(e);
-        continue;
-      }
-      if (rd_kafka_error_is_retriable(e) && std::chrono::steady_clock::now() >= deadline) {
-        std::string text = rd_kafka_error_string(e);
-        rd_kafka_error_destroy(e);
-        abortTransaction();
-        throw TransactionAbortedException(std::string(what) + " timed out: " + text);
-      }
-      check(e, what);
-      return;
-    }
-  };
   if (offsets && offsets->cnt > 0) {
     std::unique_ptr<rd_kafka_consumer_group_metadata_t, KafkaDeleter> group(rd_kafka_consumer_group_metadata(consumer));
-    retry([&] { return rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group.get(), timeout); },
-          "sending offsets to the transaction");
+    askUntilSettled(
+        [&](int timeoutMs) {
+          return rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group.get(), timeoutMs);
+        },
+        "sending offsets to the transaction", false);
   }
-  retry([&] { return rd_kafka_commit_transaction(producer_.get(), timeout); }, "committing the transaction");
+  askUntilSettled([&](int timeoutMs) { return rd_kafka_commit_transaction(producer_.get(), timeoutMs); },
+                  "committing the transaction", true);
   inTransaction_ = false;
   // A commit means every record of the transaction was delivered; their reports (changelog
   // offsets) are handled before the stores checkpoint them.
   awaitAllReports("a committed transaction");
   throwIfFailed();
+}
+
+void StreamsProducer::askUntilSettled(const std::function<rd_kafka_error_t*(int)>& call, const char* what,
+                                      bool committing) {
+  // A call that timed out goes on in the background, and librdkafka resumes it when asked
+  // again. A commit that timed out must not be aborted: its EndTxn may have reached the
+  // coordinator, which then completes it whatever happens here; an abort then fails
+  // (INVALID_TXN_STATE), and the thread would redo work that is committed, restoring its
+  // stores from changelogs that may not show the commit yet while the input offsets do.
+  const auto started = std::chrono::steady_clock::now();
+  bool warned = false;
+  for (;;) {
+    rd_kafka_error_t* e = call(static_cast<int>(apiTimeout_.count()));
+    if (!e) return;
+    if (!rd_kafka_error_is_retriable(e) || rd_kafka_error_txn_requires_abort(e) || rd_kafka_error_is_fatal(e)) {
+      check(e, what);  // throws for each of these
+      continue;        // (and owns the error)
+    }
+    KafkaError error(e);
+    const auto waitedMs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (waitedMs >= commitTimeout_.count()) {
+      const std::string failure = std::string(what) + " did not complete within " +
+                                  std::to_string(commitTimeout_.count()) +
+                                  " ms (task.timeout.ms): " + rd_kafka_error_string(e);
+      if (!committing) {
+        abortTransaction();
+        throw TransactionAbortedException(failure);
+      }
+      // The thread fails; its producer's destructor must not try to abort this one.
+      inTransaction_ = false;
+      throw StreamsException(failure +
+                             "; its outcome is unknown, so the work since the last commit cannot be redone here. Check "
+                             "the brokers; a restart settles the transaction and goes on from what it committed");
+    }
+    if (!warned)
+      log().warn("{} has not completed in {} ms ({}); asking again, up to task.timeout.ms", what, waitedMs,
+                 rd_kafka_error_string(e));
+    warned = true;
+  }
 }
 
 void StreamsProducer::abortTransaction() {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -70,13 +71,20 @@ class StreamsProducer final : public RecordCollector {
   bool inTransaction() const { return inTransaction_; }
   // Commits the open transaction together with the consumer's offsets (beginning one first
   // if only offsets are to be committed). Throws TransactionAbortedException (the
-  // transaction is aborted by then) or ProducerFencedException.
+  // transaction is aborted by then) or ProducerFencedException; or StreamsException when
+  // the commit, asked again and again, has not ended within task.timeout.ms: its outcome is
+  // then unknown, and only a new producer of the transactional id can settle it.
   void commitTransaction(const rd_kafka_topic_partition_list_t* offsets, rd_kafka_t* consumer);
   // Aborts the open transaction, if any. Best effort: errors are logged.
   void abortTransaction();
 
  private:
   void beginTransactionIfNeeded();
+  // Calls a transactional API (given its timeout) until it succeeds, asking again each
+  // time it times out, for up to task.timeout.ms. Past that, a commit (`committing`) throws
+  // StreamsException, its outcome unknown; anything else aborts and throws
+  // TransactionAbortedException. Other errors go to check().
+  void askUntilSettled(const std::function<rd_kafka_error_t*(int)>& call, const char* what, bool committing);
   // Without a transaction: once a report has failed, the next send flushes (and so throws)
   // instead of sending.
   void stopIfADeliveryFailed();
@@ -133,6 +141,7 @@ class StreamsProducer final : public RecordCollector {
   bool tracksOffsets_ = true;
   bool inTransaction_ = false;
   std::chrono::milliseconds apiTimeout_;
+  std::chrono::milliseconds commitTimeout_;  // task.timeout.ms
   std::atomic<int64_t>* dropped_;
   std::mutex reportsMutex_;  // guards firstError_ and failureToRedo_
   std::atomic<bool> stopReporter_{false};

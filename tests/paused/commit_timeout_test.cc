@@ -1,0 +1,121 @@
+// exactly_once_v2 against a broker that stops answering for a while (paused with SIGSTOP, as
+// in a long GC pause), on a cluster of its own: tools/kafka-local started by a ctest
+// fixture (tests/CMakeLists.txt), named by KSTREAMS_PAUSABLE_CLUSTER.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "kstreams.h"
+#include "tests/support/kafka_cluster.h"
+
+namespace kstreams {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string clusterDir() {
+  const char* dir = std::getenv("KSTREAMS_PAUSABLE_CLUSTER");
+  if (dir == nullptr || *dir == '\0')
+    throw std::runtime_error("KSTREAMS_PAUSABLE_CLUSTER is not set: run this test through ctest, whose fixture "
+                             "starts its cluster");
+  return dir;
+}
+
+// tools/kafka-local <command> 1 for the test's cluster; true if it succeeded.
+bool node(const std::string& command) {
+  const std::string line = std::string(KSTREAMS_SOURCE_DIR) + "/tools/kafka-local " + command + " 1 --dir '" +
+                           clusterDir() + "' 2>/dev/null";
+  return std::system(line.c_str()) == 0;
+}
+
+class PausedBroker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ifstream in(clusterDir() + "/bootstrap");
+    std::string bootstrap;
+    ASSERT_TRUE(std::getline(in, bootstrap) && !bootstrap.empty()) << "no bootstrap in " << clusterDir();
+    // What the support library's helpers connect to.
+    setenv("KSTREAMS_BOOTSTRAP", bootstrap.c_str(), 1);
+  }
+  void TearDown() override {
+    if (paused_) node("resume-node");
+  }
+  bool pause() { return paused_ = node("pause-node"); }
+  bool resume() {
+    paused_ = !node("resume-node");
+    return !paused_;
+  }
+
+ private:
+  bool paused_ = false;
+};
+
+// A transactional call that times out goes on in the background. A commit must not be
+// aborted then (the coordinator may already have it as committed, and the work would be
+// done twice, or the stores restored short of it); the thread asks again until the broker
+// answers, and the work is neither lost nor redone.
+TEST_F(PausedBroker, ATransactionThatTimesOutIsAskedAgainNotAbortedAndCommitsOnce) {
+  Admin admin(test::bootstrap());
+  const std::string in = test::uniqueName("paused-in"), out = test::uniqueName("paused-out");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  std::vector<std::string> values;
+  for (int i = 0; i < 20; ++i) values.push_back(std::to_string(i));
+  values.insert(values.begin() + 10, "hold");
+  {
+    KafkaProducer producer(test::bootstrap());
+    for (const std::string& v : values) producer.send(in, "k", v);
+    producer.flush();
+  }
+  // The thread stops at "hold" (its transaction open, holding the records before it) until
+  // the broker is paused; its next commit then waits for the broker.
+  std::atomic<bool> holding{false}, released{false};
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .mapValues([&](const std::string& v) {
+        if (v == "hold") {
+          holding = true;
+          while (!released) std::this_thread::sleep_for(1ms);
+        }
+        return v;
+      })
+      .to(out);
+  const std::string app = test::uniqueName("paused");
+  KafkaStreams streams(builder.build(),
+                       test::appConfig(app, {{"processing.guarantee", "exactly_once_v2"},
+                                             {"state.dir", "/tmp/kstreams-paused/" + app},
+                                             // Each transactional call times out well within the pause.
+                                             {"default.api.timeout.ms", "1500"},
+                                             // Neither the group nor the transaction expires during it.
+                                             {"consumer.session.timeout.ms", "30000"},
+                                             {"producer.transaction.timeout.ms", "30000"}}));
+  streams.start();
+  ASSERT_TRUE(test::eventually([&] { return holding.load(); }, 60s)) << streams.lastError();
+  ASSERT_TRUE(pause());
+  released = true;
+  std::this_thread::sleep_for(5s);  // the pause itself: what the thread waits through
+  ASSERT_TRUE(resume());
+
+  TopicReader::Options committed;
+  committed.readCommitted = true;
+  TopicReader reader(test::bootstrap(), out, committed);
+  std::vector<std::string> got;
+  test::eventually(
+      [&] {
+        for (const auto& r : reader.read(values.size(), 500ms)) got.push_back(*r.value);
+        return got.size() >= values.size() || streams.state() == KafkaStreams::State::ERROR;
+      },
+      60s);
+  EXPECT_EQ(got, values) << streams.lastError();
+  const auto metrics = streams.metrics();
+  EXPECT_EQ(metrics.redos, 0) << "the timed-out transaction was aborted and its work redone";
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
+  EXPECT_TRUE(streams.close(60s));
+  EXPECT_EQ(test::consumeToEnd(out, 60s, true).size(), values.size()) << "records committed twice";
+}
+
+}  // namespace
+}  // namespace kstreams
