@@ -15,7 +15,7 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
       transactional_(!transactionalId.empty()),
       tracksOffsets_(tracksOffsets),
       apiTimeout_(config.defaultApiTimeout()),
-      commitTimeout_(config.taskTimeout()),
+      taskTimeout_(config.taskTimeout()),
       dropped_(dropped) {
   std::map<std::string, std::string> defaults = {
       // Java's partitioner, so keys land where Kafka Streams puts them.
@@ -172,9 +172,9 @@ void StreamsProducer::askUntilSettled(const std::function<rd_kafka_error_t*(int)
     KafkaError error(e);
     const auto waitedMs =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    if (waitedMs >= commitTimeout_.count()) {
+    if (waitedMs >= taskTimeout_.count()) {
       const std::string failure = std::string(what) + " did not complete within " +
-                                  std::to_string(commitTimeout_.count()) +
+                                  std::to_string(taskTimeout_.count()) +
                                   " ms (task.timeout.ms): " + rd_kafka_error_string(e);
       if (!committing) {
         abortTransaction();

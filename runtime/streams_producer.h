@@ -141,7 +141,7 @@ class StreamsProducer final : public RecordCollector {
   bool tracksOffsets_ = true;
   bool inTransaction_ = false;
   std::chrono::milliseconds apiTimeout_;
-  std::chrono::milliseconds commitTimeout_;  // task.timeout.ms
+  std::chrono::milliseconds taskTimeout_;  // how long askUntilSettled asks
   std::atomic<int64_t>* dropped_;
   std::mutex reportsMutex_;  // guards firstError_ and failureToRedo_
   std::atomic<bool> stopReporter_{false};
