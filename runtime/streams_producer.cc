@@ -193,13 +193,29 @@ void StreamsProducer::askUntilSettled(const std::function<rd_kafka_error_t*(int)
   }
 }
 
-void StreamsProducer::abortTransaction() {
+void StreamsProducer::abortTransaction() { abortOpenTransaction(taskTimeout_); }
+
+void StreamsProducer::abortOpenTransaction(std::chrono::milliseconds askFor) {
   if (!inTransaction_) return;
   inTransaction_ = false;
-  rd_kafka_error_t* e = rd_kafka_abort_transaction(producer_.get(), static_cast<int>(apiTimeout_.count()));
-  if (e) {
-    log().warn("aborting a transaction failed: {}", rd_kafka_error_string(e));
-    rd_kafka_error_destroy(e);
+  // An abort that timed out goes on in the background too. Given up on, it left the
+  // producer aborting: each send after the redo then failed ("Erroneous state"), and the
+  // thread redid its work again every default.api.timeout.ms until the abort was done.
+  const auto started = std::chrono::steady_clock::now();
+  bool warned = false;
+  for (;;) {
+    KafkaError e(rd_kafka_abort_transaction(producer_.get(), static_cast<int>(apiTimeout_.count())));
+    if (!e) break;
+    const bool askAgain = rd_kafka_error_is_retriable(e.get()) && !rd_kafka_error_is_fatal(e.get()) &&
+                          std::chrono::steady_clock::now() - started < askFor;
+    if (!askAgain) {
+      log().warn("aborting a transaction failed: {}", rd_kafka_error_string(e.get()));
+      break;
+    }
+    if (!warned)
+      log().warn("aborting a transaction has not completed ({}); asking again, up to task.timeout.ms",
+                 rd_kafka_error_string(e.get()));
+    warned = true;
   }
   // Records of an aborted transaction are gone by design; their failures are moot.
   awaitReports(apiTimeout_);
@@ -210,7 +226,9 @@ void StreamsProducer::abortTransaction() {
 }
 
 StreamsProducer::~StreamsProducer() {
-  abortTransaction();
+  // Once: a producer that goes away does not wait for the brokers; the next producer of
+  // its transactional id, or the transaction timeout, settles what it left open.
+  abortOpenTransaction(std::chrono::milliseconds(0));
   for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
   // Records still queued are dropped: the thread flushed before a clean close, and after a
   // failure the offsets of their input were not committed, so they are not lost.

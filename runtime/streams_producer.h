@@ -75,11 +75,14 @@ class StreamsProducer final : public RecordCollector {
   // the commit, asked again and again, has not ended within task.timeout.ms: its outcome is
   // then unknown, and only a new producer of the transactional id can settle it.
   void commitTransaction(const rd_kafka_topic_partition_list_t* offsets, rd_kafka_t* consumer);
-  // Aborts the open transaction, if any. Best effort: errors are logged.
+  // Aborts the open transaction, if any, asking again while the abort times out, for up to
+  // task.timeout.ms. Best effort: errors are logged.
   void abortTransaction();
 
  private:
   void beginTransactionIfNeeded();
+  // abortTransaction(), asking again for up to `askFor` (0: once).
+  void abortOpenTransaction(std::chrono::milliseconds askFor);
   // Calls a transactional API (given its timeout) until it succeeds, asking again each
   // time it times out, for up to task.timeout.ms. Past that, a commit (`committing`) throws
   // StreamsException, its outcome unknown; anything else aborts and throws
