@@ -101,13 +101,20 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     // aggregate. So an end behind the checkpoint is asked for again, with fresh metadata,
     // for a few seconds (longer under exactly_once_v2, see the constructor) before the store
     // is taken for one whose changelog was deleted (once per changelog: its other
-    // partitions are then taken at their word). So is an end behind what this thread
-    // committed to the changelog: under exactly_once_v2 the end is the last stable offset,
-    // which passes a committed transaction only once the broker has its commit marker, and
-    // a restore that stopped short would leave the store behind its task's input offsets.
+    // partitions are then taken at their word). Under at_least_once, so is an end behind
+    // what this thread committed to the changelog (a new leader's high watermark lags).
+    //
+    // Under exactly_once_v2 the end is the last stable offset, which passes a committed
+    // transaction only once the broker has its commit marker (after the commit returned),
+    // and never passes a transaction left open before it. A restore that stopped short of
+    // what this thread committed would leave the store behind its task's input offsets, and
+    // every later result of its keys wrong; so the restore reads on to that offset, however
+    // long the records take to become readable (see endConfirmed()).
     const auto confirmBy =
         std::chrono::steady_clock::now() + (changelogsFoundBehind_.count(t.topic) ? std::chrono::milliseconds(0) : confirmBehind_);
-    const int64_t mustPass = std::max(checkpoint.value_or(-1), t.committedThrough.value_or(-1));
+    const bool exactlyOnce = config_.exactlyOnce();
+    const int64_t mustPass =
+        std::max(checkpoint.value_or(-1), exactlyOnce ? int64_t{-1} : t.committedThrough.value_or(-1));
     int asked = 1;
     while (mustPass >= 0 && mustPass >= high && std::chrono::steady_clock::now() < confirmBy) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -123,28 +130,30 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
       changelogsFoundBehind_.insert(t.topic);
       t.store->wipe();
       checkpoint.reset();
-    } else if (t.committedThrough && *t.committedThrough >= high) {
-      log().warn("changelog {} ends at {} after {} queries, before offset {} that this thread committed to it: it was "
-                 "deleted, or its commit marker is still not written; restoring store {} of task {} to that end",
+    } else if (!exactlyOnce && t.committedThrough && *t.committedThrough >= high) {
+      log().warn("changelog {} ends at {} after {} queries, before offset {} that this thread wrote to it: it was "
+                 "deleted; restoring store {} of task {} to that end",
                  partitionName(t.topic, t.partition), high, asked, *t.committedThrough, t.store->name(), task.toString());
     } else if (asked > 1) {
       log().info("store {} of task {}: changelog {} ends at {} ({} queries; the first answers were behind the store)",
                  t.store->name(), task.toString(), partitionName(t.topic, t.partition), high, asked);
     }
     const int64_t from = checkpoint ? *checkpoint + 1 : low;
+    const int64_t end = exactlyOnce && t.committedThrough ? std::max(high, *t.committedThrough + 1) : high;
     // An empty store of a changelog that looks empty may be the same answer of 0 for a
     // changelog that holds records (a new instance taking the task over): taken at its word,
     // the task would go on from empty state, silently. So such a changelog is read until
     // the consumer finds its end, at once if it is empty.
-    const bool looksEmpty = !checkpoint && high <= low;
-    if (from >= high && !looksEmpty) continue;  // caught up already
+    const bool looksEmpty = !checkpoint && end <= low;
+    if (from >= end && !looksEmpty) continue;  // caught up already
     if (!looksEmpty)
-      log().info("task {}: restoring store {} from {}, offsets {} to {}", task.toString(), t.store->name(),
-                 partitionName(t.topic, t.partition), from, high);
+      log().info("task {}: restoring store {} from {}, offsets {} to {}{}", task.toString(), t.store->name(),
+                 partitionName(t.topic, t.partition), from, end,
+                 end > high ? fmt::format(" (its committed records end at {} for now)", high) : "");
     Partition p;
     p.task = task;
     p.target = t;
-    p.endOffset = looksEmpty ? kEndFoundByFetch : high;
+    p.endOffset = looksEmpty ? kEndFoundByFetch : end;
     p.started = std::chrono::steady_clock::now();
     partitions_.emplace(Key{t.topic, t.partition}, std::move(p));
     KafkaError e(rd_kafka_incremental_assign(consumer_.get(), single(t.topic, t.partition, from).get()));
@@ -294,6 +303,26 @@ bool ChangelogReader::endConfirmed(const Key& key, Partition& p) {
   p.endLastAskedFor = now;
   int64_t low = 0, high = 0;
   queryOffsets(p.target, p.task, low, high);
+  // Records this thread committed are in the changelog, whatever end read_committed
+  // readers are shown for now: the store waits for them (see add()), up to task.timeout.ms.
+  const std::optional<int64_t> committed = config_.exactlyOnce() ? p.target.committedThrough : std::nullopt;
+  if (committed && *committed >= p.endFoundAt && high <= *committed) {
+    const std::string what = fmt::format(
+        "changelog {} holds records this thread committed, up to offset {}, but read_committed readers see it end at "
+        "{}: a transaction left open on it holds them back (Kafka's kafka-transactions.sh find-hanging and abort "
+        "settle one that no producer will end), or the changelog was deleted and created again (reset the "
+        "application then)",
+        partitionName(key.first, key.second), *committed, high);
+    if (elapsedMs(p.started) >= config_.taskTimeout().count())
+      throw StreamsException("cannot restore store " + p.target.store->name() + " of task " + p.task.toString() +
+                             " within task.timeout.ms (" + std::to_string(config_.taskTimeout().count()) +
+                             " ms): " + what);
+    if (!p.warnedStillWaiting && elapsedMs(p.started) >= 10000) {
+      p.warnedStillWaiting = true;
+      log().warn("task {}: store {} waits: {}", p.task.toString(), p.target.store->name(), what);
+    }
+    return false;
+  }
   if (high <= p.endFoundAt) {
     log().info("task {}: changelog {} of store {} ends at {}, not at {} as first reported", p.task.toString(),
                partitionName(key.first, key.second), p.target.store->name(), p.endFoundAt, p.endOffset);

@@ -4,6 +4,7 @@
 
 #include "kstreams.h"
 #include "runtime/changelog_reader.h"
+#include "runtime/streams_producer.h"
 #include "state/in_memory_store.h"
 #include "tests/support/kafka_cluster.h"
 
@@ -30,10 +31,13 @@ bool restoreUntilDone(ChangelogReader& reader, TaskId task, std::chrono::millise
 // the changelog through `committedThrough`, if given).
 struct RestoreSetup {
   explicit RestoreSetup(int records, internal::WatermarkQuery query = rd_kafka_query_watermark_offsets,
-                        std::optional<int64_t> committedThrough = std::nullopt)
-      : reader(config, "restore-test", metrics, std::move(query)) {
+                        std::optional<int64_t> committedThrough = std::nullopt,
+                        std::map<std::string, std::string> extraConfig = {},
+                        const std::function<void(RestoreSetup&)>& beforeAdding = nullptr)
+      : config(appConfig(uniqueName("restore"), extraConfig)), reader(config, "restore-test", metrics, std::move(query)) {
     Admin(bootstrap()).createTopic(changelog, 1);
     write(0, records);
+    if (beforeAdding) beforeAdding(*this);
     reader.add(task, {{changelog, 0, store.get(), committedThrough}});
   }
   void write(int from, int to) {
@@ -42,7 +46,7 @@ struct RestoreSetup {
   }
   const std::string changelog = uniqueName("restore-changelog");
   const TaskId task{0, 0};
-  const StreamsConfig config = appConfig(uniqueName("restore"));
+  const StreamsConfig config;
   KafkaProducer producer{bootstrap()};
   internal::RestoreMetrics metrics;
   std::unique_ptr<internal::LocalStore> store = internal::openInMemoryStore("counts");
@@ -111,6 +115,52 @@ TEST(Restoration, AStoreIsRestoredAtLeastToWhatItsThreadCommittedWhenTheEndIsRep
   EXPECT_EQ(r.metrics.restoredRecords.load(), 100);
   EXPECT_EQ(r.store->get("k99"), "v99");
   EXPECT_EQ(r.store->checkpoint(), 99);
+}
+
+// Under exactly_once_v2, a transaction left open on the changelog (here, one that another
+// producer has not ended yet) holds the end read_committed readers see at its first
+// record, before records committed after it. A store that stopped there would be behind
+// what its thread committed: it waits for them, and fails after task.timeout.ms, naming
+// the changelog partition, if they never become readable.
+struct OpenTransactionOnTheChangelog {
+  // k0..k49 committed, then an open transaction's k50, then k51..k99 committed (records
+  // without a transaction): the thread committed through offset 99.
+  explicit OpenTransactionOnTheChangelog(const std::string& taskTimeoutMs)
+      : r(50, rd_kafka_query_watermark_offsets, 99,
+          {{"processing.guarantee", "exactly_once_v2"}, {"task.timeout.ms", taskTimeoutMs}},
+          [this](RestoreSetup& s) {
+            open = std::make_unique<internal::StreamsProducer>(s.config, "restore-test-open", uniqueName("open-txn"));
+            open->send(s.changelog, 0, std::string_view("k50"), std::string_view("v50"), 0, {});
+            open->flush();
+            s.write(51, 100);
+          }) {}
+  std::unique_ptr<internal::StreamsProducer> open;  // declared first: set while r is built
+  RestoreSetup r;
+};
+
+TEST(Restoration, AStoreWaitsForWhatItsThreadCommittedBehindATransactionLeftOpen) {
+  OpenTransactionOnTheChangelog c("300000");
+  EXPECT_FALSE(restoreUntilDone(c.r.reader, c.r.task, 3s)) << "finished at the end read_committed readers saw";
+  EXPECT_EQ(c.r.metrics.restoredRecords.load(), 50);
+  c.open->commitTransaction(nullptr, nullptr);
+  ASSERT_TRUE(restoreUntilDone(c.r.reader, c.r.task, 60s));
+  EXPECT_EQ(c.r.metrics.restoredRecords.load(), 100);
+  EXPECT_EQ(c.r.store->get("k99"), "v99");
+  EXPECT_EQ(c.r.store->checkpoint(), 99);
+}
+
+TEST(Restoration, AStoreThatNeverSeesWhatItsThreadCommittedFailsAfterTheTaskTimeout) {
+  OpenTransactionOnTheChangelog c("2000");
+  try {
+    restoreUntilDone(c.r.reader, c.r.task, 30s);
+    FAIL() << "the restore ended or waited without failing";
+  } catch (const StreamsException& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("topic " + c.r.changelog + " partition 0"), std::string::npos) << what;
+    EXPECT_NE(what.find("up to offset 99"), std::string::npos) << what;
+    EXPECT_NE(what.find("task.timeout.ms"), std::string::npos) << what;
+  }
+  EXPECT_EQ(c.r.metrics.restoredRecords.load(), 50);
 }
 
 // What that costs a new application: its empty changelogs are read to their end too, which
