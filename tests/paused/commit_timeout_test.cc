@@ -17,11 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string clusterDir() {
-  const char* dir = std::getenv("KSTREAMS_PAUSABLE_CLUSTER");
-  if (dir == nullptr || *dir == '\0')
-    throw std::runtime_error("KSTREAMS_PAUSABLE_CLUSTER is not set: run this test through ctest, whose fixture "
-                             "starts its cluster");
-  return dir;
+  return test::requiredEnv("KSTREAMS_PAUSABLE_CLUSTER", "run this test through ctest, whose fixture starts its cluster");
 }
 
 // tools/kafka-local <command> 1 for the test's cluster; true if it succeeded.

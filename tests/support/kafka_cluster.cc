@@ -8,12 +8,16 @@
 
 namespace kstreams::test {
 
+std::string requiredEnv(const char* name, const std::string& howToSetIt) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') throw std::runtime_error(std::string(name) + " is not set: " + howToSetIt);
+  return value;
+}
+
 std::string bootstrap() {
-  const char* b = std::getenv("KSTREAMS_BOOTSTRAP");
-  if (b == nullptr || *b == '\0')
-    throw std::runtime_error("KSTREAMS_BOOTSTRAP is not set: run tools/test, or start a broker with "
-                             "tools/kafka-local start and export KSTREAMS_BOOTSTRAP=<its address>");
-  return b;
+  return requiredEnv("KSTREAMS_BOOTSTRAP",
+                     "run tools/test, or start a broker with tools/kafka-local start and export "
+                     "KSTREAMS_BOOTSTRAP=<its address>");
 }
 
 std::string uniqueName(const std::string& base) {

@@ -17,6 +17,9 @@
 
 namespace kstreams::test {
 
+// The value of environment variable `name`; throws "<name> is not set: <howToSetIt>" when it
+// is unset or empty.
+std::string requiredEnv(const char* name, const std::string& howToSetIt);
 // The broker's bootstrap address; throws with instructions when none is set.
 std::string bootstrap();
 // A topic or application name no other test (or earlier run) uses.

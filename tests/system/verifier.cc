@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   // Then everything up to the end, duplicates written after that point included.
   std::vector<kstreams::TopicRecord> echo =
       kstreams::TopicReader(bootstrap, "echo", committed).readToEnd(std::chrono::seconds(120));
-  std::vector<kstreams::TopicRecord> aggregates = kstreams::TopicReader(bootstrap, "aggregates", committed).readToEnd(std::chrono::seconds(120));
+  std::vector<kstreams::TopicRecord> aggregates =
+      kstreams::TopicReader(bootstrap, "aggregates", committed).readToEnd(std::chrono::seconds(120));
 
   // Echo: per partition, first occurrences in input order; repeats counted.
   int64_t echoLost = 0, echoDuplicates = 0, echoOutOfOrder = 0;
