@@ -103,6 +103,16 @@ void StateManager::noteCommittedOffsets(CommittedChangelogOffsets& into) const {
   }
 }
 
+CommittedChangelogOffsets StateManager::changelogOffsetsIn(const CommittedChangelogOffsets& known) const {
+  CommittedChangelogOffsets mine;
+  for (const Store& s : stores_) {
+    if (!s.logging) continue;
+    auto it = known.find({s.logging->topic(), task_.partition});
+    if (it != known.end()) mine.insert(*it);
+  }
+  return mine;
+}
+
 void StateManager::commit() {
   for (const Store& s : stores_) {
     std::optional<int64_t> offset;

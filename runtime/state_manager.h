@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/changelog_offsets.h"
 #include "runtime/store_registry.h"
 #include "state/caching_store.h"
 #include "state/changelogging_store.h"
@@ -50,13 +51,11 @@ struct RestoreTarget {
   std::string topic;
   int32_t partition;
   LocalStore* store;
-  // The last offset this thread itself committed to the changelog, if it did: the restore
-  // reads at least that far, whatever end the broker reports first (see ChangelogReader::add).
+  // The last offset known to be committed to the changelog (by this thread, or by the
+  // task's previous owner as its commit's metadata says): the restore reads at least that
+  // far, whatever end the broker reports first (see ChangelogReader::add).
   std::optional<int64_t> committedThrough;
 };
-
-// Per changelog partition, the offset of its last record known to be committed.
-using CommittedChangelogOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
 
 class StateManager {
  public:
@@ -78,6 +77,8 @@ class StateManager {
   // Right after a commit that wrote to the changelogs: records the offset each changelogged
   // store's writes reached (as acknowledged), which the changelog now holds committed.
   void noteCommittedOffsets(CommittedChangelogOffsets& into) const;
+  // The entries of `known` for this task's changelog partitions.
+  CommittedChangelogOffsets changelogOffsetsIn(const CommittedChangelogOffsets& known) const;
   void commit();
   void abort();
   // Bytes of writes waiting for the next commit, over all stores.

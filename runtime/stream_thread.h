@@ -120,6 +120,10 @@ class StreamThread {
   // runningTasksHaveRecords: this turn processed records as they arrived, so restoring
   // must leave the running tasks their turn soon.
   void prepareTasks(bool runningTasksHaveRecords);
+  // Reads the committed offsets of the tasks' inputs and the changelog offsets their
+  // metadata holds into committedChangelogOffsets_. False if they could not be read yet;
+  // throws once that has lasted task.timeout.ms.
+  bool readCommittedChangelogOffsets(const std::vector<Task*>& tasks);
   void createClients();
   std::unique_ptr<StreamsProducer> createProducer();
   // Whether the topology has state stores: such a thread writes changelogs, reads its
@@ -247,6 +251,11 @@ class StreamThread {
   // commit moved past. Lower bounds, never taken back: still true after a task moved away
   // and came back.
   CommittedChangelogOffsets committedChangelogOffsets_;
+  // Tasks whose committed changelog offsets have been read since they were assigned, and
+  // since when a read has kept failing.
+  std::set<TaskId> changelogOffsetsRead_;
+  std::optional<std::chrono::steady_clock::time_point> changelogOffsetsUnreadSince_;
+  std::chrono::steady_clock::time_point lastChangelogOffsetsWarning_;
   std::thread thread_;
 };
 

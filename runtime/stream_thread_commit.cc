@@ -3,6 +3,8 @@
 // transaction (rewind and redo) and from fencing (a new producer, a new group member), a
 // clean shutdown and a failure. See stream_thread.cc for the processing loop.
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -110,14 +112,37 @@ void StreamThread::commit(bool handingOver) {
   // Cached results go downstream (and to changelogs) first: they are part of this commit.
   for (auto& [id, task] : tasks_)
     if (task->initialized() && task->state()) task->state()->flushCaches();
-  std::vector<CommitOffset> offsets;
+  const bool exactlyOnce = config_.exactlyOnce();
+  const bool sentRecords = exactlyOnce && producer_->inTransaction();
+  // What the changelogs hold once this commit succeeds. Without records in it, an offset
+  // slot may still hold one of an aborted transaction's records: only what is known stays.
+  CommittedChangelogOffsets committedChangelogs = committedChangelogOffsets_;
+  if (!exactlyOnce) producer_->flush();
+  // Under exactly_once_v2 the transaction's changelog offsets go into its offsets' metadata
+  // (see changelog_offsets.h), so they must be known before the offsets are sent.
+  if (sentRecords && hasStores()) producer_->awaitDeliveries();
+  if (!exactlyOnce || sentRecords)
+    for (auto& [id, task] : tasks_)
+      if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogs);
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
+  bool anyOffsets = false;
   for (const auto& [id, task] : tasks_) {
-    auto o = task->offsetsToCommit();
-    offsets.insert(offsets.end(), o.begin(), o.end());
+    std::string metadata;
+    if (exactlyOnce && task->initialized() && task->state())
+      if (auto mine = task->state()->changelogOffsetsIn(committedChangelogs); !mine.empty())
+        metadata = changelogOffsetsMetadata(mine);
+    for (const CommitOffset& o : task->offsetsToCommit()) {
+      rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
+      p->offset = o.offset;
+      if (!metadata.empty()) {
+        // The list frees it with librdkafka's allocator, which is malloc.
+        p->metadata = std::malloc(metadata.size());
+        std::memcpy(p->metadata, metadata.data(), metadata.size());
+        p->metadata_size = metadata.size();
+      }
+      anyOffsets = true;
+    }
   }
-  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
-  for (const auto& o : offsets)
-    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
 
   // Under at_least_once every output record of the processed input is acknowledged before
   // the input's offset is committed. Under exactly_once_v2 outputs, changelog records and
@@ -128,11 +153,8 @@ void StreamThread::commit(bool handingOver) {
   // transactional commit by their places in __consumer_offsets. It is synchronous, so it
   // lands before the next transaction's offsets. If it fails for another reason than a
   // rebalance, the transaction retries what can be retried and aborts what cannot.
-  const bool exactlyOnce = config_.exactlyOnce();
-  const bool sentRecords = exactlyOnce && producer_->inTransaction();
-  if (!exactlyOnce) producer_->flush();
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  if (!sentRecords && !offsets.empty()) {
+  if (!sentRecords && anyOffsets) {
     err = rd_kafka_commit(consumer_.get(), list.get(), 0);
     if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
         err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR__STATE) {
@@ -150,12 +172,12 @@ void StreamThread::commit(bool handingOver) {
     producer_->commitTransaction(list.get(), consumer_.get());
     metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
   }
-  if (sentRecords || !offsets.empty()) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
-  // Without records in this commit, an offset slot may still hold one of an aborted
-  // transaction's records.
-  if (!exactlyOnce || sentRecords)
+  if (sentRecords || anyOffsets) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+  // Again: a transaction's reports that came after the wait above are in by now.
+  if (sentRecords)
     for (auto& [id, task] : tasks_)
-      if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogOffsets_);
+      if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogs);
+  committedChangelogOffsets_ = std::move(committedChangelogs);
   // Stores last: a crash before this leaves them behind their changelogs, which a restart
   // catches up from; never ahead of what Kafka committed. Under exactly_once_v2 a 100 ms
   // commit carries a few hundred writes per store, and applying each batch scattered them
@@ -172,7 +194,7 @@ void StreamThread::commit(bool handingOver) {
   for (auto& [id, task] : tasks_) task->markCommitted();
   publishMemory();
   // Progress: the redos before it were not in vain.
-  if (sentRecords || !offsets.empty()) redoingSince_.reset();
+  if (sentRecords || anyOffsets) redoingSince_.reset();
   // The interval runs from the end of a commit, as in Kafka Streams: under exactly_once_v2 a
   // transaction's commit takes tens of milliseconds, and counted from its start it left
   // little of a 100 ms interval for processing.

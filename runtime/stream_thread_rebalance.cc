@@ -80,6 +80,46 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
   for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = starts[static_cast<size_t>(i)];
 }
 
+// Stable offsets, as in setStartOffsets: a commit whose transaction is still completing is
+// waited for (a short wait, asked again at the next turn of the loop), since its metadata
+// holds the changelog offsets the restore must reach.
+bool StreamThread::readCommittedChangelogOffsets(const std::vector<Task*>& tasks) {
+  constexpr std::chrono::milliseconds kReadTimeout{1000};
+  PartitionList committed(rd_kafka_topic_partition_list_new(static_cast<int>(tasks.size())));
+  for (const Task* task : tasks)
+    for (const Task::InputPartition& in : task->inputs())
+      rd_kafka_topic_partition_list_add(committed.get(), in.topic.c_str(), in.partition);
+  const auto timeout = std::min(config_.defaultApiTimeout(), kReadTimeout);
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()));
+  for (int i = 0; !err && i < committed->cnt; ++i) err = committed->elems[i].err;
+  const auto now = std::chrono::steady_clock::now();
+  if (err) {
+    if (!changelogOffsetsUnreadSince_) changelogOffsetsUnreadSince_ = now;
+    std::string names;
+    for (const Task* task : tasks) names += (names.empty() ? "" : ", ") + task->taskId().toString();
+    if (now - *changelogOffsetsUnreadSince_ >= config_.taskTimeout())
+      throw StreamsException("cannot read the committed offsets of tasks [" + names + "] (" + rd_kafka_err2str(err) +
+                             ") for " + std::to_string(config_.taskTimeout().count()) +
+                             " ms (task.timeout.ms); under exactly_once_v2 their stores are restored only once the "
+                             "changelog offsets of their last commit are known. Check the group coordinator");
+    if (now - lastChangelogOffsetsWarning_ > std::chrono::seconds(10)) {
+      log().warn("{}: the committed offsets of tasks [{}] not read yet ({}); their stores wait to be restored", name_,
+                 names, rd_kafka_err2str(err));
+      lastChangelogOffsetsWarning_ = now;
+    }
+    return false;
+  }
+  changelogOffsetsUnreadSince_.reset();
+  for (int i = 0; i < committed->cnt; ++i) {
+    const auto& tp = committed->elems[i];
+    if (tp.metadata && tp.metadata_size > 0)
+      addChangelogOffsetsFromMetadata(std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size),
+                                      committedChangelogOffsets_);
+  }
+  for (const Task* task : tasks) changelogOffsetsRead_.insert(task->taskId());
+  return true;
+}
+
 void StreamThread::pinLatestStarts(const rd_kafka_topic_partition_list_t* partitions, std::vector<int64_t>& starts,
                                    std::chrono::milliseconds timeout) {
   // The end offsets, as a read_committed consumer sees them under exactly_once_v2 (the
@@ -200,6 +240,7 @@ void StreamThread::closeTasks(bool clean) {
   }
   tasks_.clear();
   restoring_.clear();
+  changelogOffsetsRead_.clear();
   {
     std::lock_guard lock(activeTasksMutex_);
     activeTasks_.clear();

@@ -62,6 +62,10 @@ class StreamsProducer final : public RecordCollector {
   // a reason that may pass (see RedoSinceLastCommitException) makes it throw that instead,
   // whatever the handler says, until forgetFailuresToRedo().
   void flush();
+  // Waits, up to default.api.timeout.ms, until every record sent so far is acknowledged or
+  // has failed, without throwing: a failure is the business of the commit that follows.
+  // Returns whether no record is outstanding.
+  bool awaitDeliveries() { return awaitReports(apiTimeout_); }
   // The thread has rewound to the last commit, and will send again what failed to be
   // written for a reason that may pass: flush() no longer throws for those records.
   void forgetFailuresToRedo();

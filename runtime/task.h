@@ -81,6 +81,7 @@ class Task final : public TaskContext {
   Task& operator=(const Task&) = delete;
 
   const std::vector<InputPartition>& inputs() const { return inputs_; }
+  bool hasStores() const { return !subtopology_.stores.empty(); }
   // Buffers a record of inputs()[input]. The record's views stay valid while owner lives.
   void addRecord(size_t input, const RawRecord& raw, RecordOwner owner);
   // Whether a record of inputs()[input] may skip the buffer and be processed as it arrives

@@ -163,6 +163,69 @@ TEST(Restoration, AStoreThatNeverSeesWhatItsThreadCommittedFailsAfterTheTaskTime
   EXPECT_EQ(c.r.metrics.restoredRecords.load(), 50);
 }
 
+// The same race across owners: the previous owner of a task committed its changelog
+// through some offset, and the records up to there are not yet readable to read_committed
+// consumers (here, behind another producer's transaction left open; in practice while
+// the commit's markers are written) when the task's next owner, on another machine,
+// restores it. Stopping at the stable end, the store would be behind the input offsets the
+// new owner goes on from. The previous owner's commit says how far its changelog reached
+// (the committed offsets' metadata): the new owner waits for that.
+TEST(Restoration, ANewOwnerRestoresWhatThePreviousOwnerCommittedBehindATransactionLeftOpen) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("owner-in"), out = uniqueName("owner-out"), app = uniqueName("owner");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  auto topology = [&] {
+    StreamsBuilder builder;
+    builder.stream<std::string, std::string>(in)
+        .groupByKey()
+        .count(Materialized<std::string, int64_t>::as("counts").withCachingDisabled())
+        .toStream()
+        .to(out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
+    return builder.build();
+  };
+  // Each instance on a machine of its own: no local state to begin from.
+  auto config = [&](const std::string& machine) {
+    return appConfig(app, {{"processing.guarantee", "exactly_once_v2"},
+                           {"state.dir", "/tmp/kstreams-it-owners/" + app + "/" + machine}});
+  };
+  auto produce = [&](int n) {
+    KafkaProducer producer(bootstrap());
+    for (int i = 0; i < n; ++i) producer.send(in, "k", "x");
+    producer.flush();
+  };
+  TopicReader::Options committed;
+  committed.readCommitted = true;
+  TopicReader output(bootstrap(), out, committed);
+  std::unique_ptr<internal::StreamsProducer> open;
+  produce(100);
+  {
+    KafkaStreams first(topology(), config("first"));
+    first.start();
+    ASSERT_EQ(output.read(100, 120s).size(), 100u) << first.lastError();
+    open = std::make_unique<internal::StreamsProducer>(config("first"), "restore-test-open", uniqueName("open-txn"));
+    open->send(app + "-counts-changelog", 0, std::string_view("other"), std::string_view("12345678"), 0, {});
+    open->flush();
+    produce(100);
+    ASSERT_EQ(output.read(100, 120s).size(), 100u) << first.lastError();
+    ASSERT_TRUE(first.close(60s));
+  }
+  KafkaStreams second(topology(), config("second"));
+  second.start();
+  EXPECT_FALSE(second.waitForState(KafkaStreams::State::RUNNING, 3s))
+      << "restored to the end read_committed readers saw, short of the previous owner's commit";
+  open->abortTransaction();
+  ASSERT_TRUE(second.waitForState(KafkaStreams::State::RUNNING, 60s)) << second.lastError();
+  auto counts = second.store<std::string, int64_t>("counts");
+  EXPECT_EQ(counts->get("k"), 200);
+  EXPECT_EQ(second.metrics().restoredRecords, 200);
+  produce(1);
+  auto next = output.read(1, 60s);
+  ASSERT_EQ(next.size(), 1u) << second.lastError();
+  EXPECT_EQ(Serdes::Int64()->deserialize(*next[0].value), 201);
+  EXPECT_TRUE(second.close(60s));
+}
+
 // What that costs a new application: its empty changelogs are read to their end too, which
 // ends at once.
 TEST(Restoration, AnEmptyChangelogFinishesWithNothingRestored) {
