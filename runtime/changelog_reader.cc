@@ -107,7 +107,8 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
     // Under exactly_once_v2 the end is the last stable offset, which passes a committed
     // transaction only once the broker has its commit marker (after the commit returned),
     // and never passes a transaction left open before it. A restore that stopped short of
-    // what this thread committed would leave the store behind its task's input offsets, and
+    // what was committed (by this thread, or by the task's previous owner as its last
+    // commit's metadata says) would leave the store behind its task's input offsets, and
     // every later result of its keys wrong; so the restore reads on to that offset, however
     // long the records take to become readable (see endConfirmed()).
     const auto confirmBy =
@@ -303,13 +304,14 @@ bool ChangelogReader::endConfirmed(const Key& key, Partition& p) {
   p.endLastAskedFor = now;
   int64_t low = 0, high = 0;
   queryOffsets(p.target, p.task, low, high);
-  // Records this thread committed are in the changelog, whatever end read_committed
-  // readers are shown for now: the store waits for them (see add()), up to task.timeout.ms.
+  // Records committed to the changelog (by this thread, or by the task's previous owner) are
+  // there, whatever end read_committed readers are shown for now: the store waits for them
+  // (see add()), up to task.timeout.ms.
   const std::optional<int64_t> committed = config_.exactlyOnce() ? p.target.committedThrough : std::nullopt;
   if (committed && *committed >= p.endFoundAt && high <= *committed) {
     const std::string what = fmt::format(
-        "changelog {} holds records this thread committed, up to offset {}, but read_committed readers see it end at "
-        "{}: a transaction left open on it holds them back (Kafka's kafka-transactions.sh find-hanging and abort "
+        "changelog {} holds records committed up to offset {} (by this thread, or by the task's previous owner as its "
+        "last commit says), but read_committed readers see it end at {}: a transaction left open on it holds them back (Kafka's kafka-transactions.sh find-hanging and abort "
         "settle one that no producer will end), or the changelog was deleted and created again (reset the "
         "application then)",
         partitionName(key.first, key.second), *committed, high);
