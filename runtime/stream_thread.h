@@ -124,6 +124,10 @@ class StreamThread {
   // metadata holds into committedChangelogOffsets_. False if they could not be read yet;
   // throws once that has lasted task.timeout.ms.
   bool readCommittedChangelogOffsets(const std::vector<Task*>& tasks);
+  // Under exactly_once_v2: adds the changelog offsets in the metadata of these committed
+  // offsets (as read by rd_kafka_committed) to committedChangelogOffsets_, and marks the
+  // tasks whose inputs all came back without error as read.
+  void noteCommittedChangelogOffsets(const rd_kafka_topic_partition_list_t* committed);
   void createClients();
   std::unique_ptr<StreamsProducer> createProducer();
   // Whether the topology has state stores: such a thread writes changelogs, reads its

@@ -17,6 +17,7 @@ void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) 
   if (partitions->cnt == 0) return;
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count()));
   if (err) throw StreamsException(std::string("cannot read the committed offsets to rewind to: ") + rd_kafka_err2str(err));
+  noteCommittedChangelogOffsets(partitions);
   // None committed: under earliest the thread began at the beginning, as it does for a
   // repartition topic; under latest its start was committed when it got the partition
   // (pinLatestStarts), so only a failed pin gets here, and redoing too much beats skipping

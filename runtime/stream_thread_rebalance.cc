@@ -64,6 +64,7 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
     log().debug("{}: committed offsets not read ({}); librdkafka looks them up", name_, rd_kafka_err2str(err));
     return;
   }
+  noteCommittedChangelogOffsets(committed.get());
   std::vector<int64_t> starts(static_cast<size_t>(partitions->cnt));
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
@@ -110,14 +111,26 @@ bool StreamThread::readCommittedChangelogOffsets(const std::vector<Task*>& tasks
     return false;
   }
   changelogOffsetsUnreadSince_.reset();
+  noteCommittedChangelogOffsets(committed.get());
+  return true;
+}
+
+void StreamThread::noteCommittedChangelogOffsets(const rd_kafka_topic_partition_list_t* committed) {
+  if (!config_.exactlyOnce()) return;
   for (int i = 0; i < committed->cnt; ++i) {
     const auto& tp = committed->elems[i];
-    if (tp.metadata && tp.metadata_size > 0)
+    if (!tp.err && tp.metadata && tp.metadata_size > 0)
       addChangelogOffsetsFromMetadata(std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size),
                                       committedChangelogOffsets_);
   }
-  for (const Task* task : tasks) changelogOffsetsRead_.insert(task->taskId());
-  return true;
+  for (const auto& [id, task] : tasks_) {
+    bool all = true;
+    for (const Task::InputPartition& in : task->inputs()) {
+      const auto* tp = rd_kafka_topic_partition_list_find(committed, in.topic.c_str(), in.partition);
+      all = all && tp && !tp->err;
+    }
+    if (all) changelogOffsetsRead_.insert(id);
+  }
 }
 
 void StreamThread::pinLatestStarts(const rd_kafka_topic_partition_list_t* partitions, std::vector<int64_t>& starts,

@@ -170,12 +170,26 @@ TEST(Restoration, AStoreThatNeverSeesWhatItsThreadCommittedFailsAfterTheTaskTime
 // restores it. Stopping at the stable end, the store would be behind the input offsets the
 // new owner goes on from. The previous owner's commit says how far its changelog reached
 // (the committed offsets' metadata): the new owner waits for that.
-TEST(Restoration, ANewOwnerRestoresWhatThePreviousOwnerCommittedBehindATransactionLeftOpen) {
-  Admin admin(bootstrap());
-  const std::string in = uniqueName("owner-in"), out = uniqueName("owner-out"), app = uniqueName("owner");
-  admin.createTopic(in, 1);
-  admin.createTopic(out, 1);
-  auto topology = [&] {
+struct TwoOwners {
+  // The first owner counts 100 records, another producer's transaction is left open on the
+  // changelog, the first owner counts 100 more and closes.
+  TwoOwners() {
+    Admin admin(bootstrap());
+    admin.createTopic(in, 1);
+    admin.createTopic(out, 1);
+    output.emplace(bootstrap(), out, readCommitted());
+    produce(100);
+    KafkaStreams first(topology(), config("first"));
+    first.start();
+    EXPECT_EQ(output->read(100, 120s).size(), 100u) << first.lastError();
+    open = std::make_unique<internal::StreamsProducer>(config("first"), "restore-test-open", uniqueName("open-txn"));
+    open->send(app + "-counts-changelog", 0, std::string_view("other"), std::string_view("12345678"), 0, {});
+    open->flush();
+    produce(100);
+    EXPECT_EQ(output->read(100, 120s).size(), 100u) << first.lastError();
+    EXPECT_TRUE(first.close(60s));
+  }
+  Topology topology() const {
     StreamsBuilder builder;
     builder.stream<std::string, std::string>(in)
         .groupByKey()
@@ -183,47 +197,65 @@ TEST(Restoration, ANewOwnerRestoresWhatThePreviousOwnerCommittedBehindATransacti
         .toStream()
         .to(out, Produced<std::string, std::optional<int64_t>>::with(Serdes::String(), Serdes::Int64()));
     return builder.build();
-  };
+  }
   // Each instance on a machine of its own: no local state to begin from.
-  auto config = [&](const std::string& machine) {
+  StreamsConfig config(const std::string& machine) const {
     return appConfig(app, {{"processing.guarantee", "exactly_once_v2"},
                            {"state.dir", "/tmp/kstreams-it-owners/" + app + "/" + machine}});
-  };
-  auto produce = [&](int n) {
+  }
+  void produce(int n) const {
     KafkaProducer producer(bootstrap());
     for (int i = 0; i < n; ++i) producer.send(in, "k", "x");
     producer.flush();
-  };
-  TopicReader::Options committed;
-  committed.readCommitted = true;
-  TopicReader output(bootstrap(), out, committed);
-  std::unique_ptr<internal::StreamsProducer> open;
-  produce(100);
-  {
-    KafkaStreams first(topology(), config("first"));
-    first.start();
-    ASSERT_EQ(output.read(100, 120s).size(), 100u) << first.lastError();
-    open = std::make_unique<internal::StreamsProducer>(config("first"), "restore-test-open", uniqueName("open-txn"));
-    open->send(app + "-counts-changelog", 0, std::string_view("other"), std::string_view("12345678"), 0, {});
-    open->flush();
-    produce(100);
-    ASSERT_EQ(output.read(100, 120s).size(), 100u) << first.lastError();
-    ASSERT_TRUE(first.close(60s));
   }
-  KafkaStreams second(topology(), config("second"));
-  second.start();
-  EXPECT_FALSE(second.waitForState(KafkaStreams::State::RUNNING, 3s))
-      << "restored to the end read_committed readers saw, short of the previous owner's commit";
-  open->abortTransaction();
-  ASSERT_TRUE(second.waitForState(KafkaStreams::State::RUNNING, 60s)) << second.lastError();
-  auto counts = second.store<std::string, int64_t>("counts");
-  EXPECT_EQ(counts->get("k"), 200);
-  EXPECT_EQ(second.metrics().restoredRecords, 200);
-  produce(1);
-  auto next = output.read(1, 60s);
-  ASSERT_EQ(next.size(), 1u) << second.lastError();
-  EXPECT_EQ(Serdes::Int64()->deserialize(*next[0].value), 201);
-  EXPECT_TRUE(second.close(60s));
+  // The second owner: not RUNNING while the transaction is open, then the count of all 200
+  // records, restored, and the next record counted on from there.
+  void secondOwnerWaitsAndGoesOnFromEveryCommittedRecord() {
+    KafkaStreams second(topology(), config("second"));
+    second.start();
+    EXPECT_FALSE(second.waitForState(KafkaStreams::State::RUNNING, 3s))
+        << "restored to the end read_committed readers saw, short of the previous owner's commit";
+    open->abortTransaction();
+    ASSERT_TRUE(second.waitForState(KafkaStreams::State::RUNNING, 60s)) << second.lastError();
+    auto counts = second.store<std::string, int64_t>("counts");
+    EXPECT_EQ(counts->get("k"), 200);
+    EXPECT_EQ(second.metrics().restoredRecords, 200);
+    produce(1);
+    auto next = output->read(1, 60s);
+    ASSERT_EQ(next.size(), 1u) << second.lastError();
+    EXPECT_EQ(Serdes::Int64()->deserialize(*next[0].value), 201);
+    EXPECT_TRUE(second.close(60s));
+  }
+  static TopicReader::Options readCommitted() {
+    TopicReader::Options o;
+    o.readCommitted = true;
+    return o;
+  }
+  const std::string in = uniqueName("owner-in"), out = uniqueName("owner-out"), app = uniqueName("owner");
+  std::optional<TopicReader> output;  // read_committed, from the first record on
+  std::unique_ptr<internal::StreamsProducer> open;
+};
+
+TEST(Restoration, ANewOwnerRestoresWhatThePreviousOwnerCommittedBehindATransactionLeftOpen) {
+  TwoOwners owners;
+  ASSERT_FALSE(testing::Test::HasFailure());
+  owners.secondOwnerWaitsAndGoesOnFromEveryCommittedRecord();
+}
+
+// The same when the new owner cannot read the committed offsets at first: the open
+// transaction also moves them (offsets in a transaction are not stable until it ends), so
+// the look-up at the assignment times out, and the task's stores wait until a later one
+// reads them.
+TEST(Restoration, ANewOwnerWaitsForCommittedOffsetsThatAreNotStableYet) {
+  TwoOwners owners;
+  ASSERT_FALSE(testing::Test::HasFailure());
+  internal::PartitionList offsets(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(offsets.get(), owners.in.c_str(), 0)->offset = 0;
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t, void (*)(rd_kafka_consumer_group_metadata_t*)> group(
+      rd_kafka_consumer_group_metadata_new(owners.app.c_str()), rd_kafka_consumer_group_metadata_destroy);
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(owners.open->handle(), offsets.get(), group.get(), 30000);
+  ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error);
+  owners.secondOwnerWaitsAndGoesOnFromEveryCommittedRecord();
 }
 
 // What that costs a new application: its empty changelogs are read to their end too, which
