@@ -311,9 +311,9 @@ bool ChangelogReader::endConfirmed(const Key& key, Partition& p) {
   if (committed && *committed >= p.endFoundAt && high <= *committed) {
     const std::string what = fmt::format(
         "changelog {} holds records committed up to offset {} (by this thread, or by the task's previous owner as its "
-        "last commit says), but read_committed readers see it end at {}: a transaction left open on it holds them back (Kafka's kafka-transactions.sh find-hanging and abort "
-        "settle one that no producer will end), or the changelog was deleted and created again (reset the "
-        "application then)",
+        "last commit says), but read_committed readers see it end at {}: a transaction left open on it holds them "
+        "back (Kafka's kafka-transactions.sh find-hanging and abort settle one that no producer will end), or the "
+        "changelog was deleted and created again (reset the application then)",
         partitionName(key.first, key.second), *committed, high);
     if (elapsedMs(p.started) >= config_.taskTimeout().count())
       throw StreamsException("cannot restore store " + p.target.store->name() + " of task " + p.task.toString() +

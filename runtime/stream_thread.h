@@ -253,7 +253,8 @@ class StreamThread {
   // still stop before it (the commit's markers are written after the commit returns), and
   // a restore that stopped there would leave the store behind the input offsets the same
   // commit moved past. Lower bounds, never taken back: still true after a task moved away
-  // and came back.
+  // and came back. Also what the metadata of a task's committed offsets says its previous
+  // owner committed (see changelog_offsets.h); and what this thread's commits put in theirs.
   CommittedChangelogOffsets committedChangelogOffsets_;
   // Tasks whose committed changelog offsets have been read since they were assigned, and
   // since when a read has kept failing.
