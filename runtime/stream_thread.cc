@@ -298,7 +298,8 @@ void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
     for (auto& [id, task] : tasks_)
       if (!task->initialized() && !restoring_.count(id) && !changelogOffsetsRead_.count(id) && task->hasStores())
         unread.push_back(task.get());
-  if (!unread.empty() && !readCommittedChangelogOffsets(unread)) waiting = true;
+  if (unread.empty()) changelogOffsetsUnreadSince_.reset();
+  else if (!readCommittedChangelogOffsets(unread)) waiting = true;
   for (auto& [id, task] : tasks_) {
     if (task->initialized() || restoring_.count(id)) continue;
     if (config_.exactlyOnce() && restorer_ && task->hasStores() && !changelogOffsetsRead_.count(id)) continue;

@@ -121,8 +121,8 @@ class StreamThread {
   // must leave the running tasks their turn soon.
   void prepareTasks(bool runningTasksHaveRecords);
   // Reads the committed offsets of the tasks' inputs and the changelog offsets their
-  // metadata holds into committedChangelogOffsets_. False if they could not be read yet;
-  // throws once that has lasted task.timeout.ms.
+  // metadata holds into committedChangelogOffsets_. False if some could not be read yet
+  // (those that were are marked read); throws once that has lasted task.timeout.ms.
   bool readCommittedChangelogOffsets(const std::vector<Task*>& tasks);
   // Under exactly_once_v2: adds the changelog offsets in the metadata of these committed
   // offsets (as read by rd_kafka_committed) to committedChangelogOffsets_, and marks the
@@ -260,6 +260,7 @@ class StreamThread {
   // since when a read has kept failing.
   std::set<TaskId> changelogOffsetsRead_;
   std::optional<std::chrono::steady_clock::time_point> changelogOffsetsUnreadSince_;
+  std::chrono::steady_clock::time_point lastChangelogOffsetsRead_;
   std::chrono::steady_clock::time_point lastChangelogOffsetsWarning_;
   std::thread thread_;
 };

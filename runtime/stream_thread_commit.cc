@@ -121,8 +121,10 @@ void StreamThread::commit(bool handingOver) {
   if (!exactlyOnce) producer_->flush();
   // Under exactly_once_v2 the transaction's changelog offsets go into its offsets' metadata
   // (see changelog_offsets.h), so they must be known before the offsets are sent.
-  if (sentRecords && hasStores()) producer_->awaitDeliveries();
-  if (!exactlyOnce || sentRecords)
+  // If they do not all come (a broker away), the metadata holds what was known before, and
+  // the offset slots are not read while reports may still write them.
+  const bool delivered = !sentRecords || !hasStores() || producer_->awaitDeliveries();
+  if ((!exactlyOnce || sentRecords) && delivered)
     for (auto& [id, task] : tasks_)
       if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogs);
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));

@@ -82,37 +82,42 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
 }
 
 // Stable offsets, as in setStartOffsets: a commit whose transaction is still completing is
-// waited for (a short wait, asked again at the next turn of the loop), since its metadata
-// holds the changelog offsets the restore must reach.
+// waited for, since its metadata holds the changelog offsets the restore must reach. Each
+// try is short and tried again at most once a second, so that while one task's offsets are
+// not stable (a killed owner's transaction lasts up to transaction.timeout.ms) the thread's
+// running tasks go on; tasks whose offsets came back go on to restore meanwhile.
 bool StreamThread::readCommittedChangelogOffsets(const std::vector<Task*>& tasks) {
-  constexpr std::chrono::milliseconds kReadTimeout{1000};
+  constexpr std::chrono::milliseconds kReadTimeout{200}, kRetryInterval{1000};
+  const auto now = std::chrono::steady_clock::now();
+  if (changelogOffsetsUnreadSince_ && now - lastChangelogOffsetsRead_ < kRetryInterval) return false;
+  lastChangelogOffsetsRead_ = now;
   PartitionList committed(rd_kafka_topic_partition_list_new(static_cast<int>(tasks.size())));
   for (const Task* task : tasks)
     for (const Task::InputPartition& in : task->inputs())
       rd_kafka_topic_partition_list_add(committed.get(), in.topic.c_str(), in.partition);
   const auto timeout = std::min(config_.defaultApiTimeout(), kReadTimeout);
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()));
-  for (int i = 0; !err && i < committed->cnt; ++i) err = committed->elems[i].err;
-  const auto now = std::chrono::steady_clock::now();
-  if (err) {
-    if (!changelogOffsetsUnreadSince_) changelogOffsetsUnreadSince_ = now;
-    std::string names;
-    for (const Task* task : tasks) names += (names.empty() ? "" : ", ") + task->taskId().toString();
-    if (now - *changelogOffsetsUnreadSince_ >= config_.taskTimeout())
-      throw StreamsException("cannot read the committed offsets of tasks [" + names + "] (" + rd_kafka_err2str(err) +
-                             ") for " + std::to_string(config_.taskTimeout().count()) +
-                             " ms (task.timeout.ms); under exactly_once_v2 their stores are restored only once the "
-                             "changelog offsets of their last commit are known. Check the group coordinator");
-    if (now - lastChangelogOffsetsWarning_ > std::chrono::seconds(10)) {
-      log().warn("{}: the committed offsets of tasks [{}] not read yet ({}); their stores wait to be restored", name_,
-                 names, rd_kafka_err2str(err));
-      lastChangelogOffsetsWarning_ = now;
-    }
-    return false;
+  if (!err) noteCommittedChangelogOffsets(committed.get());
+  std::string unread;
+  for (const Task* task : tasks)
+    if (!changelogOffsetsRead_.count(task->taskId())) unread += (unread.empty() ? "" : ", ") + task->taskId().toString();
+  if (unread.empty()) {
+    changelogOffsetsUnreadSince_.reset();
+    return true;
   }
-  changelogOffsetsUnreadSince_.reset();
-  noteCommittedChangelogOffsets(committed.get());
-  return true;
+  for (int i = 0; !err && i < committed->cnt; ++i) err = committed->elems[i].err;
+  if (!changelogOffsetsUnreadSince_) changelogOffsetsUnreadSince_ = now;
+  if (now - *changelogOffsetsUnreadSince_ >= config_.taskTimeout())
+    throw StreamsException("cannot read the committed offsets of tasks [" + unread + "] (" + rd_kafka_err2str(err) +
+                           ") for " + std::to_string(config_.taskTimeout().count()) +
+                           " ms (task.timeout.ms); under exactly_once_v2 their stores are restored only once the "
+                           "changelog offsets of their last commit are known. Check the group coordinator");
+  if (now - lastChangelogOffsetsWarning_ > std::chrono::seconds(10)) {
+    log().warn("{}: the committed offsets of tasks [{}] not read yet ({}); their stores wait to be restored", name_,
+               unread, rd_kafka_err2str(err));
+    lastChangelogOffsetsWarning_ = now;
+  }
+  return false;
 }
 
 void StreamThread::noteCommittedChangelogOffsets(const rd_kafka_topic_partition_list_t* committed) {
@@ -254,6 +259,7 @@ void StreamThread::closeTasks(bool clean) {
   tasks_.clear();
   restoring_.clear();
   changelogOffsetsRead_.clear();
+  changelogOffsetsUnreadSince_.reset();
   {
     std::lock_guard lock(activeTasksMutex_);
     activeTasks_.clear();

@@ -182,7 +182,11 @@ struct TwoOwners {
     KafkaStreams first(topology(), config("first"));
     first.start();
     EXPECT_EQ(output->read(100, 120s).size(), 100u) << first.lastError();
-    open = std::make_unique<internal::StreamsProducer>(config("first"), "restore-test-open", uniqueName("open-txn"));
+    // Open for as long as the test needs: with the default 10 s the broker could abort it
+    // before the second owner has been checked on a slow machine.
+    open = std::make_unique<internal::StreamsProducer>(
+        appConfig(app, {{"processing.guarantee", "exactly_once_v2"}, {"producer.transaction.timeout.ms", "120000"}}),
+        "restore-test-open", uniqueName("open-txn"));
     open->send(app + "-counts-changelog", 0, std::string_view("other"), std::string_view("12345678"), 0, {});
     open->flush();
     produce(100);
