@@ -293,16 +293,16 @@ void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
   // Under exactly_once_v2 a task restores only once the changelog offsets its last commit
   // reached are known (see changelog_offsets.h): read with the committed offsets, for all
   // tasks that need them at once.
+  auto awaitsChangelogOffsets = [this](TaskId id, const Task& task) {
+    return config_.exactlyOnce() && restorer_ && task.hasStores() && !changelogOffsetsRead_.count(id);
+  };
   std::vector<Task*> unread;
-  if (config_.exactlyOnce() && restorer_)
-    for (auto& [id, task] : tasks_)
-      if (!task->initialized() && !restoring_.count(id) && !changelogOffsetsRead_.count(id) && task->hasStores())
-        unread.push_back(task.get());
+  for (auto& [id, task] : tasks_)
+    if (!task->initialized() && !restoring_.count(id) && awaitsChangelogOffsets(id, *task)) unread.push_back(task.get());
   if (unread.empty()) changelogOffsetsUnreadSince_.reset();
   else if (!readCommittedChangelogOffsets(unread)) waiting = true;
   for (auto& [id, task] : tasks_) {
-    if (task->initialized() || restoring_.count(id)) continue;
-    if (config_.exactlyOnce() && restorer_ && task->hasStores() && !changelogOffsetsRead_.count(id)) continue;
+    if (task->initialized() || restoring_.count(id) || awaitsChangelogOffsets(id, *task)) continue;
     try {
       std::vector<RestoreTarget> targets = task->openState();
       if (targets.empty() || !restorer_) {

@@ -123,10 +123,12 @@ void StreamThread::commit(bool handingOver) {
   // (see changelog_offsets.h), so they must be known before the offsets are sent.
   // If they do not all come (a broker away), the metadata holds what was known before, and
   // the offset slots are not read while reports may still write them.
-  const bool delivered = !sentRecords || !hasStores() || producer_->awaitDeliveries();
-  if ((!exactlyOnce || sentRecords) && delivered)
+  auto noteWhatTheChangelogsHold = [&] {
     for (auto& [id, task] : tasks_)
       if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogs);
+  };
+  const bool delivered = !sentRecords || !hasStores() || producer_->awaitDeliveries();
+  if ((!exactlyOnce || sentRecords) && delivered) noteWhatTheChangelogsHold();
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
   bool anyOffsets = false;
   for (const auto& [id, task] : tasks_) {
@@ -176,10 +178,8 @@ void StreamThread::commit(bool handingOver) {
     metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
   }
   if (sentRecords || anyOffsets) metrics_.commits.fetch_add(1, std::memory_order_relaxed);
-  // Again: a transaction's reports that came after the wait above are in by now.
-  if (sentRecords)
-    for (auto& [id, task] : tasks_)
-      if (task->initialized() && task->state()) task->state()->noteCommittedOffsets(committedChangelogs);
+  // The reports the wait above did not get are in by now.
+  if (sentRecords && !delivered) noteWhatTheChangelogsHold();
   committedChangelogOffsets_ = std::move(committedChangelogs);
   // Stores last: a crash before this leaves them behind their changelogs, which a restart
   // catches up from; never ahead of what Kafka committed. Under exactly_once_v2 a 100 ms

@@ -153,6 +153,25 @@ void StreamsProducer::commitTransaction(const rd_kafka_topic_partition_list_t* o
   throwIfFailed();
 }
 
+KafkaError StreamsProducer::askAgainWhileTimingOut(const std::function<rd_kafka_error_t*(int)>& call,
+                                                  const char* what, std::chrono::milliseconds askFor) {
+  const auto started = std::chrono::steady_clock::now();
+  bool warned = false;
+  for (;;) {
+    KafkaError e(call(static_cast<int>(apiTimeout_.count())));
+    if (!e || !rd_kafka_error_is_retriable(e.get()) || rd_kafka_error_txn_requires_abort(e.get()) ||
+        rd_kafka_error_is_fatal(e.get()))
+      return e;
+    const auto waitedMs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (waitedMs >= askFor.count()) return e;
+    if (!warned)
+      log().warn("{} has not completed in {} ms ({}); asking again, up to task.timeout.ms", what, waitedMs,
+                 rd_kafka_error_string(e.get()));
+    warned = true;
+  }
+}
+
 void StreamsProducer::askUntilSettled(const std::function<rd_kafka_error_t*(int)>& call, const char* what,
                                       bool committing) {
   // A call that timed out goes on in the background, and librdkafka resumes it when asked
@@ -160,37 +179,24 @@ void StreamsProducer::askUntilSettled(const std::function<rd_kafka_error_t*(int)
   // coordinator, which then completes it whatever happens here; an abort then fails
   // (INVALID_TXN_STATE), and the thread would redo work that is committed, restoring its
   // stores from changelogs that may not show the commit yet while the input offsets do.
-  const auto started = std::chrono::steady_clock::now();
-  bool warned = false;
-  for (;;) {
-    rd_kafka_error_t* e = call(static_cast<int>(apiTimeout_.count()));
-    if (!e) return;
-    if (!rd_kafka_error_is_retriable(e) || rd_kafka_error_txn_requires_abort(e) || rd_kafka_error_is_fatal(e)) {
-      check(e, what);  // throws for each of these
-      continue;        // (and owns the error)
-    }
-    KafkaError error(e);
-    const auto waitedMs =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    if (waitedMs >= taskTimeout_.count()) {
-      const std::string failure = std::string(what) + " did not complete within " +
-                                  std::to_string(taskTimeout_.count()) +
-                                  " ms (task.timeout.ms): " + rd_kafka_error_string(e);
-      if (!committing) {
-        abortTransaction();
-        throw TransactionAbortedException(failure);
-      }
-      // The thread fails; its producer's destructor must not try to abort this one.
-      inTransaction_ = false;
-      throw StreamsException(failure +
-                             "; its outcome is unknown, so the work since the last commit cannot be redone here. Check "
-                             "the brokers; a restart settles the transaction and goes on from what it committed");
-    }
-    if (!warned)
-      log().warn("{} has not completed in {} ms ({}); asking again, up to task.timeout.ms", what, waitedMs,
-                 rd_kafka_error_string(e));
-    warned = true;
+  KafkaError e = askAgainWhileTimingOut(call, what, taskTimeout_);
+  if (!e) return;
+  if (!rd_kafka_error_is_retriable(e.get()) || rd_kafka_error_txn_requires_abort(e.get()) ||
+      rd_kafka_error_is_fatal(e.get())) {
+    check(e.release(), what);  // throws for each of these (and owns the error)
+    return;
   }
+  const std::string failure = std::string(what) + " did not complete within " + std::to_string(taskTimeout_.count()) +
+                              " ms (task.timeout.ms): " + rd_kafka_error_string(e.get());
+  if (!committing) {
+    abortTransaction();
+    throw TransactionAbortedException(failure);
+  }
+  // The thread fails; its producer's destructor must not try to abort this one.
+  inTransaction_ = false;
+  throw StreamsException(failure +
+                         "; its outcome is unknown, so the work since the last commit cannot be redone here. Check "
+                         "the brokers; a restart settles the transaction and goes on from what it committed");
 }
 
 void StreamsProducer::abortTransaction() { abortOpenTransaction(taskTimeout_); }
@@ -201,22 +207,10 @@ void StreamsProducer::abortOpenTransaction(std::chrono::milliseconds askFor) {
   // An abort that timed out goes on in the background too. Given up on, it left the
   // producer aborting: each send after the redo then failed ("Erroneous state"), and the
   // thread redid its work again every default.api.timeout.ms until the abort was done.
-  const auto started = std::chrono::steady_clock::now();
-  bool warned = false;
-  for (;;) {
-    KafkaError e(rd_kafka_abort_transaction(producer_.get(), static_cast<int>(apiTimeout_.count())));
-    if (!e) break;
-    const bool askAgain = rd_kafka_error_is_retriable(e.get()) && !rd_kafka_error_is_fatal(e.get()) &&
-                          std::chrono::steady_clock::now() - started < askFor;
-    if (!askAgain) {
-      log().warn("aborting a transaction failed: {}", rd_kafka_error_string(e.get()));
-      break;
-    }
-    if (!warned)
-      log().warn("aborting a transaction has not completed ({}); asking again, up to task.timeout.ms",
-                 rd_kafka_error_string(e.get()));
-    warned = true;
-  }
+  KafkaError e = askAgainWhileTimingOut(
+      [this](int timeoutMs) { return rd_kafka_abort_transaction(producer_.get(), timeoutMs); },
+      "aborting a transaction", askFor);
+  if (e) log().warn("aborting a transaction failed: {}", rd_kafka_error_string(e.get()));
   // Records of an aborted transaction are gone by design; their failures are moot.
   awaitReports(apiTimeout_);
   std::lock_guard lock(reportsMutex_);

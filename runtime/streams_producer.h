@@ -92,6 +92,11 @@ class StreamsProducer final : public RecordCollector {
   // StreamsException, its outcome unknown; anything else aborts and throws
   // TransactionAbortedException. Other errors go to check().
   void askUntilSettled(const std::function<rd_kafka_error_t*(int)>& call, const char* what, bool committing);
+  // Calls it (given default.api.timeout.ms) again while it times out, for up to `askFor`,
+  // warning once. Returns its last error: none, one that is not a time-out, or the time-out
+  // after `askFor`.
+  KafkaError askAgainWhileTimingOut(const std::function<rd_kafka_error_t*(int)>& call, const char* what,
+                                    std::chrono::milliseconds askFor);
   // Without a transaction: once a report has failed, the next send flushes (and so throws)
   // instead of sending.
   void stopIfADeliveryFailed();
