@@ -62,9 +62,7 @@ ChangelogReader::ChangelogReader(const StreamsConfig& config, const std::string&
   // possibly behind records another thread committed since, until the broker aborts it
   // transaction.timeout.ms after it began.
   if (config.exactlyOnce()) {
-    auto producer = clientProperties(config, "producer", clientId, {{"transaction.timeout.ms", kDefaultTransactionTimeoutMs}}, {});
-    confirmBehind_ = std::max<std::chrono::milliseconds>(
-        confirmBehind_, std::chrono::milliseconds(std::stoll(producer["transaction.timeout.ms"])) + std::chrono::seconds(1));
+    confirmBehind_ = std::max<std::chrono::milliseconds>(confirmBehind_, config.transactionTimeout() + std::chrono::seconds(1));
   }
 }
 

@@ -86,9 +86,10 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
       {kDefaultApiTimeoutMs, "60000",
        "How long start-up waits for the brokers (metadata, topic creation) before failing."},
       {kTaskTimeoutMs, "300000",
-       "How long restoring the global tables in start() may go without progress on a partition "
-       "(none of its records read, its end not reached) before start() fails, naming the "
-       "partition."},
+       "How long a wait may last before start() or the thread fails: restoring the global tables "
+       "without progress, redoing without a commit, and under exactly_once_v2 a commit's unknown "
+       "outcome, a restore waiting for what its task committed, committed offsets unreadable. "
+       "Under exactly_once_v2 above the producer's transaction.timeout.ms."},
       {kStatestoreCacheMaxBytes, "10485760",
        "Bytes of record cache shared by all stores of an instance; 0 disables caching."},
       {kRocksdbBlockCacheBytes, "67108864",
@@ -204,6 +205,23 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
   }
   if (!commitIntervalSet && exactlyOnce()) commitInterval_ = std::chrono::milliseconds(100);
   if (clientId_.empty()) clientId_ = applicationId_;
+  const auto producer = clientProperties("producer");
+  if (auto t = producer.find("transaction.timeout.ms"); t != producer.end())
+    transactionTimeout_ = std::chrono::milliseconds(toInt("transaction.timeout.ms", t->second, 1, INT32_MAX));
+  // A killed thread's open transaction is aborted by the broker transaction.timeout.ms after
+  // it began (and up to its transaction.abort.timed.out.transaction.cleanup.interval.ms, 10 s
+  // by default, later); until then the task's next owner waits, for up to task.timeout.ms.
+  // A wait that cannot outlast the transaction would fail the next owner's thread after
+  // every crash of a worker.
+  if (exactlyOnce() && transactionTimeout_ >= taskTimeout_)
+    throw ConfigException(
+        "configuration key 'transaction.timeout.ms' (" + std::to_string(transactionTimeout_.count()) +
+        " ms, the producer's) is not below 'task.timeout.ms' (" + std::to_string(taskTimeout_.count()) +
+        " ms): under exactly_once_v2 a killed worker's open transaction keeps its tasks' changelogs and "
+        "offsets unreadable until the broker aborts it, transaction.timeout.ms after it began, and the "
+        "tasks' next owner waits for that only up to task.timeout.ms. Lower transaction.timeout.ms "
+        "(10000 unless set) or raise task.timeout.ms, leaving the broker's "
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by default) between them");
 }
 
 std::map<std::string, std::string> StreamsConfig::clientProperties(const std::string& client) const {

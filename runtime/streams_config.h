@@ -89,8 +89,16 @@ class StreamsConfig {
   int16_t replicationFactor() const { return replicationFactor_; }
   const std::string& clientId() const { return clientId_; }
   std::chrono::milliseconds defaultApiTimeout() const { return apiTimeout_; }
-  // How long restoring the global tables may go without progress before start() fails.
+  // How long a wait of the kinds docs/configuration.md lists (restoring the global tables
+  // without progress, redoing without a commit, and under exactly_once_v2 the waits for a
+  // transaction's outcome and for changelog records a commit reached) may last before the
+  // thread or start() fails.
   std::chrono::milliseconds taskTimeout() const { return taskTimeout_; }
+  // The transactional producer's transaction.timeout.ms (given to every client, or with the
+  // "producer." prefix), or Kafka Streams' 10 s. Under exactly_once_v2 it is below
+  // taskTimeout(): a killed thread's open transaction holds its changelogs and offsets
+  // unreadable until the broker aborts it, and a task's next owner waits for that.
+  std::chrono::milliseconds transactionTimeout() const { return transactionTimeout_; }
   int64_t statestoreCacheMaxBytes() const { return cacheMaxBytes_; }
   int64_t rocksdbBlockCacheBytes() const { return blockCacheBytes_; }
   int64_t rocksdbWriteBufferBytes() const { return writeBufferBytes_; }
@@ -126,6 +134,7 @@ class StreamsConfig {
   std::string clientId_;
   std::chrono::milliseconds apiTimeout_{60000};
   std::chrono::milliseconds taskTimeout_{300000};
+  std::chrono::milliseconds transactionTimeout_{10000};
   int64_t cacheMaxBytes_ = 10 * 1024 * 1024;
   int64_t blockCacheBytes_ = 64 * 1024 * 1024;
   int64_t writeBufferBytes_ = 64 * 1024 * 1024;

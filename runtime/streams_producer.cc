@@ -1,5 +1,6 @@
 #include "runtime/streams_producer.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <tuple>
 #include <utility>
@@ -34,14 +35,9 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   if (transactional_) {
     // librdkafka wants deliveries to time out within a transaction's lifetime: a shorter
     // transaction.timeout.ms of the user's shortens the default delivery timeout with it.
-    defaults["transaction.timeout.ms"] = kDefaultTransactionTimeoutMs;
-    defaults["message.timeout.ms"] = kDefaultTransactionTimeoutMs;
-    if (auto t = user.find("transaction.timeout.ms"); t != user.end()) {
-      char* end = nullptr;
-      const long long ms = std::strtoll(t->second.c_str(), &end, 10);
-      if (end != t->second.c_str() && *end == '\0' && ms > 0 && ms < std::stoll(kDefaultTransactionTimeoutMs))
-        defaults["message.timeout.ms"] = t->second;
-    }
+    const auto transactionMs = config.transactionTimeout().count();
+    defaults["transaction.timeout.ms"] = std::to_string(transactionMs);
+    defaults["message.timeout.ms"] = std::to_string(std::min<int64_t>(transactionMs, 10000));
     owned["transactional.id"] = transactionalId;
   }
   if (userSetsDeliveryTimeout) defaults.erase("message.timeout.ms");

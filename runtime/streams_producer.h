@@ -30,10 +30,6 @@
 
 namespace kstreams::internal {
 
-// Kafka Streams' default transaction.timeout.ms: a stalled thread's transaction is aborted
-// by the broker soon.
-inline constexpr const char* kDefaultTransactionTimeoutMs = "10000";
-
 class StreamsProducer final : public RecordCollector {
  public:
   // With a transactionalId, the producer is transactional (exactly_once_v2): the

@@ -125,11 +125,18 @@ TEST(Restoration, AStoreIsRestoredAtLeastToWhatItsThreadCommittedWhenTheEndIsRep
 struct OpenTransactionOnTheChangelog {
   // k0..k49 committed, then an open transaction's k50, then k51..k99 committed (records
   // without a transaction): the thread committed through offset 99.
+  // The reader's transactions end within its task.timeout.ms, as StreamsConfig requires;
+  // the open one is another application's, long enough for the test.
   explicit OpenTransactionOnTheChangelog(const std::string& taskTimeoutMs)
       : r(50, rd_kafka_query_watermark_offsets, 99,
-          {{"processing.guarantee", "exactly_once_v2"}, {"task.timeout.ms", taskTimeoutMs}},
+          {{"processing.guarantee", "exactly_once_v2"},
+           {"task.timeout.ms", taskTimeoutMs},
+           {"producer.transaction.timeout.ms", "1000"}},
           [this](RestoreSetup& s) {
-            open = std::make_unique<internal::StreamsProducer>(s.config, "restore-test-open", uniqueName("open-txn"));
+            open = std::make_unique<internal::StreamsProducer>(
+                appConfig(uniqueName("open"), {{"processing.guarantee", "exactly_once_v2"},
+                                              {"producer.transaction.timeout.ms", "120000"}}),
+                "restore-test-open", uniqueName("open-txn"));
             open->send(s.changelog, 0, std::string_view("k50"), std::string_view("v50"), 0, {});
             open->flush();
             s.write(51, 100);

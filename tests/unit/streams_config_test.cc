@@ -55,6 +55,27 @@ TEST(StreamsConfig, UnknownKeysAndBadValuesNameTheKey) {
   expectRejected({{"prefetch.refill.requests", "yes"}}, "'prefetch.refill.requests'");
 }
 
+// Under exactly_once_v2 a task's next owner waits up to task.timeout.ms for a killed
+// owner's open transaction, which the broker aborts transaction.timeout.ms after it began:
+// a wait shorter than the transaction would fail that owner after every crash.
+TEST(StreamsConfig, ExactlyOnceTransactionsEndWithinTheTaskTimeout) {
+  const std::pair<const std::string, std::string> eos{"processing.guarantee", "exactly_once_v2"};
+  EXPECT_EQ(StreamsConfig({eos}).transactionTimeout(), std::chrono::milliseconds(10000));
+  StreamsConfig longer{eos, {"producer.transaction.timeout.ms", "60000"}};
+  EXPECT_EQ(longer.transactionTimeout(), std::chrono::milliseconds(60000));
+  EXPECT_EQ(StreamsConfig({eos, {"transaction.timeout.ms", "5000"}, {"producer.transaction.timeout.ms", "7000"}})
+                .transactionTimeout(),
+            std::chrono::milliseconds(7000));
+
+  expectRejected({eos, {"task.timeout.ms", "5000"}}, "'transaction.timeout.ms' (10000 ms, the producer's) is not below 'task.timeout.ms' (5000 ms)");
+  expectRejected({eos, {"transaction.timeout.ms", "300000"}}, "Lower transaction.timeout.ms");
+  expectRejected({eos, {"producer.transaction.timeout.ms", "900000"}}, "raise task.timeout.ms");
+  StreamsConfig both{eos, {"task.timeout.ms", "5000"}, {"producer.transaction.timeout.ms", "2000"}};
+  EXPECT_EQ(both.taskTimeout(), std::chrono::milliseconds(5000));
+  // At least once has no transactions to wait for.
+  EXPECT_EQ(StreamsConfig({{"task.timeout.ms", "1000"}}).taskTimeout(), std::chrono::milliseconds(1000));
+}
+
 TEST(StreamsConfig, ClientPropertiesPassThroughWithPrefixesWinning) {
   StreamsConfig config{{"application.id", "a"},
                        {"socket.timeout.ms", "1000"},
