@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "runtime/log.h"
+#include "runtime/thread_name.h"
 #include "state/in_memory_store.h"
 
 namespace kstreams::internal {
@@ -338,7 +339,12 @@ void GlobalStreamThread::commit(bool checkpoint) {
   }
 }
 
-void GlobalStreamThread::start() { thread_ = std::thread([this] { run(); }); }
+void GlobalStreamThread::start() {
+  thread_ = std::thread([this] {
+    nameThisThread("ks-global");
+    run();
+  });
+}
 
 void GlobalStreamThread::join() {
   if (thread_.joinable()) thread_.join();

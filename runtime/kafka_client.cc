@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "runtime/log.h"
+#include "runtime/thread_name.h"
 
 namespace kstreams::internal {
 namespace {
@@ -132,6 +133,7 @@ void destroyWithin(KafkaHandle client, std::chrono::milliseconds timeout) {
   auto destroyed = std::make_shared<std::promise<void>>();
   std::future<void> done = destroyed->get_future();
   std::thread([client = std::move(client), destroyed]() mutable {
+    nameThisThread("ks-close");
     client.reset();
     destroyed->set_value();
   }).detach();

@@ -6,6 +6,7 @@
 
 #include "runtime/fetched_headers.h"
 #include "runtime/log.h"
+#include "runtime/thread_name.h"
 
 namespace kstreams::internal {
 namespace {
@@ -117,7 +118,12 @@ StreamThread::~StreamThread() {
   join();
 }
 
-void StreamThread::start() { thread_ = std::thread([this] { run(); }); }
+void StreamThread::start() {
+  thread_ = std::thread([this] {
+    nameThisThread("ks-stream-" + std::to_string(index_ + 1));
+    run();
+  });
+}
 
 void StreamThread::join() {
   if (thread_.joinable()) thread_.join();

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "runtime/log.h"
+#include "runtime/thread_name.h"
 
 namespace kstreams::internal {
 
@@ -65,7 +66,10 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
                                       transactionalId + ": " + rd_kafka_error_string(e));
     }
   }
-  reporter_ = std::thread([this] { serveReports(); });
+  reporter_ = std::thread([this] {
+    nameThisThread("ks-reports");
+    serveReports();
+  });
 }
 
 void StreamsProducer::serveReports() {

@@ -3,6 +3,8 @@
 // (Where a new application starts: offset_reset_test.cc.)
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -78,6 +80,16 @@ TEST(StatelessPipeline, TwoThreadsOverFourPartitionsKeepPerKeyOrderAndLoseNothin
   }
   EXPECT_EQ(tasks, 4u);
   EXPECT_EQ(streams.metrics().processedRecords, kKeys * kPerKey);
+  // Named, so that `top -H` and `perf` tell them from the program's own threads.
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  EXPECT_EQ(names.count("ks-stream-1"), 1u);
+  EXPECT_EQ(names.count("ks-stream-2"), 1u);
+  EXPECT_EQ(names.count("ks-reports"), 2u) << "one delivery-report thread per stream thread's producer";
   EXPECT_TRUE(streams.close(60s));
   EXPECT_EQ(streams.state(), KafkaStreams::State::NOT_RUNNING);
 }

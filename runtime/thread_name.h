@@ -1,0 +1,16 @@
+// Names for kstreams' own threads, as `top -H`, `perf` and debuggers show them.
+#pragma once
+
+#include <pthread.h>
+
+#include <string>
+
+namespace kstreams::internal {
+
+// Names the calling thread. Linux keeps 15 bytes of a name; the rest is cut off. The names
+// start with "ks-", as librdkafka's start with "rdk:" and RocksDB's with "rocksdb:".
+inline void nameThisThread(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+
+}  // namespace kstreams::internal
