@@ -6,6 +6,11 @@
 // At-least-once commit: flush the producer (every record sent so far is acknowledged), then
 // commit the consumed offsets. Also before partitions are revoked, so the next owner starts
 // where this one stopped. Output may repeat after a crash; it is never lost.
+//
+// Its code is in four files: stream_thread.cc (clients, the loop, tasks made ready),
+// stream_thread_records.cc (records from the partitions' queues into the tasks),
+// stream_thread_commit.cc (commits, redos, failure) and stream_thread_rebalance.cc
+// (partitions assigned and revoked).
 #pragma once
 
 #include <atomic>
