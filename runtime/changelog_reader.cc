@@ -4,7 +4,6 @@
 #include <thread>
 
 #include "runtime/log.h"
-#include "runtime/streams_producer.h"
 
 namespace kstreams::internal {
 namespace {

@@ -205,18 +205,27 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
   }
   if (!commitIntervalSet && exactlyOnce()) commitInterval_ = std::chrono::milliseconds(100);
   if (clientId_.empty()) clientId_ = applicationId_;
-  const auto producer = clientProperties("producer");
-  if (auto t = producer.find("transaction.timeout.ms"); t != producer.end())
-    transactionTimeout_ = std::chrono::milliseconds(toInt("transaction.timeout.ms", t->second, 1, INT32_MAX));
-  // A killed thread's open transaction is aborted by the broker transaction.timeout.ms after
-  // it began (and up to its transaction.abort.timed.out.transaction.cleanup.interval.ms, 10 s
-  // by default, later); until then the task's next owner waits, for up to task.timeout.ms.
-  // A wait that cannot outlast the transaction would fail the next owner's thread after
-  // every crash of a worker.
-  if (exactlyOnce() && transactionTimeout_ >= taskTimeout_)
+  if (exactlyOnce()) checkTransactionTimeout();
+}
+
+// A killed thread's open transaction is aborted by the broker transaction.timeout.ms after
+// it began (and up to its transaction.abort.timed.out.transaction.cleanup.interval.ms, 10 s
+// by default, later); until then the task's next owner waits, for up to task.timeout.ms.
+// A wait that cannot outlast the transaction would fail the next owner's thread after every
+// crash of a worker. Only that is refused; the broker's interval between the two is advice
+// (the group's noticing the crash takes some of it). The value is read as a plain decimal
+// and given to the producer as read (StreamsProducer), so that the check and librdkafka see
+// one number (librdkafka alone would also take "0x2710" or "10000ms").
+void StreamsConfig::checkTransactionTimeout() {
+  std::string key = "producer.transaction.timeout.ms";
+  auto given = passthrough_.find(key);
+  if (given == passthrough_.end()) given = passthrough_.find(key = "transaction.timeout.ms");
+  if (given != passthrough_.end())
+    transactionTimeout_ = std::chrono::milliseconds(toInt(key, given->second, 1, INT32_MAX));
+  if (transactionTimeout_ >= taskTimeout_)
     throw ConfigException(
-        "configuration key 'transaction.timeout.ms' (" + std::to_string(transactionTimeout_.count()) +
-        " ms, the producer's) is not below 'task.timeout.ms' (" + std::to_string(taskTimeout_.count()) +
+        "configuration key '" + key + "' (" + std::to_string(transactionTimeout_.count()) +
+        " ms) is not below 'task.timeout.ms' (" + std::to_string(taskTimeout_.count()) +
         " ms): under exactly_once_v2 a killed worker's open transaction keeps its tasks' changelogs and "
         "offsets unreadable until the broker aborts it, transaction.timeout.ms after it began, and the "
         "tasks' next owner waits for that only up to task.timeout.ms. Lower transaction.timeout.ms "

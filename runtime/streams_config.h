@@ -99,6 +99,9 @@ class StreamsConfig {
   // taskTimeout(): a killed thread's open transaction holds its changelogs and offsets
   // unreadable until the broker aborts it, and a task's next owner waits for that.
   std::chrono::milliseconds transactionTimeout() const { return transactionTimeout_; }
+  // Kafka Streams' transaction.timeout.ms: the broker aborts a stalled or killed thread's
+  // transaction soon, and the records behind it become readable again.
+  static constexpr int64_t kDefaultTransactionTimeoutMs = 10000;
   int64_t statestoreCacheMaxBytes() const { return cacheMaxBytes_; }
   int64_t rocksdbBlockCacheBytes() const { return blockCacheBytes_; }
   int64_t rocksdbWriteBufferBytes() const { return writeBufferBytes_; }
@@ -116,6 +119,8 @@ class StreamsConfig {
   const std::map<std::string, std::string>& originals() const { return originals_; }
 
  private:
+  void checkTransactionTimeout();
+
   std::map<std::string, std::string> originals_;
   std::map<std::string, std::string> passthrough_;  // key (with prefix, if any) -> value
   std::string applicationId_;
@@ -134,7 +139,7 @@ class StreamsConfig {
   std::string clientId_;
   std::chrono::milliseconds apiTimeout_{60000};
   std::chrono::milliseconds taskTimeout_{300000};
-  std::chrono::milliseconds transactionTimeout_{10000};
+  std::chrono::milliseconds transactionTimeout_{kDefaultTransactionTimeoutMs};
   int64_t cacheMaxBytes_ = 10 * 1024 * 1024;
   int64_t blockCacheBytes_ = 64 * 1024 * 1024;
   int64_t writeBufferBytes_ = 64 * 1024 * 1024;

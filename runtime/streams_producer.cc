@@ -1,7 +1,6 @@
 #include "runtime/streams_producer.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <tuple>
 #include <utility>
 
@@ -34,11 +33,13 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   // it (properties are applied in name order).
   const bool userSetsDeliveryTimeout = user.count("delivery.timeout.ms") || user.count("message.timeout.ms");
   if (transactional_) {
+    // The timeout StreamsConfig checked against task.timeout.ms, in the form it read.
     // librdkafka wants deliveries to time out within a transaction's lifetime: a shorter
     // transaction.timeout.ms of the user's shortens the default delivery timeout with it.
     const auto transactionMs = config.transactionTimeout().count();
-    defaults["transaction.timeout.ms"] = std::to_string(transactionMs);
-    defaults["message.timeout.ms"] = std::to_string(std::min<int64_t>(transactionMs, 10000));
+    owned["transaction.timeout.ms"] = std::to_string(transactionMs);
+    defaults["message.timeout.ms"] =
+        std::to_string(std::min<int64_t>(transactionMs, StreamsConfig::kDefaultTransactionTimeoutMs));
     owned["transactional.id"] = transactionalId;
   }
   if (userSetsDeliveryTimeout) defaults.erase("message.timeout.ms");

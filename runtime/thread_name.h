@@ -7,7 +7,7 @@
 
 namespace kstreams::internal {
 
-// Names the calling thread. Linux keeps 15 bytes of a name; the rest is cut off. The names
+// Names the calling thread, by its first 15 bytes: Linux refuses a longer name. The names
 // start with "ks-", as librdkafka's start with "rdk:" and RocksDB's with "rocksdb:".
 inline void nameThisThread(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());

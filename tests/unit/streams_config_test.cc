@@ -67,9 +67,13 @@ TEST(StreamsConfig, ExactlyOnceTransactionsEndWithinTheTaskTimeout) {
                 .transactionTimeout(),
             std::chrono::milliseconds(7000));
 
-  expectRejected({eos, {"task.timeout.ms", "5000"}}, "'transaction.timeout.ms' (10000 ms, the producer's) is not below 'task.timeout.ms' (5000 ms)");
+  expectRejected({eos, {"task.timeout.ms", "5000"}}, "'transaction.timeout.ms' (10000 ms) is not below 'task.timeout.ms' (5000 ms)");
   expectRejected({eos, {"transaction.timeout.ms", "300000"}}, "Lower transaction.timeout.ms");
-  expectRejected({eos, {"producer.transaction.timeout.ms", "900000"}}, "raise task.timeout.ms");
+  expectRejected({eos, {"producer.transaction.timeout.ms", "900000"}}, "'producer.transaction.timeout.ms' (900000 ms)");
+  // One number for the check and the producer: librdkafka alone would read this one as hex.
+  expectRejected({eos, {"producer.transaction.timeout.ms", "0x2710"}}, "expected a whole number");
+  // At least once does not read it.
+  EXPECT_NO_THROW(StreamsConfig({{"producer.transaction.timeout.ms", "0x2710"}}));
   StreamsConfig both{eos, {"task.timeout.ms", "5000"}, {"producer.transaction.timeout.ms", "2000"}};
   EXPECT_EQ(both.taskTimeout(), std::chrono::milliseconds(5000));
   // At least once has no transactions to wait for.
