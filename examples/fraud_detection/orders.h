@@ -1,6 +1,7 @@
 // The records of the fraud-detection example: orders in, alerts out, both JSON.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,10 @@ struct CustomerProfile {
   std::string tier;  // "standard", "gold", ...
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CustomerProfile, customer_id, name, tier)
+
+// Amounts are dollars with cents. A running sum of doubles drifts off the cents (an alert
+// said "total":2388.8999999999996), so each sum is rounded back to them.
+inline double addAmounts(double total, double amount) { return std::round((total + amount) * 100) / 100; }
 
 // A card's activity in one window.
 struct CardActivity {

@@ -44,7 +44,7 @@ inline void addVelocityAlerts(kstreams::StreamsBuilder& builder, const kstreams:
       .windowedBy(TimeWindows::ofSizeAndGrace(o.window, o.grace).advanceBy(o.advance))
       .aggregate([] { return CardActivity{}; },
                  [](const std::string& card, const Order& order, const CardActivity& a) {
-                   return CardActivity{card, order.customer_id, a.orders + 1, a.total + order.amount};
+                   return CardActivity{card, order.customer_id, a.orders + 1, addAmounts(a.total, order.amount)};
                  },
                  Materialized<std::string, CardActivity>::as("card-activity").withValueSerde(Serdes::Json<CardActivity>()))
       .suppress(Suppressed::untilWindowCloses(BufferConfig::unbounded()).withName("card-activity-final"))

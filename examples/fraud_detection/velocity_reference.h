@@ -25,7 +25,7 @@ inline std::map<std::pair<std::string, int64_t>, VelocityAlert> expectedVelocity
       a.card_id = order.card_id;
       a.customer_id = order.customer_id;
       a.orders += 1;
-      a.total += order.amount;
+      a.total = addAmounts(a.total, order.amount);
     }
   }
   std::map<std::pair<std::string, int64_t>, VelocityAlert> alerts;

@@ -60,5 +60,14 @@ TEST(VelocityExample, AlertsExactlyOnTheWindowsTheReferenceFindsWithOutOfOrderOr
   EXPECT_EQ(driver.droppedRecords(), 0) << "nothing was late";
 }
 
+// An alert's total is money: it shows whole cents, not a sum of doubles' drift.
+TEST(VelocityExample, TotalsStayOnWholeCents) {
+  ASSERT_EQ(nlohmann::json(0.1 + 0.2).dump(), "0.30000000000000004") << "the drift this guards against";
+  EXPECT_EQ(nlohmann::json(addAmounts(0.1, 0.2)).dump(), "0.3");
+  double total = 0;
+  for (int i = 0; i < 1000; ++i) total = addAmounts(total, 19.99);
+  EXPECT_EQ(nlohmann::json(total).dump(), "19990.0");
+}
+
 }  // namespace
 }  // namespace fraud
