@@ -154,15 +154,23 @@ void StreamsProducer::commitTransaction(const rd_kafka_topic_partition_list_t* o
   throwIfFailed();
 }
 
+namespace {
+
+// A transactional call that timed out: retriable, and neither fatal nor needing an abort.
+// librdkafka goes on with it in the background and resumes it when it is called again.
+bool timedOut(const rd_kafka_error_t* e) {
+  return rd_kafka_error_is_retriable(e) && !rd_kafka_error_txn_requires_abort(e) && !rd_kafka_error_is_fatal(e);
+}
+
+}  // namespace
+
 KafkaError StreamsProducer::askAgainWhileTimingOut(const std::function<rd_kafka_error_t*(int)>& call,
                                                   const char* what, std::chrono::milliseconds askFor) {
   const auto started = std::chrono::steady_clock::now();
   bool warned = false;
   for (;;) {
     KafkaError e(call(static_cast<int>(apiTimeout_.count())));
-    if (!e || !rd_kafka_error_is_retriable(e.get()) || rd_kafka_error_txn_requires_abort(e.get()) ||
-        rd_kafka_error_is_fatal(e.get()))
-      return e;
+    if (!e || !timedOut(e.get())) return e;
     const auto waitedMs =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     if (waitedMs >= askFor.count()) return e;
@@ -182,8 +190,7 @@ void StreamsProducer::askUntilSettled(const std::function<rd_kafka_error_t*(int)
   // stores from changelogs that may not show the commit yet while the input offsets do.
   KafkaError e = askAgainWhileTimingOut(call, what, taskTimeout_);
   if (!e) return;
-  if (!rd_kafka_error_is_retriable(e.get()) || rd_kafka_error_txn_requires_abort(e.get()) ||
-      rd_kafka_error_is_fatal(e.get())) {
+  if (!timedOut(e.get())) {
     check(e.release(), what);  // throws for each of these (and owns the error)
     return;
   }
