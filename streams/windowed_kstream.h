@@ -196,7 +196,8 @@ KTable<Windowed<K>, VR> SessionWindowedKStream<K, V>::aggregateWith(std::string_
   SerdePtr<Windowed<K>> windowedSerde;
   if (SerdePtr<K> ks = m.keySerde ? m.keySerde : a.keySerde) windowedSerde = WindowedSerdes::windowedSerdeFrom(ks);
   KTable<Windowed<K>, VR> table(a.graph, index, windowedSerde, valueSerde, a.store);
-  table.setWindowGrace(windows_.gracePeriodMs());
+  // A session stays open for its inactivity gap after its last record, then the grace.
+  table.setWindowGrace(windows_.inactivityGapMs() + windows_.gracePeriodMs());
   return table;
 }
 

@@ -62,8 +62,10 @@ class SuppressNode final : public RecordInput<K, Change<V>> {
     buffer_->put(key, entry);
     index_.emplace(emitAt, key.data);
     emitTimes_[key.data] = emitAt;
-    enforceLimits();
+    // Due entries leave before the limits are checked (as in Kafka Streams): a record that
+    // closes windows makes room rather than finding the buffer full.
     emitDue();
+    enforceLimits();
   }
 
  private:
@@ -97,6 +99,9 @@ class SuppressNode final : public RecordInput<K, Change<V>> {
     remove(key, true);
     if (!held) return;
     Held h = decode(held->data);
+    // A final result that is "no window" (a session merged into a later one, say) is not a
+    // result: untilWindowCloses drops it, as Kafka Streams' final-results suppression does.
+    if (!h.value.newValue && suppressed_.untilWindowClosesSet()) return;
     out_.forward(Record<K, Change<V>>{keySerde_->deserialize(keyBytes), std::move(h.value), h.timestamp, {}});
   }
 

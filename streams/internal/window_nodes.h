@@ -47,10 +47,12 @@ class WindowedTableWriter {
   Downstream<Windowed<K>, Change<V>>* out_ = nullptr;
 };
 
-inline std::string lateRecord(int64_t ts, Window w, int64_t streamTime, int64_t grace) {
+// `openFor`: how long past its end a window accepts records (the grace; for a session, the
+// inactivity gap and then the grace).
+inline std::string lateRecord(int64_t ts, Window w, int64_t streamTime, int64_t openFor) {
   return "late record (timestamp " + std::to_string(ts) + ") for window [" + std::to_string(w.start) + ", " +
-         std::to_string(w.end) + "], closed at stream time " + std::to_string(streamTime) + " with grace " +
-         std::to_string(grace) + " ms";
+         std::to_string(w.end) + "], closed at stream time " + std::to_string(streamTime) + " (open " +
+         std::to_string(openFor) + " ms past its end)";
 }
 
 // Tumbling and hopping windows. Fn: VR(const K&, const V&, const std::optional<VR>& current).
@@ -244,7 +246,9 @@ class SessionWindowAggregateNode final : public RecordInput<K, V> {
   void process(Record<K, V>&& r) override {
     const int64_t t = r.timestamp, gap = windows_.inactivityGapMs();
     observed_ = std::max(observed_, t);
-    const int64_t closeTime = observed_ - windows_.gracePeriodMs();
+    // A session can still grow until stream time passes its end by the gap, then the grace.
+    const int64_t closeAfter = gap + windows_.gracePeriodMs();
+    const int64_t closeTime = observed_ - closeAfter;
     Window merged{t, t};
     std::optional<VR> aggregate = init_();
     int64_t timestamp = t;
@@ -256,7 +260,7 @@ class SessionWindowAggregateNode final : public RecordInput<K, V> {
       timestamp = std::max(timestamp, s.value.timestamp);
     }
     if (merged.end < closeTime) {
-      this->context_->recordDropped(name_, lateRecord(t, merged, observed_, windows_.gracePeriodMs()));
+      this->context_->recordDropped(name_, lateRecord(t, merged, observed_, closeAfter));
       return;
     }
     for (auto& s : sessions) {

@@ -150,6 +150,55 @@ TEST(Windows, SuppressUntilTimeLimitEmitsTheLatestValueAfterTheLimit) {
   EXPECT_EQ(out.readKeyValuesToList(), (std::vector<KeyValue<std::string, std::optional<int64_t>>>{{"a", 3}}));
 }
 
+// A session stays open for its inactivity gap after its last record (then the grace): its
+// final result waits that long, and a session merged into a later one is no final result.
+TEST(Windows, SuppressUntilWindowClosesEmitsOneFinalResultPerSessionAfterItsGap) {
+  Harness h;
+  h.start(h.input.groupByKey()
+              .windowedBy(SessionWindows::ofInactivityGapWithNoGrace(10ms))
+              .count(Materialized<std::string, int64_t>::as("sessions").withCachingDisabled())
+              .suppress(Suppressed::untilWindowCloses(BufferConfig::unbounded())));
+  h.in->pipeInput("k", "a", 0);
+  h.in->pipeInput("k", "b", 5);  // extends the session: [0, 0] is merged away, not closed
+  EXPECT_TRUE(h.out->isEmpty()) << "[0, 5] is open until stream time passes 5 + 10";
+  h.in->pipeInput("k", "c", 100);
+  auto records = h.out->readRecordsToList();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key.window.start, 0);
+  EXPECT_EQ(records[0].key.window.end, 5);
+  EXPECT_EQ(records[0].value, 2);
+}
+
+TEST(Windows, ASessionRecordWithinTheGapOfStreamTimeIsNotLate) {
+  Harness h;
+  h.start(h.input.groupByKey()
+              .windowedBy(SessionWindows::ofInactivityGapWithNoGrace(10s))
+              .count(Materialized<std::string, int64_t>::as("sessions").withCachingDisabled()));
+  h.in->pipeInput("k", "a", 0);
+  h.in->pipeInput("j", "b", 5000);  // stream time 5 s
+  h.in->pipeInput("k", "c", 3000);  // [0, 3000] could still grow until 13 s: merged, not dropped
+  EXPECT_EQ(h.driver->droppedRecords(), 0);
+  auto counts = h.latest();
+  EXPECT_EQ(counts.at({0, 3000}), 2);
+  h.in->pipeInput("j", "d", 30000);
+  h.in->pipeInput("k", "e", 3500);  // stream time 30 s: past 3.5 s + 10 s
+  EXPECT_EQ(h.driver->droppedRecords(), 1);
+}
+
+TEST(Windows, ABoundedFinalResultsBufferEmitsDueWindowsBeforeItCountsAsFull) {
+  Harness h;
+  h.start(h.input.groupByKey()
+              .windowedBy(TimeWindows::ofSizeWithNoGrace(10ms))
+              .count(Materialized<std::string, int64_t>::as("counts").withCachingDisabled())
+              .suppress(Suppressed::untilWindowCloses(BufferConfig::maxRecords(1))));
+  h.in->pipeInput("k", "a", 5);
+  h.in->pipeInput("k", "b", 15);  // closes [0, 10): one held window, not two
+  auto records = h.out->readRecordsToList();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key.window.start, 0);
+  EXPECT_EQ(records[0].value, 1);
+}
+
 TEST(Windows, SlidingWindowsFollowKafkaStreamsDefinition) {
   Harness h;
   h.start(h.input.groupByKey()
