@@ -114,11 +114,14 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
       appendInt64(h.data, static_cast<int64_t>(hash));
       subscriptions_->put(key, h);
       std::optional<std::string> rightValue;
+      // As in Kafka Streams, the answer is as new as the newer of the subscription and the row.
+      int64_t timestamp = r.timestamp;
       if (auto row = right_->get(r.key)) {
         rightValue.emplace();
         rightSerde_->serialize(row->value, *rightValue);
+        timestamp = std::max(timestamp, row->timestamp);
       }
-      out_.forward(makeResponse(std::move(pk), hash, rightValue, r.timestamp));
+      out_.forward(makeResponse(std::move(pk), hash, rightValue, timestamp));
     } else {
       subscriptions_->remove(key);
       if (instruction == Subscription::kDeleteAndPropagate)
@@ -205,8 +208,9 @@ class ResponseJoiner final : public RecordInput<K, Bytes> {
       std::optional<V> left(std::move(row->value));
       result = callJoiner<kKind, K, V, VO>(joiner_, r.key, left, right);
     }
-    out_.forward(Record<K, Change<VR>>{std::move(r.key), Change<VR>{std::move(result), std::nullopt},
-                                       std::max(r.timestamp, row->timestamp), {}});
+    // The answer's timestamp already says when: a subscription answered (the newer of it and
+    // the right row) or a right row changed. Kafka Streams takes it as it is.
+    out_.forward(Record<K, Change<VR>>{std::move(r.key), Change<VR>{std::move(result), std::nullopt}, r.timestamp, {}});
   }
 
  private:

@@ -73,13 +73,22 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
 
+  // As Kafka Streams does: the unmatched records whose windows have closed go out first;
+  // then the record joins whatever the other side still holds within its window, however
+  // late it is. A record older than its store keeps (window plus grace) is not kept for the
+  // other side's later records, and counts as dropped; unmatched, it goes out at once if its
+  // own window has already passed, as no partner can come any more.
   void process(Record<K, VThis>&& r) override {
     const int64_t ts = r.timestamp;
-    if (ts + (kLeftSide ? p_.afterMs : p_.beforeMs) + p_.graceMs < this->context_->streamTime()) {
-      this->context_->recordDropped(p_.name, "late record (timestamp " + std::to_string(ts) + ") for a closed join window");
-      return;
+    const int64_t streamTime = this->context_->streamTime();
+    if (outer_) emitUnmatchedWhoseWindowClosed();
+    latest_ = std::max(latest_, ts);
+    if (ts <= latest_ - (p_.beforeMs + p_.afterMs + p_.graceMs)) {
+      this->context_->recordDropped(p_.name, "record (timestamp " + std::to_string(ts) +
+                                                 ") older than the join window and grace: joined, not kept");
+    } else {
+      thisStore_->putAt(r.key, r.value, ts, ts);
     }
-    thisStore_->putAt(r.key, r.value, ts, ts);
     const int64_t from = ts - (kLeftSide ? p_.beforeMs : p_.afterMs);
     const int64_t to = ts + (kLeftSide ? p_.afterMs : p_.beforeMs);
     bool matched = false;
@@ -89,12 +98,21 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
       if (outer_) outer_->remove(outerKey(kv.key, !kLeftSide, r.key));
     }
     const bool waits = kKind == JoinKind::kOuter || (kKind == JoinKind::kLeft && kLeftSide);
-    if (!matched && waits) {
-      Bytes value;
-      serdeThis()->serialize(r.value, value.data);
-      outer_->put(outerKey(ts, kLeftSide, r.key), value);
+    if (matched || !waits) return;
+    if (to < streamTime) {
+      emit(r.key, std::optional<VThis>(std::move(r.value)), std::nullopt, ts, r.headers);
+      return;
     }
-    if (outer_) emitUnmatchedWhoseWindowClosed();
+    // Records of one key, side and timestamp wait together: a list of values, each after
+    // its length (4 bytes), in arrival order.
+    const Bytes key = outerKey(ts, kLeftSide, r.key);
+    Bytes values;
+    if (std::optional<Bytes> waiting = outer_->get(key)) values = std::move(*waiting);
+    const size_t at = values.data.size();
+    values.data.append(4, '\0');
+    serdeThis()->serialize(r.value, values.data);
+    writeBigEndian(values.data.data() + at, static_cast<uint32_t>(values.data.size() - at - 4));
+    outer_->put(key, values);
   }
 
  private:
@@ -132,16 +150,22 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
       const bool leftSide = kv.key.data[8] == 'L';
       if (ts + (leftSide ? p_.afterMs : p_.beforeMs) + p_.graceMs < streamTime) closed.emplace_back(kv.key, kv.value);
     }
-    for (auto& [key, value] : closed) {
+    for (auto& [key, values] : closed) {
       outer_->remove(key);
       const bool leftSide = key.data[8] == 'L';
       K k = p_.keySerde->deserialize(std::string_view(key.data).substr(9));
       const int64_t ts = readInt64(key.data, 0);
-      std::optional<V1> left;
-      std::optional<V2> right;
-      if (leftSide) left = p_.leftSerde->deserialize(value.data);
-      else right = p_.rightSerde->deserialize(value.data);
-      out_.forward(Record<K, VR>{k, callJoiner<kKind, K, V1, V2>(p_.joiner, k, left, right), ts, {}});
+      std::string_view list = values.data;
+      while (list.size() >= 4) {
+        const uint32_t size = readBigEndian<uint32_t>(list.data());
+        const std::string_view value = list.substr(4, size);
+        list.remove_prefix(4 + value.size());
+        std::optional<V1> left;
+        std::optional<V2> right;
+        if (leftSide) left = p_.leftSerde->deserialize(value);
+        else right = p_.rightSerde->deserialize(value);
+        out_.forward(Record<K, VR>{k, callJoiner<kKind, K, V1, V2>(p_.joiner, k, left, right), ts, {}});
+      }
     }
   }
 
@@ -150,6 +174,7 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
   TypedWindowStore<K, VThis>* thisStore_ = nullptr;
   TypedWindowStore<K, VOther>* otherStore_ = nullptr;
   KeyValueStore<Bytes, Bytes>* outer_ = nullptr;
+  int64_t latest_ = -1;  // this side's newest timestamp: its store keeps window plus grace before it
   Downstream<K, VR> out_;
 };
 

@@ -126,14 +126,57 @@ TEST(StreamStreamJoin, OuterJoinEmitsUnmatchedRecordsOfBothSides) {
   EXPECT_EQ(results, (std::multiset<std::string>{"a:l1+null", "b:null+r1", "c:l2+r2"}));
 }
 
-TEST(StreamStreamJoin, ARecordLaterThanWindowAndGraceIsDropped) {
+TEST(StreamStreamJoin, LeftJoinKeepsEveryUnmatchedRecordOfOneKeyAndTimestamp) {
+  TwoStreams t;
+  t.start(t.left.leftJoin(
+      t.right, [](const std::string& a, const std::optional<std::string>& b) { return a + "+" + show(b); },
+      JoinWindows::ofTimeDifferenceWithNoGrace(5s)));
+  t.l->pipeInput("k", "a", 1000);
+  t.l->pipeInput("k", "b", 1000);  // same key, same timestamp: both wait
+  t.l->pipeInput("x", "z", 20000);
+  EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "a+null"}, {"k", "b+null"}}));
+}
+
+// As in Kafka Streams, a record joins what the other side still holds within its window,
+// however late it is; only a record older than its own side keeps (window plus grace) is
+// not kept for the other side's later records, and counts as dropped.
+TEST(StreamStreamJoin, ALateRecordStillJoinsWhatTheOtherSideHolds) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + "+" + b; },
+                      JoinWindows::ofTimeDifferenceAndGrace(2s, 1s)));
+  t.r->pipeInput("k", "b", 7000);
+  t.l->pipeInput("x", "clock", 10000);  // stream time 10 s
+  t.l->pipeInput("k", "a", 6000);       // its window [4 s, 8 s] closed at 9 s; b is still held
+  auto joined = t.out->readRecordsToList();
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].value, "a+b");
+  EXPECT_EQ(joined[0].timestamp, 7000);
+  EXPECT_EQ(t.driver->droppedRecords(), 0);
+}
+
+TEST(StreamStreamJoin, ARecordOlderThanItsSideKeepsIsDroppedFromItsStore) {
   TwoStreams t;
   t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + b; },
                       JoinWindows::ofTimeDifferenceAndGrace(2s, 1s)));
-  t.r->pipeInput("k", "b", 10000);
-  t.l->pipeInput("k", "a", 1000);  // 1 s + 2 s + 1 s grace < stream time 10 s
-  EXPECT_TRUE(t.out->isEmpty());
+  t.l->pipeInput("k", "new", 10000);
+  t.l->pipeInput("k", "old", 1000);  // the left side keeps 2 s + 2 s + 1 s before 10 s: not 1 s
   EXPECT_EQ(t.driver->droppedRecords(), 1);
+  t.r->pipeInput("k", "b", 1500);  // would join "old", which was not kept
+  EXPECT_TRUE(t.out->isEmpty());
+}
+
+TEST(StreamStreamJoin, AWindowWithANegativeBeforeJoinsOnlyLaterRightRecords) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + "+" + b; },
+                      JoinWindows::ofTimeDifferenceWithNoGrace(10s).before(-5s)));
+  t.l->pipeInput("k", "a", 100000);
+  t.r->pipeInput("k", "early", 104000);  // 4 s after a: less than the 5 s a right record must be later
+  t.r->pipeInput("k", "b", 107000);      // 7 s after a: within [5 s, 10 s]
+  auto joined = t.out->readRecordsToList();
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].value, "a+b");
+  EXPECT_EQ(joined[0].timestamp, 107000);
+  EXPECT_EQ(t.driver->droppedRecords(), 0);
 }
 
 TEST(StreamTableJoin, EachRecordSeesTheCurrentRowAndTableUpdatesEmitNothing) {
@@ -318,6 +361,35 @@ TEST(ForeignKeyJoin, RowsJoinTheRowTheirForeignKeyPointsAtAndFollowBothSides) {
   c.pipeInput("c2", std::nullopt);
   EXPECT_EQ(enriched->get("o1"), std::nullopt) << "inner join: no customer, no row";
   EXPECT_EQ(left.readKeyValuesToMap().at("o1"), "null:11") << "left join keeps the order";
+}
+
+// As in Kafka Streams: a subscription's answer is as new as the newer of the subscribing row
+// and the row it points at; a change of the row pointed at is as new as that change.
+TEST(ForeignKeyJoin, AResultIsAsNewAsTheAnswerThatMadeIt) {
+  StreamsBuilder builder;
+  auto orders = builder.table("orders", Consumed<std::string, Order>::with(Serdes::String(), Serdes::Json<Order>()));
+  auto customers = builder.table<std::string, std::string>("customers");
+  orders.join(customers, [](const Order& o) { return o.customer; },
+              [](const Order& o, const std::string& name) { return name + ":" + std::to_string(o.amount); },
+              Materialized<std::string, std::string>::as("enriched").withCachingDisabled())
+      .toStream()
+      .to("enriched", Produced<std::string, std::optional<std::string>>::with(Serdes::String(), Serdes::String()));
+  TopologyTestDriver driver(builder.build());
+  auto o = driver.createInputTopic<std::string, std::optional<Order>>("orders", Serdes::String(), Serdes::Json<Order>());
+  auto c = driver.createInputTopic<std::string, std::optional<std::string>>("customers");
+  auto out = driver.createOutputTopic<std::string, std::optional<std::string>>("enriched");
+
+  c.pipeInput("c1", std::string("Ada"), 100);
+  o.pipeInput("o1", Order{"c1", 10}, 50);
+  auto first = out.readRecordsToList();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].value, "Ada:10");
+  EXPECT_EQ(first[0].timestamp, 100) << "the customer row is newer than the order";
+  c.pipeInput("c1", std::string("Ada L."), 70);
+  auto second = out.readRecordsToList();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].value, "Ada L.:10");
+  EXPECT_EQ(second[0].timestamp, 70) << "the customer's change, as Kafka Streams stamps it";
 }
 
 }  // namespace
