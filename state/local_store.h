@@ -56,6 +56,7 @@ class LocalStore : public KeyValueBytesStore {
       if (auto value = write->value()) return std::string(*value);
       return std::nullopt;
     }
+    if (dropped(key)) return std::nullopt;
     return committedGet(key);
   }
   void put(std::string_view key, std::optional<std::string_view> value, int64_t) override { pending_.put(key, value); }
@@ -63,10 +64,12 @@ class LocalStore : public KeyValueBytesStore {
                                        bool reverse) override {
     if (from && to && pending_.withinOnePrefix(*from, *to))
       return std::make_unique<CollectedOverlayIterator<PendingWrites::Run, ValueOfWrite>>(
-          pending_.collectWithinPrefix(*from, *to), reverse, committedRange(from, to, reverse));
+          pending_.collectWithinPrefix(*from, *to), reverse, undroppedCommittedRange(from, to, reverse));
     return std::make_unique<OverlayIterator<PendingWrites::Order::const_iterator, ValueOfWrite>>(
-        entriesBetween(pending_.ordered(), from, to), reverse, committedRange(from, to, reverse));
+        entriesBetween(pending_.ordered(), from, to), reverse, undroppedCommittedRange(from, to, reverse));
   }
+  // The dropped keys are gone for this store's reads at once; from the committed data (and
+  // so from its committedReader()) at the next commit.
   void deleteBefore(std::string_view to) override {
     pending_.eraseBefore(to);
     if (!pendingDeleteBefore_ || *pendingDeleteBefore_ < to) pendingDeleteBefore_ = std::string(to);
@@ -84,6 +87,19 @@ class LocalStore : public KeyValueBytesStore {
   PendingWrites pending_;
   // Applied to the committed data before the pending writes, at the next commit.
   std::optional<std::string> pendingDeleteBefore_;
+
+ private:
+  // Whether a drop not yet committed hides the committed entry of key.
+  bool dropped(std::string_view key) const { return pendingDeleteBefore_ && key < *pendingDeleteBefore_; }
+  // The committed entries in [from, to] that no drop hides.
+  std::unique_ptr<BytesIterator> undroppedCommittedRange(std::optional<std::string_view> from,
+                                                         std::optional<std::string_view> to, bool reverse) {
+    if (pendingDeleteBefore_ && (!from || *from < *pendingDeleteBefore_)) {
+      if (to && *to < *pendingDeleteBefore_) return std::make_unique<EmptyIterator>();
+      from = *pendingDeleteBefore_;
+    }
+    return committedRange(from, to, reverse);
+  }
 };
 
 // Creates the local stores of one application instance.

@@ -242,5 +242,32 @@ TEST(CachingStore, ListenersThatReadEachOthersCacheWhileEvictingLoseNothing) {
   }
   EXPECT_LE(budget.usedBytes, budget.maxBytes);
 }
+
+TEST(CachingStore, ADroppedRangeHidesWhatTheStoreBelowCommittedBeforeItsNextCommit) {
+  // Windows of an expired segment are gone once it is dropped, whether the cache held them
+  // or only the committed data below it does: the commit that applies the drop below is not
+  // what hides them.
+  CacheBudget budget{1 << 20, 0};
+  auto inner = openInMemoryStore("s");
+  LocalStore* local = inner.get();
+  CachingStore cache(std::move(inner), budget);
+  cache.put("a1", "cached", 0);
+  cache.put("a2", "below only", 0);
+  cache.put("b1", "kept", 0);
+  cache.flush();
+  local->commit(std::nullopt);
+  cache.clear();  // a2 is no longer cached
+  EXPECT_EQ(cache.get("a1"), "cached");
+  cache.deleteBefore("b");
+  EXPECT_EQ(cache.get("a1"), std::nullopt);
+  EXPECT_EQ(cache.get("a2"), std::nullopt);
+  EXPECT_EQ(local->get("a1"), std::nullopt);
+  EXPECT_EQ(collect(cache.range(std::nullopt, std::nullopt, false)), (Entries{{"b1", "kept"}}));
+  EXPECT_EQ(collect(cache.range("a", "az", true)), Entries{});
+  local->commit(std::nullopt);
+  EXPECT_EQ(cache.get("a2"), std::nullopt);
+  EXPECT_EQ(cache.get("b1"), "kept");
+}
+
 }  // namespace
 }  // namespace kstreams::internal

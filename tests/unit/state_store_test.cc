@@ -1,6 +1,7 @@
 // Store semantics, for both kinds of local store: ordering, ranges, prefix scans, deletes,
-// pending writes versus committed data, checkpoints, restoration; and RocksDB's own: filters,
-// kept iterators, memory, its log. The caching layer is in caching_store_test.cc.
+// dropped ranges (expired segments), pending writes versus committed data, checkpoints,
+// restoration; and RocksDB's own: filters, kept iterators, memory, its log. Then window and
+// session stores over a local store. The caching layer is in caching_store_test.cc.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "state/in_memory_store.h"
 #include "state/rocksdb_store.h"
+#include "streams/internal/segmented_stores.h"
 #include "tests/unit/store_entries.h"
 
 namespace kstreams::internal {
@@ -194,6 +196,86 @@ TEST_P(LocalStoreTest, DeletingBeforeAKeyBetweenWritesKeepsEveryLaterKey) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, LocalStoreTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "RocksDB" : "InMemory"; });
+
+// Dropping a range (expired window segments) hides its committed keys at once, as Kafka
+// Streams drops a segment at once: not only at the next commit, which applies the drop.
+// Keys written after the drop are live, below the drop's key too.
+TEST_P(LocalStoreTest, DroppedCommittedKeysAreGoneBeforeTheNextCommit) {
+  store_.reset();
+  store_ = open(4);
+  for (std::string k : {"aaaa1", "aaaa2", "aaab1", "bbbb1", "bbbb2"}) store_->put(k, "c", 0);
+  store_->commit(std::nullopt);
+  store_->put("bbbb3", "p", 0);
+  store_->deleteBefore("b");
+  store_->put("aaab9", "again", 0);  // written after the drop: live, below its key too
+  const Entries all{{"aaab9", "again"}, {"bbbb1", "c"}, {"bbbb2", "c"}, {"bbbb3", "p"}};
+  for (bool committed : {false, true}) {
+    SCOPED_TRACE(committed ? "committed" : "before the commit");
+    EXPECT_EQ(store_->get("aaaa1"), std::nullopt);
+    EXPECT_EQ(store_->get("aaab1"), std::nullopt);
+    EXPECT_EQ(store_->get("aaab9"), "again");
+    EXPECT_EQ(store_->get("bbbb1"), "c");
+    EXPECT_EQ(collect(store_->range("aaaa0", "aaaa9", false)), Entries{});  // within one prefix
+    EXPECT_EQ(collect(store_->range("aaaa0", "aaaa9", true)), Entries{});
+    EXPECT_EQ(collect(store_->range("aaab0", "aaab9", false)), (Entries{{"aaab9", "again"}}));
+    EXPECT_EQ(collect(store_->range("a", "az", false)), (Entries{{"aaab9", "again"}}));
+    EXPECT_EQ(collect(store_->range("aaaa0", "bbbb1", false)), (Entries{{"aaab9", "again"}, {"bbbb1", "c"}}));
+    EXPECT_EQ(collect(store_->range("b", "b", false)), Entries{});
+    EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, false)), all);
+    EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, true)), Entries(all.rbegin(), all.rend()));
+    store_->commit(std::nullopt);
+  }
+}
+
+// Window and session stores over a local store, as a task's processors see them.
+class SegmentedStoreTest : public LocalStoreTest {
+ protected:
+  static constexpr int64_t kRetention = 60000;  // and the segment interval (at least a minute)
+  void SetUp() override {
+    LocalStoreTest::SetUp();
+    store_.reset();
+    store_ = open(kSegmentedKeyPrefixBytes);
+    bytes_ = std::shared_ptr<KeyValueBytesStore>(store_.get(), [](KeyValueBytesStore*) {});
+  }
+  std::shared_ptr<KeyValueBytesStore> bytes_;
+};
+
+// Kafka Streams reads nothing of a segment once it has dropped it; the commit that applies
+// the drop to the committed data must not be what hides its windows.
+TEST_P(SegmentedStoreTest, ExpiredWindowsAreGoneAtOnceNotAtTheNextCommit) {
+  TypedWindowStore<std::string, int64_t> windows(bytes_, Serdes::String(), Serdes::Int64(), 1000, kRetention, false);
+  windows.put("k", 1, 0);
+  windows.put("j", 1, 0);
+  store_->commit(std::nullopt);
+  windows.put("k", 2, 2 * kRetention);  // segment 0 expires
+  for (bool committed : {false, true}) {
+    SCOPED_TRACE(committed ? "committed" : "before the commit");
+    EXPECT_EQ(windows.fetch("k", 0), std::nullopt);
+    EXPECT_EQ(windows.fetch("j", 0), std::nullopt);
+    EXPECT_EQ(windows.fetch("k", 0, 2 * kRetention).toList().size(), 1u);
+    EXPECT_EQ(windows.fetchAll(0, 2 * kRetention).toList().size(), 1u);
+    auto all = windows.all().toList();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].key.window.start, 2 * kRetention);
+    store_->commit(std::nullopt);
+  }
+}
+
+TEST_P(SegmentedStoreTest, ExpiredSessionsAreGoneAtOnceNotAtTheNextCommit) {
+  TypedSessionStore<std::string, int64_t> sessions(bytes_, Serdes::String(), Serdes::Int64(), kRetention);
+  sessions.put(Windowed<std::string>{"k", Window{0, 10}}, 1);
+  store_->commit(std::nullopt);
+  sessions.put(Windowed<std::string>{"k", Window{2 * kRetention, 2 * kRetention}}, 2);  // segment 0 expires
+  for (bool committed : {false, true}) {
+    SCOPED_TRACE(committed ? "committed" : "before the commit");
+    EXPECT_EQ(sessions.fetchSession("k", 0, 10), std::nullopt);
+    EXPECT_EQ(sessions.fetch("k").toList().size(), 1u);
+    store_->commit(std::nullopt);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, SegmentedStoreTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "RocksDB" : "InMemory"; });
 
 // A store whose keys begin with a 4-byte prefix reads a range within one prefix through the
