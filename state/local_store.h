@@ -65,19 +65,25 @@ class LocalStore : public KeyValueBytesStore {
     if (from && to && pending_.withinOnePrefix(*from, *to))
       return std::make_unique<CollectedOverlayIterator<PendingWrites::Run, ValueOfWrite>>(
           pending_.collectWithinPrefix(*from, *to), reverse, undroppedCommittedRange(from, to, reverse));
-    return std::make_unique<OverlayIterator<PendingWrites::Order::const_iterator, ValueOfWrite>>(
-        entriesBetween(pending_.ordered(), from, to), reverse, undroppedCommittedRange(from, to, reverse));
+    return std::make_unique<OrderedRangeIterator>(entriesBetween(pending_.ordered(), from, to), reverse,
+                                                  undroppedCommittedRange(from, to, reverse), openOrderedRanges_);
   }
   // The dropped keys are gone for this store's reads at once; from the committed data (and
   // so from its committedReader()) at the next commit.
   void deleteBefore(std::string_view to) override {
-    pending_.eraseBefore(to);
+    pending_.eraseBefore(to, /*orderInUse=*/*openOrderedRanges_ > 0);
     if (!pendingDeleteBefore_ || *pendingDeleteBefore_ < to) pendingDeleteBefore_ = std::string(to);
   }
 
  protected:
   struct ValueOfWrite {
-    std::optional<std::string_view> operator()(const PendingWrites::Write& w) const { return w.value(); }
+    // A write erased by deleteBefore while an iterator held its place reads as a delete.
+    std::optional<std::string_view> operator()(const PendingWrites::Write& w) const {
+      if (w.erased()) return std::nullopt;
+      return w.value();
+    }
+    // What an iterator that reached the write before it was erased shows.
+    std::string_view whenReached(const PendingWrites::Write& w) const { return w.value().value_or(std::string_view()); }
   };
 
   virtual std::optional<std::string> committedGet(std::string_view key) = 0;
@@ -89,6 +95,26 @@ class LocalStore : public KeyValueBytesStore {
   std::optional<std::string> pendingDeleteBefore_;
 
  private:
+  // A range over the pending writes in key order (not within one key prefix), counted while
+  // it lives: its positions are entries of the order, which deleteBefore must then keep.
+  class OrderedRangeIterator final : public BytesIterator {
+   public:
+    OrderedRangeIterator(std::pair<PendingWrites::Order::const_iterator, PendingWrites::Order::const_iterator> writes,
+                         bool reverse, std::unique_ptr<BytesIterator> committed, std::shared_ptr<int> open)
+        : open_(std::move(open)), overlay_(writes, reverse, std::move(committed)) {
+      ++*open_;
+    }
+    ~OrderedRangeIterator() override { --*open_; }
+    bool valid() const override { return overlay_.valid(); }
+    std::string_view key() const override { return overlay_.key(); }
+    std::string_view value() const override { return overlay_.value(); }
+    void next() override { overlay_.next(); }
+
+   private:
+    std::shared_ptr<int> open_;  // shared: an iterator may outlive the store
+    OverlayIterator<PendingWrites::Order::const_iterator, ValueOfWrite> overlay_;
+  };
+
   // Whether a drop not yet committed hides the committed entry of key.
   bool dropped(std::string_view key) const { return pendingDeleteBefore_ && key < *pendingDeleteBefore_; }
   // The committed entries in [from, to] that no drop hides.
@@ -100,6 +126,8 @@ class LocalStore : public KeyValueBytesStore {
     }
     return committedRange(from, to, reverse);
   }
+
+  std::shared_ptr<int> openOrderedRanges_ = std::make_shared<int>(0);
 };
 
 // Creates the local stores of one application instance.

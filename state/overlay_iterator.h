@@ -4,8 +4,10 @@
 // same key. Internal.
 //
 // The overlay must not lose entries while the iterator lives (its iterators stay valid
-// across insertions and updates; the stores erase only on commit or eviction, between records).
-// Keys added to the overlay while the iterator lives may or may not be seen.
+// across insertions and updates; the stores erase only on commit or eviction, between
+// records, and a range dropped while iterators are open leaves its entries in place, as
+// deletes). Keys added to the overlay while the iterator lives may or may not be seen, and
+// so may keys deleted or dropped meanwhile.
 #pragma once
 
 #include <map>
@@ -31,7 +33,8 @@ std::pair<typename Order::const_iterator, typename Order::const_iterator> entrie
 
 // It: an iterator over ordered (std::string_view key, Entry*) pairs, from entriesBetween or
 // over a collected run; ValueOf(const Entry&) -> an optional string or string_view (empty:
-// a delete).
+// a delete). An entry deleted after the iterator reached it shows an empty value, or
+// ValueOf::whenReached(const Entry&) if ValueOf has it.
 template <class It, class ValueOf>
 class OverlayIterator final : public BytesIterator {
  public:
@@ -44,7 +47,12 @@ class OverlayIterator final : public BytesIterator {
   bool valid() const override { return current_ != kNone; }
   std::string_view key() const override { return fromOverlay_ ? std::string_view(overlayEntry()->first) : base_->key(); }
   std::string_view value() const override {
-    return fromOverlay_ ? std::string_view(*valueOf_(*overlayEntry()->second)) : base_->value();
+    if (!fromOverlay_) return base_->value();
+    const auto& entry = *overlayEntry()->second;
+    if (const auto& value = valueOf_(entry)) return *value;
+    // Deleted since the iterator reached it: a write to the store meanwhile.
+    if constexpr (requires { valueOf_.whenReached(entry); }) return valueOf_.whenReached(entry);
+    else return {};
   }
   void next() override {
     if (fromOverlay_) step();

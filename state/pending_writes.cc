@@ -134,29 +134,50 @@ PendingWrites::Run PendingWrites::collectWithinPrefix(std::string_view from, std
 const PendingWrites::Order& PendingWrites::ordered() {
   for (Write* w : unordered_) {
     if (w->erased_) continue;
-    order_.emplace(w->key(), w);
+    auto [it, fresh] = order_.try_emplace(w->key(), w);
+    if (!fresh && it->second->erased_) {  // the key was written again: its old place is the new write's
+      it->second = w;
+      --erasedInOrder_;
+    }
   }
   unordered_.clear();
   return order_;
 }
 
-void PendingWrites::eraseBefore(std::string_view to) {
+void PendingWrites::eraseBefore(std::string_view to, bool orderInUse) {
   ordered();
+  if (!orderInUse && erasedInOrder_ > 0) {
+    // The writes erased while it was in use leave it now: anywhere below the furthest
+    // erasure since, which may be past `to`.
+    for (auto it = order_.begin(); it != order_.end() && erasedInOrder_ > 0;) {
+      if (!it->second->erased_) {
+        ++it;
+        continue;
+      }
+      it = order_.erase(it);
+      --erasedInOrder_;
+    }
+  }
   for (auto it = order_.begin(); it != order_.end() && it->first < to;) {
     Write* w = const_cast<Write*>(it->second);
-    if (keysIndexed_) table_.erase(w->key());
-    dataBytes_ -= w->keySize_ + (w->valueSize_ == Write::kDeleted ? 0 : w->valueSize_);
-    w->erased_ = true;
-    --live_;
-    it = order_.erase(it);
+    if (!w->erased_) {
+      if (keysIndexed_) table_.erase(w->key());
+      dataBytes_ -= w->keySize_ + (w->valueSize_ == Write::kDeleted ? 0 : w->valueSize_);
+      w->erased_ = true;
+      --live_;
+      if (orderInUse) ++erasedInOrder_;
+    }
+    if (orderInUse) ++it;
+    else it = order_.erase(it);
   }
 }
 
 std::vector<const PendingWrites::Write*> PendingWrites::inKeyOrder() {
   std::vector<const Write*> writes;
   if (unordered_.empty()) {
-    writes.reserve(order_.size());
-    for (const auto& [key, w] : order_) writes.push_back(w);
+    writes.reserve(order_.size() - erasedInOrder_);
+    for (const auto& [key, w] : order_)
+      if (erasedInOrder_ == 0 || !w->erased_) writes.push_back(w);
     return writes;
   }
   writes.reserve(live_);
@@ -173,6 +194,7 @@ void PendingWrites::clear() {
   table_.clear();
   byPrefix_.clear();
   order_.clear();
+  erasedInOrder_ = 0;
   unordered_.clear();
   all_.clear();
   live_ = 0;

@@ -11,7 +11,10 @@
 // Records do not move until clear(): a key written again keeps its record, its value
 // overwritten in place if it fits and placed anew in the arena if it does not. Erased
 // records stay where they are, marked, until clear(); so the pointers and key views handed
-// out (ordered(), collectWithinPrefix()) stay valid until clear().
+// out (ordered(), collectWithinPrefix()) stay valid until clear(). An erasure also takes
+// the erased writes out of the order, unless the order is in use (a store's range iterators
+// hold positions in it): then they keep their places in it, marked, until the next erasure
+// with the order not in use, or clear().
 //
 // Key order is built only when asked for (ordered()), as in IndexedMap; keys that share a
 // prefix (prefixBytes > 0: window and session stores) are also chained by prefix once a
@@ -42,10 +45,13 @@ class PendingWrites {
   class Write {
    public:
     std::string_view key() const { return {keyBytes(), keySize_}; }
+    // Its value (none: a delete); an erased write's is what it was when erased.
     std::optional<std::string_view> value() const {
       if (valueSize_ == kDeleted) return std::nullopt;
       return std::string_view(value_, valueSize_);
     }
+    // Erased by eraseBefore: only a place in the order (if that was in use) still finds it.
+    bool erased() const { return erased_; }
 
    private:
     friend class PendingWrites;
@@ -78,7 +84,10 @@ class PendingWrites {
   // Sets key's pending write: value, or a delete if value is nullopt.
   void put(std::string_view key, std::optional<std::string_view> value);
   // Erases the writes of every key before `to` (their records stay until clear()).
-  void eraseBefore(std::string_view to);
+  // orderInUse: iterators of ordered() are open, and must stay valid: the erased writes
+  // keep their places in the order, marked erased(), and a key written again takes its
+  // old place. Otherwise they leave the order, with any left there before.
+  void eraseBefore(std::string_view to, bool orderInUse = false);
   // Drops every write and frees the arena.
   void clear();
 
@@ -97,7 +106,8 @@ class PendingWrites {
   }
   // The writes with keys in [from, to], in key order; withinOnePrefix(from, to) must hold.
   Run collectWithinPrefix(std::string_view from, std::string_view to);
-  // The writes in key order (puts the keys written since the last call in order first).
+  // The writes in key order (puts the keys written since the last call in order first),
+  // and erased ones that keep their places (see eraseBefore).
   const Order& ordered();
   // fn(std::string_view key, std::optional<std::string_view> value) for each write, in key
   // order, without building the order if it is not there.
@@ -154,6 +164,7 @@ class PendingWrites {
   // Each indexed prefix to the last write chained to it.
   absl::flat_hash_map<std::string_view, Write*, KeyHash, KeyEq> byPrefix_;
   Order order_;
+  size_t erasedInOrder_ = 0;  // erased writes keeping their places in order_
   std::vector<Write*> unordered_;  // written since order_ was last brought up to date
   // The arena's blocks (see pending_writes.cc), freed at clear().
   std::vector<std::unique_ptr<char[]>> blocks_;

@@ -208,5 +208,45 @@ TEST(PendingWrites, KeysWrittenOnceAreReadBackEveryWayWithOrWithoutTheirIndex) {
   EXPECT_EQ(allInOrder(writes), model);
 }
 
+// A store's range iterators hold positions in the order (LocalStore::range). Writes erased
+// while the order is in use (a put that expires a window segment while all() is open) keep
+// their places in it, marked erased, until it is not: the next erasure without one, or clear().
+// A key written again meanwhile is live at its old place.
+TEST(PendingWrites, WritesErasedWhileTheOrderIsInUseKeepTheirPlacesInIt) {
+  for (bool writtenOnce : {false, true}) {
+    SCOPED_TRACE(writtenOnce ? "keys written once" : "keys written again");
+    PendingWrites writes(0, writtenOnce);
+    for (std::string k : {"a1", "a2", "a3", "b1", "b2"}) writes.put(k, "v" + k);
+    const PendingWrites::Order& order = writes.ordered();
+    const auto a2 = order.find("a2");
+    ASSERT_NE(a2, order.end());
+    writes.eraseBefore("b", /*orderInUse=*/true);
+    EXPECT_EQ(writes.size(), 2u);
+    EXPECT_EQ(writes.find("a2"), nullptr);
+    ASSERT_EQ(writes.ordered().find("a2"), a2) << "an erased write left the order while it was in use";
+    EXPECT_TRUE(a2->second->erased());
+    std::vector<std::string> walked;
+    for (auto it = a2; it != order.end(); ++it) walked.emplace_back(it->first);
+    EXPECT_EQ(walked, (std::vector<std::string>{"a2", "a3", "b1", "b2"}));
+    EXPECT_EQ(allInOrder(writes), (Model{{"b1", "vb1"}, {"b2", "vb2"}}));
+    if (!writtenOnce) {
+      writes.put("a2", "again");
+      EXPECT_EQ(writes.ordered().find("a2"), a2);
+      EXPECT_EQ(valueOf(a2->second), "again");
+      EXPECT_EQ(valueOf(writes.find("a2")), "again");
+      EXPECT_EQ(allInOrder(writes), (Model{{"a2", "again"}, {"b1", "vb1"}, {"b2", "vb2"}}));
+      writes.eraseBefore("b", /*orderInUse=*/true);
+    }
+    writes.put("c1", "vc1");
+    writes.eraseBefore("b2");  // the order is no longer in use: every erased write leaves it
+    EXPECT_EQ(ordered(writes, "", "z"), (Model{{"b2", "vb2"}, {"c1", "vc1"}}));
+    EXPECT_EQ(writes.ordered().size(), 2u);
+    EXPECT_EQ(allInOrder(writes), (Model{{"b2", "vb2"}, {"c1", "vc1"}}));
+    EXPECT_EQ(writes.size(), 2u);
+    writes.clear();
+    EXPECT_TRUE(writes.ordered().empty());
+  }
+}
+
 }  // namespace
 }  // namespace kstreams::internal

@@ -4,6 +4,7 @@
 // session stores over a local store. The caching layer is in caching_store_test.cc.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -228,6 +229,53 @@ TEST_P(LocalStoreTest, DroppedCommittedKeysAreGoneBeforeTheNextCommit) {
   }
 }
 
+// A range over more than one key prefix (a window store's all() or fetchAll(), a reverse
+// range) walks the pending writes in key order; a write that drops a range while it is
+// open (a put that expires a segment) must leave it walkable. What was dropped may or may
+// not still be seen; everything at or after the drop's key is, once, in order.
+TEST_P(LocalStoreTest, RangesOpenWhileKeysAreDroppedGoOnOverTheRest) {
+  auto key = [](int i) { return fmt::format("k{:02}", i); };
+  for (int i = 0; i < 40; i += 2) store_->put(key(i), "committed", 0);
+  store_->commit(std::nullopt);
+  for (int i = 1; i < 40; i += 2) store_->put(key(i), "pending", 0);
+  auto forward = store_->range(std::nullopt, std::nullopt, false);
+  for (int i = 0; i < 5; ++i) forward->next();
+  ASSERT_EQ(forward->key(), key(5));
+  auto reverse = store_->range(std::nullopt, std::nullopt, true);
+  for (int i = 39; i > 30; --i) reverse->next();
+  ASSERT_EQ(reverse->key(), key(30));
+  store_->deleteBefore(key(10));
+  // More writes, ordered by the next range: new entries where the dropped ones were.
+  for (int i = 50; i < 60; ++i) store_->put(key(i), "later", 0);
+  EXPECT_EQ(collect(store_->range(std::nullopt, std::nullopt, false)).size(), 40u);
+  auto rest = [](BytesIterator& it) {
+    std::vector<std::string> keys;
+    for (int n = 0; it.valid() && n < 200; ++n, it.next()) keys.emplace_back(it.key());
+    return keys;
+  };
+  auto within = [](const std::vector<std::string>& keys, const std::string& from, const std::string& to) {
+    std::vector<std::string> out;
+    for (const auto& k : keys)
+      if (k >= from && k <= to) out.push_back(k);
+    return out;
+  };
+  std::vector<std::string> expected;
+  for (int i = 10; i < 40; ++i) expected.push_back(key(i));
+  forward->next();
+  const std::vector<std::string> ahead = rest(*forward);
+  EXPECT_TRUE(std::is_sorted(ahead.begin(), ahead.end()) &&
+              std::adjacent_find(ahead.begin(), ahead.end()) == ahead.end());
+  EXPECT_TRUE(ahead.empty() || ahead.front() > key(5));
+  EXPECT_EQ(within(ahead, key(10), key(39)), expected);
+  reverse->next();
+  std::vector<std::string> behind = rest(*reverse);
+  std::reverse(behind.begin(), behind.end());
+  EXPECT_TRUE(std::is_sorted(behind.begin(), behind.end()) &&
+              std::adjacent_find(behind.begin(), behind.end()) == behind.end());
+  EXPECT_TRUE(behind.empty() || behind.back() < key(30));
+  EXPECT_EQ(within(behind, key(10), key(39)), std::vector<std::string>(expected.begin(), expected.begin() + 20));
+}
+
 // Window and session stores over a local store, as a task's processors see them.
 class SegmentedStoreTest : public LocalStoreTest {
  protected:
@@ -273,6 +321,29 @@ TEST_P(SegmentedStoreTest, ExpiredSessionsAreGoneAtOnceNotAtTheNextCommit) {
     EXPECT_EQ(sessions.fetch("k").toList().size(), 1u);
     store_->commit(std::nullopt);
   }
+}
+
+// A put that expires segments while all() is open (a processor scanning its windows and
+// writing as it goes): the iterator goes on over the live windows, each once.
+TEST_P(SegmentedStoreTest, AWindowIteratorOutlivesTheSegmentsAPutExpires) {
+  TypedWindowStore<std::string, int64_t> windows(bytes_, Serdes::String(), Serdes::Int64(), 1000, kRetention, false);
+  for (int i = 0; i < 20; ++i) windows.put("k" + std::to_string(i), i, 0);  // segment 0, pending
+  for (int i = 0; i < 20; ++i) windows.put("k" + std::to_string(i), 100 + i, kRetention);  // segment 1
+  auto it = windows.all();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(it.hasNext());
+    EXPECT_EQ(it.next().key.window.start, 0);
+  }
+  windows.put("late", 7, 2 * kRetention);  // segment 0 expires
+  EXPECT_EQ(windows.all().toList().size(), 21u);
+  int live = 0;
+  for (int n = 0; it.hasNext() && n < 100; ++n) {
+    auto kv = it.next();
+    if (kv.key.window.start != kRetention) continue;
+    EXPECT_EQ(kv.value, 100 + std::stoi(kv.key.key.substr(1)));
+    ++live;
+  }
+  EXPECT_EQ(live, 20);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SegmentedStoreTest, ::testing::Values(true, false),
