@@ -19,6 +19,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "streams/default_partitioner.h"
@@ -79,39 +81,47 @@ class Segments {
   // written through this object reads them from the store once (it may hold data from
   // before a restart) and then keeps them by wrote() and observe(): two iterators over the
   // whole store for every fetch were a third of a stream-stream join. A read-only view (an
-  // interactive query, whose data changes at every commit) reads them every time.
+  // interactive query, whose data changes at every commit) reads them every time, and
+  // keeps nothing of them: several threads may read through one view at once.
   std::pair<int64_t, int64_t> bounds(KeyValueBytesStore& store) const {
-    if (!boundsKnown_ || !writer_) {
-      low_ = 0;
-      high_ = -1;
-      auto first = store.range(std::nullopt, std::nullopt, false);
-      if (first->valid()) {
-        low_ = readInt64(first->key(), 0);
-        auto last = store.range(std::nullopt, std::nullopt, true);
-        high_ = readInt64(last->key(), 0);
-      }
+    if (!writer_) {
+      const auto [low, high] = boundsIn(store);
+      return {std::max(low, dropped_), high};
+    }
+    if (!boundsKnown_) {
+      std::tie(low_, high_) = boundsIn(store);
       boundsKnown_ = true;
     }
     return {std::max(low_, dropped_), high_};
   }
+  // Whether this object has been written through: it belongs to the store's stream thread.
+  // Otherwise it may be a read-only view's, read from several threads at once.
+  bool writer() const { return writer_; }
   // Records a write to `segment`.
   void wrote(int64_t segment) {
-    if (!writer_) {
-      writer_ = true;
-      boundsKnown_ = false;  // the next bounds() reads them from the store, this write included
-    }
-    if (!boundsKnown_) return;
+    writer_ = true;
+    if (!boundsKnown_) return;  // the next bounds() reads them from the store, this write included
     if (high_ < low_) low_ = high_ = segment;
     low_ = std::min(low_, segment);
     high_ = std::max(high_, segment);
   }
 
  private:
+  // The first and last segment the store holds data of (first > last: none).
+  static std::pair<int64_t, int64_t> boundsIn(KeyValueBytesStore& store) {
+    auto first = store.range(std::nullopt, std::nullopt, false);
+    if (!first->valid()) return {0, -1};
+    const int64_t low = readInt64(first->key(), 0);
+    auto last = store.range(std::nullopt, std::nullopt, true);
+    return {low, readInt64(last->key(), 0)};
+  }
+
   int64_t retention_;
   int64_t interval_;
   int64_t observed_ = -1;
   int64_t dropped_ = 0;
   bool writer_ = false;
+  // Kept by the writer only (see bounds()).
   mutable bool boundsKnown_ = false;
   mutable int64_t low_ = 0;
   mutable int64_t high_ = -1;
@@ -258,7 +268,12 @@ class TypedWindowStore final : public WindowStore<K, V> {
     return out;
   }
   std::string storeKey(const K& key, int64_t start, uint32_t sequence) {
-    keyBuffer_.clear();
+    if (!segments_.writer()) {  // maybe a read-only view, read from several threads at once
+      std::string k;
+      keySerde_->serialize(key, k);
+      return rawKey(segments_.segmentOf(start), k, segmentedKeyHash(k), start, sequence);
+    }
+    keyBuffer_.clear();  // the stream thread's, reused
     keySerde_->serialize(key, keyBuffer_);
     return rawKey(segments_.segmentOf(start), keyBuffer_, segmentedKeyHash(keyBuffer_), start, sequence);
   }

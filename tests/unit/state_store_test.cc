@@ -1,13 +1,18 @@
 // Store semantics, for both kinds of local store: ordering, ranges, prefix scans, deletes,
 // dropped ranges (expired segments), pending writes versus committed data, checkpoints,
 // restoration; and RocksDB's own: filters, kept iterators, memory, its log. Then window and
-// session stores over a local store. The caching layer is in caching_store_test.cc.
+// session stores over a local store, and their query views read from two threads. The
+// caching layer is in caching_store_test.cc.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <map>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
@@ -608,6 +613,156 @@ TEST(RocksDBStore, ManyNearlyEmptyStoresTakeLittleOfTheSharedWriteBufferBudget) 
   EXPECT_LT(resources.writeBufferManager()->memory_usage() / kStores, size_t{1} << 20);
   stores.clear();
   std::filesystem::remove_all(dir);
+}
+
+// A committed-data reader that calls hooks as a range over the whole store opens and as it
+// closes: a test's way to stop a reader at a point of its choosing while another reads.
+class HookedReader final : public KeyValueBytesStore {
+ public:
+  explicit HookedReader(std::shared_ptr<KeyValueBytesStore> inner) : inner_(std::move(inner)) {}
+  std::function<void(bool reverse)> opened, closed;
+
+  const std::string& name() const override { return inner_->name(); }
+  bool persistent() const override { return false; }
+  void flush() override {}
+  std::optional<std::string> get(std::string_view key) override { return inner_->get(key); }
+  void put(std::string_view, std::optional<std::string_view>, int64_t) override {}
+  void deleteBefore(std::string_view) override {}
+  int64_t approximateNumEntries() override { return inner_->approximateNumEntries(); }
+  std::unique_ptr<BytesIterator> range(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                                       bool reverse) override {
+    if (from || to) return inner_->range(from, to, reverse);
+    if (opened) opened(reverse);
+    return std::make_unique<Hooked>(inner_->range(from, to, reverse), [this, reverse] {
+      if (closed) closed(reverse);
+    });
+  }
+
+ private:
+  class Hooked final : public BytesIterator {
+   public:
+    Hooked(std::unique_ptr<BytesIterator> inner, std::function<void()> onClose)
+        : inner_(std::move(inner)), onClose_(std::move(onClose)) {}
+    ~Hooked() override { onClose_(); }
+    bool valid() const override { return inner_->valid(); }
+    std::string_view key() const override { return inner_->key(); }
+    std::string_view value() const override { return inner_->value(); }
+    void next() override { inner_->next(); }
+
+   private:
+    std::unique_ptr<BytesIterator> inner_;
+    std::function<void()> onClose_;
+  };
+  std::shared_ptr<KeyValueBytesStore> inner_;
+};
+
+// Committed windows of "a" (1) and "b" (2) at 0, and a session of each, in two in-memory
+// stores, read through hooked readers.
+struct CommittedWindowsAndSessions {
+  std::unique_ptr<LocalStore> windowStore = openInMemoryStore("w", kSegmentedKeyPrefixBytes);
+  std::unique_ptr<LocalStore> sessionStore = openInMemoryStore("s", kSegmentedKeyPrefixBytes);
+  std::shared_ptr<HookedReader> windowReader, sessionReader;
+  CommittedWindowsAndSessions() {
+    auto nonOwning = [](LocalStore& s) { return std::shared_ptr<KeyValueBytesStore>(&s, [](KeyValueBytesStore*) {}); };
+    TypedWindowStore<std::string, int64_t> windows(nonOwning(*windowStore), Serdes::String(), Serdes::Int64(), 1000,
+                                                   60000, false);
+    TypedSessionStore<std::string, int64_t> sessions(nonOwning(*sessionStore), Serdes::String(), Serdes::Int64(), 60000);
+    for (auto [key, value] : {std::pair<std::string, int64_t>{"a", 1}, {"b", 2}}) {
+      windows.put(key, value, 0);
+      sessions.put(Windowed<std::string>{key, Window{0, 10}}, value);
+    }
+    windowStore->commit(std::nullopt);
+    sessionStore->commit(std::nullopt);
+    windowReader = std::make_shared<HookedReader>(windowStore->committedReader());
+    sessionReader = std::make_shared<HookedReader>(sessionStore->committedReader());
+  }
+};
+
+// A read of a view (the main thread's) is stopped just after it has read which segments
+// hold data, until a second thread's read of the same view has begun its own; then the
+// first goes on while the second waits. Each must see everything: a view shared between
+// threads (KafkaStreams::windowStore(), sessionStore()) keeps nothing of one read for another.
+void expectBothThreadsReadEverything(HookedReader& reader, const std::function<size_t()>& read, size_t expected) {
+  const auto mainThread = std::this_thread::get_id();
+  std::promise<void> firstStopped, secondStarted, firstDone;
+  auto firstStoppedF = firstStopped.get_future();
+  auto secondStartedF = secondStarted.get_future();
+  auto firstDoneF = firstDone.get_future();
+  std::atomic<bool> firstGated{false}, secondGated{false};
+  reader.closed = [&](bool reverse) {  // the last segment is read: the bounds are known
+    if (!reverse || std::this_thread::get_id() != mainThread || firstGated.exchange(true)) return;
+    firstStopped.set_value();
+    secondStartedF.wait();
+  };
+  reader.opened = [&](bool) {
+    if (std::this_thread::get_id() == mainThread || secondGated.exchange(true)) return;
+    secondStarted.set_value();
+    firstDoneF.wait();
+  };
+  size_t second = 0;
+  std::thread other([&] {
+    firstStoppedF.wait();
+    second = read();
+  });
+  const size_t first = read();
+  firstDone.set_value();
+  other.join();
+  reader.opened = nullptr;
+  reader.closed = nullptr;
+  EXPECT_TRUE(firstGated && secondGated) << "the two reads did not meet where the test stops them";
+  EXPECT_EQ(first, expected) << "the first thread's read";
+  EXPECT_EQ(second, expected) << "the second thread's read";
+}
+
+TEST(SegmentedStoreViews, TwoThreadsReadingOneViewEachSeeEveryWindowAndSession) {
+  CommittedWindowsAndSessions data;
+  TypedWindowStore<std::string, int64_t> windows(data.windowReader, Serdes::String(), Serdes::Int64(), 1000, 60000,
+                                                 false);
+  TypedSessionStore<std::string, int64_t> sessions(data.sessionReader, Serdes::String(), Serdes::Int64(), 60000);
+  {
+    SCOPED_TRACE("fetchAll");
+    expectBothThreadsReadEverything(*data.windowReader, [&] { return windows.fetchAll(0, 1000).toList().size(); }, 2);
+  }
+  {
+    SCOPED_TRACE("fetch");
+    expectBothThreadsReadEverything(*data.windowReader, [&] { return windows.fetch("a", 0, 1000).toList().size(); }, 1);
+  }
+  {
+    SCOPED_TRACE("findSessions");
+    expectBothThreadsReadEverything(*data.sessionReader, [&] { return sessions.fetch("b").toList().size(); }, 1);
+  }
+}
+
+// A fetch of one window serializes its key while another thread fetches another key's
+// window from the same view: each gets its own key's window.
+TEST(SegmentedStoreViews, TwoThreadsFetchingOneWindowEachGetTheirOwnKey) {
+  CommittedWindowsAndSessions data;
+  const auto mainThread = std::this_thread::get_id();
+  std::promise<void> firstSerialized, secondDone;
+  auto firstSerializedF = firstSerialized.get_future();
+  auto secondDoneF = secondDone.get_future();
+  std::atomic<bool> armed{false};
+  // Serializes as Serdes::String() does; the main thread's fetch stops after its key.
+  auto keys = Serdes::from<std::string>(
+      [&](const std::string& key, std::string& out) {
+        out.append(key);
+        if (std::this_thread::get_id() != mainThread || !armed.exchange(false)) return;
+        firstSerialized.set_value();
+        secondDoneF.wait();
+      },
+      [](std::string_view bytes) { return std::string(bytes); }, "StoppingString");
+  TypedWindowStore<std::string, int64_t> windows(data.windowReader, keys, Serdes::Int64(), 1000, 60000, false);
+  std::optional<int64_t> b;
+  std::thread other([&] {
+    firstSerializedF.wait();
+    b = windows.fetch("b", 0);
+    secondDone.set_value();
+  });
+  armed = true;
+  const std::optional<int64_t> a = windows.fetch("a", 0);
+  other.join();
+  EXPECT_EQ(a, 1);
+  EXPECT_EQ(b, 2);
 }
 
 }  // namespace
