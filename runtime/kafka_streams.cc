@@ -261,6 +261,9 @@ void KafkaStreams::onThreadError(internal::StreamThread& thread, const std::stri
     }
   }
   std::unique_lock lock(mutex_);
+  // The thread is dead: close() may be waiting for exactly that (a thread can fail in its
+  // last commit, after close() asked it to stop).
+  changed_.notify_all();
   if (state_ == State::PENDING_SHUTDOWN || state_ == State::NOT_RUNNING) return;
   if (response == StreamThreadExceptionResponse::REPLACE_THREAD &&
       (state_ == State::RUNNING || state_ == State::REBALANCING)) {

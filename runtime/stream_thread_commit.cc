@@ -213,6 +213,11 @@ void StreamThread::shutdownCleanly() {
     // the tasks have nothing left for the revocation below to commit.
     log().warn("{}: {}; stopping without committing", name_, e.what());
     closeTasks(false);
+  } catch (const ProducerFencedException& e) {
+    // Another member owns the tasks now (this one was taken for dead): it has their work,
+    // and a thread that is stopping anyway has nothing to recover.
+    log().warn("{}: {}; stopping without committing", name_, e.what());
+    closeTasks(false);
   }
   // Leaving the group revokes the partitions (onRevoked commits nothing new) and lets the
   // rest of the group take them over at once.

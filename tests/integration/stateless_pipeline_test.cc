@@ -296,6 +296,26 @@ TEST(StatelessPipeline, ARecordTheBrokerRefusesUnderContinueIsDroppedAndTheRestA
   EXPECT_TRUE(streams.close(30s));
 }
 
+// The same refusal, found only by close(): the records wait in the producer (a long linger,
+// no commit before) until the last commit flushes them. The thread fails in its last commit,
+// and close() still returns.
+TEST(StatelessPipeline, CloseReturnsWhenTheLastCommitFails) {
+  OversizedOutput io;
+  const std::string app = uniqueName("refused-at-close-app");
+  KafkaStreams streams(io.topology(), appConfig(app, {{"commit.interval.ms", "600000"},
+                                                      {"producer.linger.ms", "300000"},
+                                                      {"producer.message.timeout.ms", "600000"}}));
+  streams.start();
+  ASSERT_TRUE(test::eventually([&] { return streams.metrics().processedRecords == 3; }, 60s)) << streams.lastError();
+  auto closed = std::async(std::launch::async, [&] { return streams.close(); });
+  ASSERT_EQ(closed.wait_for(120s), std::future_status::ready) << "close() waits for a thread that is gone";
+  EXPECT_TRUE(closed.get());
+  EXPECT_EQ(streams.state(), KafkaStreams::State::NOT_RUNNING);
+  EXPECT_NE(streams.lastError().find("writing to topic " + io.out), std::string::npos) << streams.lastError();
+  auto committed = Admin(bootstrap()).committedOffsets(app, io.in);
+  EXPECT_TRUE(!committed.count(0) || committed.at(0) < 2) << "the refused record's input was committed";
+}
+
 TEST(StatelessPipeline, AMissingSourceTopicFailsAtStartAndNamesTheTopic) {
   const std::string missing = uniqueName("no-such-topic");
   StreamsBuilder builder;
