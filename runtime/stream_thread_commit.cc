@@ -131,12 +131,16 @@ void StreamThread::commit(bool handingOver) {
   if ((!exactlyOnce || sentRecords) && delivered) noteWhatTheChangelogsHold();
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
   bool anyOffsets = false;
+  std::map<TaskId, std::string> metadataOf;
   for (const auto& [id, task] : tasks_) {
-    std::string metadata;
+    std::string& metadata = metadataOf[id];
     if (exactlyOnce && task->initialized() && task->state())
       if (auto mine = task->state()->changelogOffsetsIn(committedChangelogs); !mine.empty())
         metadata = changelogOffsetsMetadata(mine);
-    for (const CommitOffset& o : task->offsetsToCommit()) {
+    // A task whose changelogs moved while its input did not (a wall-clock punctuation wrote
+    // to its stores) commits its positions again: the metadata must reach the next owner.
+    const bool newMetadata = !metadata.empty() && metadata != task->committedMetadata();
+    for (const CommitOffset& o : task->offsetsToCommit(newMetadata)) {
       rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
       p->offset = o.offset;
       if (!metadata.empty()) {
@@ -194,7 +198,7 @@ void StreamThread::commit(bool handingOver) {
       if (task->initialized() && task->state()) task->state()->commit();
     if (hasStores()) metrics_.storeApplies.fetch_add(1, std::memory_order_relaxed);
   }
-  for (auto& [id, task] : tasks_) task->markCommitted();
+  for (auto& [id, task] : tasks_) task->markCommitted(std::move(metadataOf[id]));
   publishMemory();
   // Progress: the redos before it were not in vain.
   if (sentRecords || anyOffsets) redoingSince_.reset();

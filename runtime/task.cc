@@ -196,16 +196,17 @@ void Task::recordDropped(std::string_view node, std::string_view reason) {
   if (services_.droppedRecords) services_.droppedRecords->fetch_add(1, std::memory_order_relaxed);
 }
 
-std::vector<CommitOffset> Task::offsetsToCommit() const {
+std::vector<CommitOffset> Task::offsetsToCommit(bool all) const {
   std::vector<CommitOffset> out;
   for (size_t i = 0; i < queues_.size(); ++i)
-    if (queues_[i].nextOffset > queues_[i].committedOffset)
+    if (queues_[i].nextOffset > queues_[i].committedOffset || (all && queues_[i].nextOffset >= 0))
       out.push_back({inputs_[i].topic, inputs_[i].partition, queues_[i].nextOffset});
   return out;
 }
 
-void Task::markCommitted() {
+void Task::markCommitted(std::string metadata) {
   for (Queue& q : queues_) q.committedOffset = q.nextOffset;
+  committedMetadata_ = std::move(metadata);
   commitRequested_ = false;
 }
 

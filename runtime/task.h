@@ -102,9 +102,13 @@ class Task final : public TaskContext {
   // Runs the wall-clock punctuations that are due. Returns whether any ran.
   bool punctuateWallClock();
 
-  // Input partitions whose position moved since the last markCommitted().
-  std::vector<CommitOffset> offsetsToCommit() const;
-  void markCommitted();
+  // Input partitions whose position moved since the last markCommitted(); with `all`, every
+  // input partition that has a position (a record processed since the task began).
+  std::vector<CommitOffset> offsetsToCommit(bool all = false) const;
+  // `metadata`: what the commit's offsets carried (see changelog_offsets.h), kept to tell
+  // whether the next commit's is new.
+  void markCommitted(std::string metadata);
+  const std::string& committedMetadata() const { return committedMetadata_; }
   bool commitRequested() const { return commitRequested_; }
   // Drops the buffered records (e.g. when the task is closed without commit).
   void clearBuffers();
@@ -175,6 +179,7 @@ class Task final : public TaskContext {
   int64_t currentTimestamp_ = 0;
   bool initialized_ = false;
   bool commitRequested_ = false;
+  std::string committedMetadata_;
   bool closed_ = false;
 };
 

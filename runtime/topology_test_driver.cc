@@ -189,7 +189,7 @@ void TopologyTestDriver::commit() {
   }
   for (auto& task : tasks_) {
     if (task->state()) task->state()->commit();
-    task->markCommitted();
+    task->markCommitted({});
   }
 }
 

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "kstreams.h"
+#include "runtime/changelog_offsets.h"
+#include "runtime/kafka_client.h"
 #include "runtime/streams_producer.h"
 #include "tests/support/kafka_cluster.h"
 
@@ -264,6 +266,67 @@ TEST(ExactlyOnce, IntervalsWithoutOutputCommitOffsetsAloneAndARestartResumesAfte
   std::vector<std::string> got;
   for (const auto& r : all) got.push_back(*r.value);
   EXPECT_EQ(got, expected) << "every kept record's output exactly once, in order";
+}
+
+// Writes its store on every wall-clock punctuation, whether records arrive or not.
+class Ticker : public Processor<std::string, std::string, std::string, std::string> {
+ public:
+  void init(ProcessorContext<std::string, std::string>& ctx) override {
+    store_ = &ctx.getStateStore<KeyValueStore<std::string, int64_t>>("ticks");
+    ctx.schedule(20ms, PunctuationType::WALL_CLOCK_TIME, [this](int64_t) { store_->put("tick", ++ticks_); });
+  }
+  void process(Record<std::string, std::string>) override {}
+
+ private:
+  KeyValueStore<std::string, int64_t>* store_ = nullptr;
+  int64_t ticks_ = 0;
+};
+
+// How far the metadata of `group`'s committed offset of `topic` partition 0 says the
+// changelog partition `changelog` 0 reached (-1 if it names none).
+int64_t changelogOffsetInCommitMetadata(const std::string& group, const std::string& topic,
+                                        const std::string& changelog) {
+  internal::KafkaConf conf(rd_kafka_conf_new());
+  char err[256];
+  const std::map<std::string, std::string> properties{
+      {"bootstrap.servers", bootstrap()}, {"group.id", group}, {"isolation.level", "read_committed"}};
+  for (const auto& [k, v] : properties)
+    EXPECT_EQ(rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK) << err;
+  internal::KafkaHandle consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf.release(), err, sizeof err));
+  internal::PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), 0);
+  if (rd_kafka_committed(consumer.get(), list.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+  const rd_kafka_topic_partition_t& p = list->elems[0];
+  internal::CommittedChangelogOffsets offsets;
+  internal::addChangelogOffsetsFromMetadata(
+      std::string_view(static_cast<const char*>(p.metadata), p.metadata_size), offsets);
+  auto it = offsets.find({changelog, 0});
+  return it == offsets.end() ? -1 : it->second;
+}
+
+// The next owner of a task restores at least as far as the metadata of its committed offsets
+// says (changelog_offsets.h). Changelog records written with no input processed (here by a
+// wall-clock punctuation) must move that metadata too, or a new owner could restore short
+// of them while their transaction's markers are still on their way.
+TEST(ExactlyOnce, StoreWritesWithoutInputMoveTheChangelogOffsetsInTheCommit) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("eos-ticks-in"), app = uniqueName("eos-ticks");
+  admin.createTopic(in, 1);
+  StreamsBuilder builder;
+  builder.addStateStore(Stores::keyValueStoreBuilder<std::string, int64_t>(Stores::persistentKeyValueStore("ticks"),
+                                                                           Serdes::String(), Serdes::Int64()));
+  builder.stream<std::string, std::string>(in).process([] { return std::make_unique<Ticker>(); }, {"ticks"});
+  KafkaStreams streams(builder.build(), eosConfig(app));
+  streams.start();
+  produceValues(in, {"one"});  // the one record: the input's position moves once
+  ASSERT_TRUE(test::eventually([&] { return streams.metrics().processedRecords == 1; }, 60s)) << streams.lastError();
+  const std::string changelog = app + "-ticks-changelog";
+  const int64_t first = changelogOffsetInCommitMetadata(app, in, changelog);
+  EXPECT_TRUE(test::eventually(
+      [&] { return changelogOffsetInCommitMetadata(app, in, changelog) >= std::max<int64_t>(first, 0) + 20; }, 60s))
+      << "the commit metadata stayed at changelog offset " << first << "; the changelog ends at "
+      << admin.endOffsets(changelog)[0] << "; " << streams.lastError();
+  EXPECT_TRUE(streams.close(60s));
 }
 
 TEST(ExactlyOnce, CommittedStoreWritesWaitForTheApplyIntervalAndACleanCloseAppliesThem) {
