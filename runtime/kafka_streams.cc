@@ -227,6 +227,8 @@ internal::InstanceServices KafkaStreams::instanceServices() const {
 
 void KafkaStreams::onGlobalThreadError(const std::string& error) {
   std::unique_lock lock(mutex_);
+  // In ERROR the instance has failed already (and stopped this thread): that stays the error.
+  if (state_ == State::ERROR) return;
   lastError_ = error;
   if (state_ == State::PENDING_SHUTDOWN || state_ == State::NOT_RUNNING) return;
   transition(lock, State::PENDING_ERROR);
@@ -239,7 +241,11 @@ void KafkaStreams::onThreadStateChange() {
   bool allDead = true;
   for (const auto& t : threads_) allDead = allDead && t->state() == internal::StreamThread::State::kDead;
   if (state_ == State::PENDING_ERROR) {
-    if (allDead) transition(lock, State::ERROR);
+    if (allDead) {
+      // Nothing is processed any more: the global tables stop being kept too.
+      if (global_) global_->shutdown();
+      transition(lock, State::ERROR);
+    }
     return;
   }
   if (state_ == State::REBALANCING || state_ == State::RUNNING) transition(lock, stateFromThreads());
@@ -282,7 +288,10 @@ void KafkaStreams::onThreadError(internal::StreamThread& thread, const std::stri
     t->shutdown();
     allDead = allDead && t->state() == internal::StreamThread::State::kDead;
   }
-  if (allDead) transition(lock, State::ERROR);
+  if (allDead) {
+    if (global_) global_->shutdown();
+    transition(lock, State::ERROR);
+  }
 }
 
 bool KafkaStreams::close(std::chrono::milliseconds timeout) {
@@ -409,9 +418,17 @@ KafkaStreams::KeyQueryMetadata KafkaStreams::queryMetadataForBytes(const std::st
 }
 
 void KafkaStreams::cleanUp() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (state_ != State::CREATED && state_ != State::NOT_RUNNING && state_ != State::ERROR)
     throw StreamsException("cleanUp() deletes local state: call it before start() or after close()");
+  if (state_ == State::ERROR && global_) {
+    // Stopped on the way to ERROR; its store must be closed before its files go. It may want
+    // the lock to report an error on its way out.
+    lock.unlock();
+    global_->shutdown();
+    global_->join();
+    lock.lock();
+  }
   releaseStateDirectory();
   std::error_code ec;
   std::filesystem::remove_all(config_.stateDir() + "/" + config_.applicationId(), ec);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 
 #include "kstreams.h"
@@ -132,6 +133,46 @@ struct UnreadableRows : OrdersJoinRows {
                            {"consumer.receive.message.max.bytes", "4096"}});
   }
 };
+
+// How many threads of this process have the name `name` now.
+int threadsNamed(const std::string& name) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) ++n;
+  }
+  return n;
+}
+
+// An instance whose stream threads all failed is in ERROR: nothing of it runs any more, the
+// global thread included (cleanUp() may then delete the global stores' files).
+TEST(GlobalTable, AnInstanceInErrorStopsItsGlobalThreadToo) {
+  OrdersJoinRows s("global-error-app", 3, "v-");
+  StreamsBuilder builder;
+  auto table = builder.globalTable<std::string, std::string>(s.rows, Consumed<std::string, std::string>{},
+                                                             Materialized<std::string, std::string>::as("rows"));
+  builder.stream<std::string, std::string>(s.orders)
+      .peek([](const std::string&, const std::string& v) {
+        if (v == "boom") throw std::runtime_error("boom");
+      })
+      .join(table, [](const std::string&, const std::string& row) { return row; },
+            [](const std::string&, const std::string& row) { return row; })
+      .to(s.joined);
+  KafkaStreams streams(builder.build(), appConfig(s.app, {{"state.dir", s.dir}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  EXPECT_EQ(threadsNamed("ks-global"), 1);
+  s.producer.send(s.orders, "o", "boom");
+  s.producer.flush();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::ERROR, 60s)) << streams.lastError();
+  EXPECT_TRUE(test::eventually([] { return threadsNamed("ks-global") == 0; }, 30s)) << "the global thread runs on";
+  streams.cleanUp();
+  EXPECT_FALSE(std::filesystem::exists(s.dir + "/" + s.app));
+  EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
+  EXPECT_NE(streams.lastError().find("boom"), std::string::npos) << streams.lastError();
+  streams.close(30s);
+}
 
 TEST(GlobalTable, ARestorationWithoutProgressFailsStartNamingThePartitionAfterTaskTimeout) {
   UnreadableRows io("global-stuck");
