@@ -422,8 +422,8 @@ void KafkaStreams::cleanUp() {
   if (state_ != State::CREATED && state_ != State::NOT_RUNNING && state_ != State::ERROR)
     throw StreamsException("cleanUp() deletes local state: call it before start() or after close()");
   if (state_ == State::ERROR && global_) {
-    // Stopped on the way to ERROR; its store must be closed before its files go. It may want
-    // the lock to report an error on its way out.
+    // Stopped on the way to ERROR; joined, so that it writes nothing while the files go (its
+    // stores close with the instance). It may want the lock to report an error on its way out.
     lock.unlock();
     global_->shutdown();
     global_->join();

@@ -140,7 +140,11 @@ void StreamThread::commit(bool handingOver) {
     // A task whose changelogs moved while its input did not (a wall-clock punctuation wrote
     // to its stores) commits its positions again: the metadata must reach the next owner.
     const bool newMetadata = !metadata.empty() && metadata != task->committedMetadata();
-    for (const CommitOffset& o : task->offsetsToCommit(newMetadata)) {
+    const std::vector<CommitOffset> offsets = task->offsetsToCommit(newMetadata);
+    // A task without a position yet (no record processed since it began) carries nothing:
+    // its metadata is not committed, and the next commit tries again.
+    if (offsets.empty()) metadata = task->committedMetadata();
+    for (const CommitOffset& o : offsets) {
       rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
       p->offset = o.offset;
       if (!metadata.empty()) {

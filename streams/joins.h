@@ -61,12 +61,16 @@ KStream<K, JoinResult<kKind, K, V1, V2, Joiner>> streamStreamJoin(const KStream<
   KStream<K, V2> right = repartitionedForJoin(other, base + "-right", sj.keySerde, sj.otherValueSerde);
   const std::string storeBase = sj.storeName.empty() ? base : sj.storeName;
   const std::string thisStore = storeBase + "-this-join-store", otherStore = storeBase + "-other-join-store";
-  const std::string outerStore = kKind == JoinKind::kInner ? "" : storeBase + "-outer-shared-join-store";
+  // Each key holds a list of records (their values after their lengths); named apart from
+  // the single-record format of before, which this one cannot read.
+  const std::string outerStore = kKind == JoinKind::kInner ? "" : storeBase + "-outer-join-list-store";
   SerdePtr<K> ks = sj.keySerde ? sj.keySerde : (self.keySerde() ? self.keySerde() : other.keySerde());
   SerdePtr<V1> vs1 = sj.valueSerde ? sj.valueSerde : self.valueSerde();
   SerdePtr<V2> vs2 = sj.otherValueSerde ? sj.otherValueSerde : other.valueSerde();
   const int64_t size = windows.beforeMs() + windows.afterMs();
-  const int64_t retention = size + windows.gracePeriodMs();
+  // Inclusive: a record exactly window and grace older than its side's newest can still
+  // join (with a window of 0 ms, a record of the newest timestamp itself).
+  const int64_t retention = size + windows.gracePeriodMs() + 1;
   graph.addStore(windowStoreSpec<K, V1, false>(StoreKind::kWindow, thisStore, true, sj.logging, false, {}, ks, vs1, size,
                                               retention, true));
   graph.addStore(windowStoreSpec<K, V2, false>(StoreKind::kWindow, otherStore, true, sj.logging, false, {}, ks, vs2, size,

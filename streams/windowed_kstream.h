@@ -181,7 +181,9 @@ KTable<Windowed<K>, VR> SessionWindowedKStream<K, V>::aggregateWith(std::string_
   SerdePtr<VR> valueSerde = m.valueSerde;
   if constexpr (std::is_same_v<VR, V>)
     if (!valueSerde) valueSerde = a.valueSerde;
-  const int64_t retention = std::max<int64_t>(windows_.inactivityGapMs() + windows_.gracePeriodMs(),
+  // One millisecond past gap and grace: a session that ends exactly gap and grace before
+  // stream time is still open (it takes records), so its store must still keep it.
+  const int64_t retention = std::max<int64_t>(windows_.inactivityGapMs() + windows_.gracePeriodMs() + 1,
                                               m.retention ? m.retention->count() : 0);
   a.graph->addStore(internal::windowStoreSpec<K, VR, true>(
       internal::StoreKind::kSession, a.store, m.persistent, m.logging, m.caching, m.changelogConfigs,

@@ -114,7 +114,7 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
       appendInt64(h.data, static_cast<int64_t>(hash));
       subscriptions_->put(key, h);
       std::optional<std::string> rightValue;
-      // As in Kafka Streams, the answer is as new as the newer of the subscription and the row.
+      // As in Kafka Streams, an answer is as new as the newer of the subscription and the row.
       int64_t timestamp = r.timestamp;
       if (auto row = right_->get(r.key)) {
         rightValue.emplace();
@@ -124,8 +124,11 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
       out_.forward(makeResponse(std::move(pk), hash, rightValue, timestamp));
     } else {
       subscriptions_->remove(key);
-      if (instruction == Subscription::kDeleteAndPropagate)
-        out_.forward(makeResponse(std::move(pk), hash, std::nullopt, r.timestamp));
+      if (instruction == Subscription::kDeleteAndPropagate) {
+        int64_t timestamp = r.timestamp;
+        if (auto row = right_->get(r.key)) timestamp = std::max(timestamp, row->timestamp);
+        out_.forward(makeResponse(std::move(pk), hash, std::nullopt, timestamp));
+      }
     }
   }
 

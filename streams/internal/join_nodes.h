@@ -83,7 +83,7 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
     const int64_t streamTime = this->context_->streamTime();
     if (outer_) emitUnmatchedWhoseWindowClosed();
     latest_ = std::max(latest_, ts);
-    if (ts <= latest_ - (p_.beforeMs + p_.afterMs + p_.graceMs)) {
+    if (ts < latest_ - (p_.beforeMs + p_.afterMs + p_.graceMs)) {  // the store's retention, inclusive
       this->context_->recordDropped(p_.name, "record (timestamp " + std::to_string(ts) +
                                                  ") older than the join window and grace: joined, not kept");
     } else {

@@ -165,6 +165,17 @@ TEST(StreamStreamJoin, ARecordOlderThanItsSideKeepsIsDroppedFromItsStore) {
   EXPECT_TRUE(t.out->isEmpty());
 }
 
+TEST(StreamStreamJoin, AWindowOfNoTimeDifferenceJoinsRecordsOfTheSameTimestamp) {
+  TwoStreams t;
+  t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + "+" + b; },
+                      JoinWindows::ofTimeDifferenceWithNoGrace(0ms)));
+  t.l->pipeInput("k", "a", 1000);
+  t.r->pipeInput("k", "b", 1000);
+  t.r->pipeInput("k", "c", 1001);
+  EXPECT_EQ(t.out->readKeyValuesToList(), (Pairs{{"k", "a+b"}}));
+  EXPECT_EQ(t.driver->droppedRecords(), 0);
+}
+
 TEST(StreamStreamJoin, AWindowWithANegativeBeforeJoinsOnlyLaterRightRecords) {
   TwoStreams t;
   t.start(t.left.join(t.right, [](const std::string& a, const std::string& b) { return a + "+" + b; },

@@ -185,6 +185,19 @@ TEST(Windows, ASessionRecordWithinTheGapOfStreamTimeIsNotLate) {
   EXPECT_EQ(h.driver->droppedRecords(), 1);
 }
 
+TEST(Windows, ASessionStillOpenAtItsLastMomentIsKept) {
+  Harness h;
+  h.start(h.input.groupByKey()
+              .windowedBy(SessionWindows::ofInactivityGapWithNoGrace(10ms))
+              .count(Materialized<std::string, int64_t>::as("sessions").withCachingDisabled()));
+  h.in->pipeInput("k", "a", 0);
+  h.in->pipeInput("j", "b", 20);  // stream time 20: a session ending at 10 is still open
+  h.in->pipeInput("k", "c", 10);  // [0, 10], exactly gap before stream time
+  h.in->pipeInput("k", "d", 12);  // joins it
+  EXPECT_EQ(h.latest().at({0, 12}), 3);
+  EXPECT_EQ(h.driver->droppedRecords(), 0);
+}
+
 TEST(Windows, ABoundedFinalResultsBufferEmitsDueWindowsBeforeItCountsAsFull) {
   Harness h;
   h.start(h.input.groupByKey()
