@@ -1,4 +1,4 @@
-// exactly_once_v2 against a broker that stops answering for a while (paused with SIGSTOP, as
+// Both guarantees against a broker that stops answering for a while (paused with SIGSTOP, as
 // in a long GC pause), on a cluster of its own: tools/kafka-local started by a ctest
 // fixture (tests/CMakeLists.txt), named by KSTREAMS_PAUSABLE_CLUSTER.
 #include <gtest/gtest.h>
@@ -111,6 +111,65 @@ TEST_F(PausedBroker, ATransactionThatTimesOutIsAskedAgainNotAbortedAndCommitsOnc
   EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
   EXPECT_TRUE(streams.close(60s));
   EXPECT_EQ(test::consumeToEnd(out, 60s, true).size(), values.size()) << "records committed twice";
+}
+
+// Under at_least_once a commit made while the coordinator does not answer (here it is paused
+// longer than the consumer's socket timeout) waits for it (librdkafka sends the request
+// again) rather than failing the thread: once the broker is back, every record's output
+// arrives and its offset is committed.
+TEST_F(PausedBroker, AnAtLeastOnceCommitWaitsThroughACoordinatorPause) {
+  Admin admin(test::bootstrap());
+  const std::string in = test::uniqueName("paused-alos-in"), out = test::uniqueName("paused-alos-out");
+  admin.createTopic(in, 1);
+  admin.createTopic(out, 1);
+  std::vector<std::string> values;
+  for (int i = 0; i < 20; ++i) values.push_back(std::to_string(i));
+  values.insert(values.begin() + 10, "hold");
+  {
+    KafkaProducer producer(test::bootstrap());
+    for (const std::string& v : values) producer.send(in, "k", v);
+    producer.flush();
+  }
+  std::atomic<bool> holding{false}, released{false};
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>(in)
+      .mapValues([&](const std::string& v) {
+        if (v == "hold") {
+          holding = true;
+          while (!released) std::this_thread::sleep_for(1ms);
+        }
+        return v;
+      })
+      // The records from "hold" on have no output: the commits during the pause have no
+      // records to flush first, and go to the coordinator at once.
+      .filter([](const std::string&, const std::string& v) { return v.size() == 1; })
+      .to(out);
+  const std::string app = test::uniqueName("paused-alos");
+  KafkaStreams streams(builder.build(),
+                       test::appConfig(app, {{"state.dir", "/tmp/kstreams-paused/" + app},
+                                             // A commit request times out well within the pause.
+                                             {"consumer.socket.timeout.ms", "1500"},
+                                             // The group does not expire during it, nor the output.
+                                             {"consumer.session.timeout.ms", "30000"},
+                                             {"producer.message.timeout.ms", "60000"}}));
+  streams.start();
+  ASSERT_TRUE(test::eventually([&] { return holding.load(); }, 60s)) << streams.lastError();
+  ASSERT_TRUE(pause());
+  released = true;
+  std::this_thread::sleep_for(5s);  // the pause itself: what the commits wait through
+  ASSERT_TRUE(resume());
+
+  std::vector<std::string> expected(values.begin(), values.begin() + 10);
+  auto got = test::consume(out, expected.size(), 60s);
+  std::vector<std::string> gotValues;
+  for (const auto& r : got) gotValues.push_back(*r.value);
+  EXPECT_EQ(gotValues, expected) << streams.lastError();
+  EXPECT_TRUE(test::eventually(
+      [&] { return admin.committedOffsets(app, in).at(0) == static_cast<int64_t>(values.size()); }, 60s))
+      << streams.lastError();
+  EXPECT_GT(streams.metrics().commits, 0);
+  EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
+  EXPECT_TRUE(streams.close(60s));
 }
 
 }  // namespace
