@@ -116,6 +116,11 @@ class KafkaStreams {
   KafkaStreams(const KafkaStreams&) = delete;
   KafkaStreams& operator=(const KafkaStreams&) = delete;
 
+  // The listener runs on the thread whose action changed the state (a stream thread, or the
+  // caller of start() or close()), one call at a time, outside the instance's lock. As in
+  // Kafka Streams, two changes made at once on different threads may reach it in either
+  // order (state() is the current one), and it must not call close(), which waits for the
+  // thread it may be running on: signal another thread to do that.
   void setStateListener(StateListener listener);
   void setUncaughtExceptionHandler(UncaughtExceptionHandler handler);
 
