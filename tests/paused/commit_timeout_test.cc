@@ -45,8 +45,47 @@ class PausedBroker : public ::testing::Test {
     return !paused_;
   }
 
+  // Topics `in` and `out` (named after `name`), `in` holding the values 0..19 with "hold"
+  // after the first ten.
+  void createTopics(const std::string& name) {
+    in = test::uniqueName(name + "-in");
+    out = test::uniqueName(name + "-out");
+    Admin admin(test::bootstrap());
+    admin.createTopic(in, 1);
+    admin.createTopic(out, 1);
+    for (int i = 0; i < 20; ++i) values.push_back(std::to_string(i));
+    values.insert(values.begin() + 10, "hold");
+    KafkaProducer producer(test::bootstrap());
+    for (const std::string& v : values) producer.send(in, "k", v);
+    producer.flush();
+  }
+  // `in`, read by a thread that stops at "hold" (the records before it processed, not yet
+  // committed) until pauseWhileHeld() has paused the broker.
+  KStream<std::string, std::string> heldInput(StreamsBuilder& builder) {
+    return builder.stream<std::string, std::string>(in).mapValues([this](const std::string& v) {
+      if (v == "hold") {
+        holding_ = true;
+        while (!released_) std::this_thread::sleep_for(1ms);
+      }
+      return v;
+    });
+  }
+  // Once the thread holds, pauses the broker, lets the thread go on (its next commit then
+  // waits for the broker), and resumes the broker 5 s later.
+  void pauseWhileHeld(KafkaStreams& streams) {
+    ASSERT_TRUE(test::eventually([&] { return holding_.load(); }, 60s)) << streams.lastError();
+    ASSERT_TRUE(pause());
+    released_ = true;
+    std::this_thread::sleep_for(5s);  // the pause itself: what the thread waits through
+    ASSERT_TRUE(resume());
+  }
+
+  std::string in, out;
+  std::vector<std::string> values;
+
  private:
   bool paused_ = false;
+  std::atomic<bool> holding_{false}, released_{false};
 };
 
 // A transactional call that times out goes on in the background. A commit must not be
@@ -54,31 +93,9 @@ class PausedBroker : public ::testing::Test {
 // done twice, or the stores restored short of it); the thread asks again until the broker
 // answers, and the work is neither lost nor redone.
 TEST_F(PausedBroker, ATransactionThatTimesOutIsAskedAgainNotAbortedAndCommitsOnce) {
-  Admin admin(test::bootstrap());
-  const std::string in = test::uniqueName("paused-in"), out = test::uniqueName("paused-out");
-  admin.createTopic(in, 1);
-  admin.createTopic(out, 1);
-  std::vector<std::string> values;
-  for (int i = 0; i < 20; ++i) values.push_back(std::to_string(i));
-  values.insert(values.begin() + 10, "hold");
-  {
-    KafkaProducer producer(test::bootstrap());
-    for (const std::string& v : values) producer.send(in, "k", v);
-    producer.flush();
-  }
-  // The thread stops at "hold" (its transaction open, holding the records before it) until
-  // the broker is paused; its next commit then waits for the broker.
-  std::atomic<bool> holding{false}, released{false};
+  createTopics("paused");
   StreamsBuilder builder;
-  builder.stream<std::string, std::string>(in)
-      .mapValues([&](const std::string& v) {
-        if (v == "hold") {
-          holding = true;
-          while (!released) std::this_thread::sleep_for(1ms);
-        }
-        return v;
-      })
-      .to(out);
+  heldInput(builder).to(out);
   const std::string app = test::uniqueName("paused");
   KafkaStreams streams(builder.build(),
                        test::appConfig(app, {{"processing.guarantee", "exactly_once_v2"},
@@ -89,11 +106,8 @@ TEST_F(PausedBroker, ATransactionThatTimesOutIsAskedAgainNotAbortedAndCommitsOnc
                                              {"consumer.session.timeout.ms", "30000"},
                                              {"producer.transaction.timeout.ms", "30000"}}));
   streams.start();
-  ASSERT_TRUE(test::eventually([&] { return holding.load(); }, 60s)) << streams.lastError();
-  ASSERT_TRUE(pause());
-  released = true;
-  std::this_thread::sleep_for(5s);  // the pause itself: what the thread waits through
-  ASSERT_TRUE(resume());
+  pauseWhileHeld(streams);
+  ASSERT_FALSE(HasFatalFailure());
 
   TopicReader::Options committed;
   committed.readCommitted = true;
@@ -118,28 +132,9 @@ TEST_F(PausedBroker, ATransactionThatTimesOutIsAskedAgainNotAbortedAndCommitsOnc
 // again) rather than failing the thread: once the broker is back, every record's output
 // arrives and its offset is committed.
 TEST_F(PausedBroker, AnAtLeastOnceCommitWaitsThroughACoordinatorPause) {
-  Admin admin(test::bootstrap());
-  const std::string in = test::uniqueName("paused-alos-in"), out = test::uniqueName("paused-alos-out");
-  admin.createTopic(in, 1);
-  admin.createTopic(out, 1);
-  std::vector<std::string> values;
-  for (int i = 0; i < 20; ++i) values.push_back(std::to_string(i));
-  values.insert(values.begin() + 10, "hold");
-  {
-    KafkaProducer producer(test::bootstrap());
-    for (const std::string& v : values) producer.send(in, "k", v);
-    producer.flush();
-  }
-  std::atomic<bool> holding{false}, released{false};
+  createTopics("paused-alos");
   StreamsBuilder builder;
-  builder.stream<std::string, std::string>(in)
-      .mapValues([&](const std::string& v) {
-        if (v == "hold") {
-          holding = true;
-          while (!released) std::this_thread::sleep_for(1ms);
-        }
-        return v;
-      })
+  heldInput(builder)
       // The records from "hold" on have no output: the commits during the pause have no
       // records to flush first, and go to the coordinator at once.
       .filter([](const std::string&, const std::string& v) { return v.size() == 1; })
@@ -153,17 +148,15 @@ TEST_F(PausedBroker, AnAtLeastOnceCommitWaitsThroughACoordinatorPause) {
                                              {"consumer.session.timeout.ms", "30000"},
                                              {"producer.message.timeout.ms", "60000"}}));
   streams.start();
-  ASSERT_TRUE(test::eventually([&] { return holding.load(); }, 60s)) << streams.lastError();
-  ASSERT_TRUE(pause());
-  released = true;
-  std::this_thread::sleep_for(5s);  // the pause itself: what the commits wait through
-  ASSERT_TRUE(resume());
+  pauseWhileHeld(streams);
+  ASSERT_FALSE(HasFatalFailure());
 
   std::vector<std::string> expected(values.begin(), values.begin() + 10);
   auto got = test::consume(out, expected.size(), 60s);
   std::vector<std::string> gotValues;
   for (const auto& r : got) gotValues.push_back(*r.value);
   EXPECT_EQ(gotValues, expected) << streams.lastError();
+  Admin admin(test::bootstrap());
   EXPECT_TRUE(test::eventually(
       [&] { return admin.committedOffsets(app, in).at(0) == static_cast<int64_t>(values.size()); }, 60s))
       << streams.lastError();
