@@ -3,30 +3,10 @@
 #include <utility>
 #include <vector>
 
+#include "state/counted_iterator.h"
 #include "state/overlay_iterator.h"
 
 namespace kstreams::internal {
-namespace {
-
-// Counts itself in the cache's open-iterator count while it lives.
-class CountedIterator final : public BytesIterator {
- public:
-  CountedIterator(std::unique_ptr<BytesIterator> inner, std::shared_ptr<int> count)
-      : inner_(std::move(inner)), count_(std::move(count)) {
-    ++*count_;
-  }
-  ~CountedIterator() override { --*count_; }
-  bool valid() const override { return inner_->valid(); }
-  std::string_view key() const override { return inner_->key(); }
-  std::string_view value() const override { return inner_->value(); }
-  void next() override { inner_->next(); }
-
- private:
-  std::unique_ptr<BytesIterator> inner_;
-  std::shared_ptr<int> count_;
-};
-
-}  // namespace
 
 CachingStore::CachingStore(std::unique_ptr<KeyValueBytesStore> inner, CacheBudget& budget)
     : inner_(std::move(inner)), budget_(budget) {}
@@ -191,7 +171,7 @@ std::unique_ptr<BytesIterator> CachingStore::range(std::optional<std::string_vie
                                                    std::optional<std::string_view> to, bool reverse) {
   auto merged = std::make_unique<OverlayIterator<Map::Order::const_iterator, ValueOf>>(
       entriesBetween(entries_.ordered(), from, to), reverse, inner_->range(from, to, reverse));
-  return std::make_unique<CountedIterator>(std::move(merged), openIterators_);
+  return std::make_unique<CountedIterator<std::unique_ptr<BytesIterator>>>(openIterators_, std::move(merged));
 }
 
 void CachingStore::deleteBefore(std::string_view to) {

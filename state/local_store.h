@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "state/counted_iterator.h"
 #include "state/overlay_iterator.h"
 #include "state/pending_writes.h"
 #include "streams/internal/bytes_store.h"
@@ -65,8 +66,8 @@ class LocalStore : public KeyValueBytesStore {
     if (from && to && pending_.withinOnePrefix(*from, *to))
       return std::make_unique<CollectedOverlayIterator<PendingWrites::Run, ValueOfWrite>>(
           pending_.collectWithinPrefix(*from, *to), reverse, undroppedCommittedRange(from, to, reverse));
-    return std::make_unique<OrderedRangeIterator>(entriesBetween(pending_.ordered(), from, to), reverse,
-                                                  undroppedCommittedRange(from, to, reverse), openOrderedRanges_);
+    return std::make_unique<OrderedRangeIterator>(openOrderedRanges_, entriesBetween(pending_.ordered(), from, to),
+                                                  reverse, undroppedCommittedRange(from, to, reverse));
   }
   // The dropped keys are gone for this store's reads at once; from the committed data (and
   // so from its committedReader()) at the next commit.
@@ -97,23 +98,8 @@ class LocalStore : public KeyValueBytesStore {
  private:
   // A range over the pending writes in key order (not within one key prefix), counted while
   // it lives: its positions are entries of the order, which deleteBefore must then keep.
-  class OrderedRangeIterator final : public BytesIterator {
-   public:
-    OrderedRangeIterator(std::pair<PendingWrites::Order::const_iterator, PendingWrites::Order::const_iterator> writes,
-                         bool reverse, std::unique_ptr<BytesIterator> committed, std::shared_ptr<int> open)
-        : open_(std::move(open)), overlay_(writes, reverse, std::move(committed)) {
-      ++*open_;
-    }
-    ~OrderedRangeIterator() override { --*open_; }
-    bool valid() const override { return overlay_.valid(); }
-    std::string_view key() const override { return overlay_.key(); }
-    std::string_view value() const override { return overlay_.value(); }
-    void next() override { overlay_.next(); }
-
-   private:
-    std::shared_ptr<int> open_;  // shared: an iterator may outlive the store
-    OverlayIterator<PendingWrites::Order::const_iterator, ValueOfWrite> overlay_;
-  };
+  using OrderedRangeIterator =
+      CountedIterator<OverlayIterator<PendingWrites::Order::const_iterator, ValueOfWrite>>;
 
   // Whether a drop not yet committed hides the committed entry of key.
   bool dropped(std::string_view key) const { return pendingDeleteBefore_ && key < *pendingDeleteBefore_; }
