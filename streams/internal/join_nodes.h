@@ -82,13 +82,9 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
     const int64_t ts = r.timestamp;
     const int64_t streamTime = this->context_->streamTime();
     if (outer_) emitUnmatchedWhoseWindowClosed();
-    latest_ = std::max(latest_, ts);
-    if (ts < latest_ - (p_.beforeMs + p_.afterMs + p_.graceMs)) {  // the store's retention, inclusive
+    if (!thisStore_->putAt(r.key, r.value, ts, ts))
       this->context_->recordDropped(p_.name, "record (timestamp " + std::to_string(ts) +
                                                  ") older than the join window and grace: joined, not kept");
-    } else {
-      thisStore_->putAt(r.key, r.value, ts, ts);
-    }
     const int64_t from = ts - (kLeftSide ? p_.beforeMs : p_.afterMs);
     const int64_t to = ts + (kLeftSide ? p_.afterMs : p_.beforeMs);
     bool matched = false;
@@ -174,7 +170,6 @@ class StreamStreamJoinNode final : public RecordInput<K, std::conditional_t<kLef
   TypedWindowStore<K, VThis>* thisStore_ = nullptr;
   TypedWindowStore<K, VOther>* otherStore_ = nullptr;
   KeyValueStore<Bytes, Bytes>* outer_ = nullptr;
-  int64_t latest_ = -1;  // this side's newest timestamp: its store keeps window plus grace before it
   Downstream<K, VR> out_;
 };
 

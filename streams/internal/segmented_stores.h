@@ -190,12 +190,14 @@ class TypedWindowStore final : public WindowStore<K, V> {
   void flush() override { bytes_->flush(); }
 
   void put(const K& key, const V& value, int64_t windowStart) override { putAt(key, value, windowStart, now()); }
-  void putAt(const K& key, const V& value, int64_t windowStart, int64_t timestamp) {
+  // Returns whether the store keeps the window: not if it is older than the retention.
+  bool putAt(const K& key, const V& value, int64_t windowStart, int64_t timestamp) {
     segments_.observe(windowStart, *bytes_);
-    if (segments_.expired(windowStart)) return;  // older than the retention: gone already
+    if (segments_.expired(windowStart)) return false;
     bytes_->put(storeKey(key, windowStart, retainDuplicates_ ? ++sequence_ : 0),
                 encodeView<V>(*valueSerde_, valueIsItsBytes_, value, valueBuffer_), timestamp);
     segments_.wrote(segments_.segmentOf(windowStart));
+    return true;
   }
   // A store that keeps duplicates apart has nothing to remove by key and window (as in Kafka
   // Streams): its keys end in sequence numbers, and it writes each key once.
