@@ -109,27 +109,24 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
     fkSerde_->serialize(r.key, fkBytes);
     Bytes key{subscriptionKey(fkBytes, pkBytes)};
     K pk = keySerde_->deserialize(pkBytes);
-    if (instruction == Subscription::kPropagate) {
+    const bool propagate = instruction == Subscription::kPropagate;
+    if (propagate) {
       Bytes h;
       appendInt64(h.data, static_cast<int64_t>(hash));
       subscriptions_->put(key, h);
-      std::optional<std::string> rightValue;
-      // As in Kafka Streams, an answer is as new as the newer of the subscription and the row.
-      int64_t timestamp = r.timestamp;
-      if (auto row = right_->get(r.key)) {
-        rightValue.emplace();
-        rightSerde_->serialize(row->value, *rightValue);
-        timestamp = std::max(timestamp, row->timestamp);
-      }
-      out_.forward(makeResponse(std::move(pk), hash, rightValue, timestamp));
     } else {
       subscriptions_->remove(key);
-      if (instruction == Subscription::kDeleteAndPropagate) {
-        int64_t timestamp = r.timestamp;
-        if (auto row = right_->get(r.key)) timestamp = std::max(timestamp, row->timestamp);
-        out_.forward(makeResponse(std::move(pk), hash, std::nullopt, timestamp));
-      }
+      if (instruction != Subscription::kDeleteAndPropagate) return;
     }
+    // The answer: the row (for a subscription), as new as the newer of the subscription and
+    // the row, as in Kafka Streams.
+    std::optional<std::string> rightValue;
+    int64_t timestamp = r.timestamp;
+    if (auto row = right_->get(r.key)) {
+      if (propagate) rightSerde_->serialize(row->value, rightValue.emplace());
+      timestamp = std::max(timestamp, row->timestamp);
+    }
+    out_.forward(makeResponse(std::move(pk), hash, rightValue, timestamp));
   }
 
  private:
