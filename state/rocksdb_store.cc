@@ -67,11 +67,24 @@ struct Database {
   }
 };
 
+// What to do about a store's files that cannot be written or created, from the system's
+// error text as RocksDB and std::filesystem pass it on; "" if it is none of these.
+std::string diskHint(const std::string& error) {
+  const auto has = [&](const char* text) { return error.find(text) != std::string::npos; };
+  if (has("No space left")) return "; free space where state.dir is";
+  if (has("Disk quota exceeded")) return "; raise the disk quota, or free space, where state.dir is";
+  if (has("File too large"))
+    return "; the process's file size limit (ulimit -f, RLIMIT_FSIZE) is below what the store's files need: raise it";
+  if (has("Read-only file system")) return "; state.dir is on a read-only file system: point state.dir elsewhere";
+  if (has("Permission denied") || has("Operation not permitted"))
+    return "; the process may not write there: check state.dir's owner and permissions";
+  if (has("Not a directory")) return "; a file is in the way of the directory: check state.dir";
+  return "";
+}
+
 [[noreturn]] void fail(const Database& d, const char* what, const rocksdb::Status& s) {
-  std::string hint;
-  if (s.IsIOError() && s.ToString().find("No space left") != std::string::npos)
-    hint = "; free space where state.dir is";
-  throw StreamsException("state store " + d.name + " (" + d.path + "): " + what + " failed: " + s.ToString() + hint);
+  throw StreamsException("state store " + d.name + " (" + d.path + "): " + what + " failed: " + s.ToString() +
+                         diskHint(s.ToString()));
 }
 
 class RocksDBIterator final : public BytesIterator {
@@ -448,15 +461,20 @@ RocksDBResources::~RocksDBResources() = default;
 std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std::string& directory,
                                              RocksDBResources& resources, size_t keyPrefixBytes,
                                              bool wholeKeyFilters, bool keysWrittenOnce) {
-  std::filesystem::create_directories(directory);
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error)
+    throw StreamsException("cannot create the directory of state store " + name + " at " + directory + ": " +
+                           error.message() + diskHint(error.message()));
   rocksdb::Options options = baseOptions(resources, keyPrefixBytes, wholeKeyFilters, keysWrittenOnce);
   options.info_log = resources.logger(name + " (" + directory + ")");
   rocksdb::Status status;
   auto database = open(name, directory, keyPrefixBytes, options, status);
   if (!database && status.IsCorruption()) {
     // The changelog has everything: start over and restore.
-    std::filesystem::remove_all(directory);
-    std::filesystem::create_directories(directory);
+    // Failing to start over shows as the reopen's error, which names the store.
+    std::filesystem::remove_all(directory, error);
+    std::filesystem::create_directories(directory, error);
     database = open(name, directory, keyPrefixBytes, options, status);
   }
   if (!database) {
@@ -464,9 +482,7 @@ std::unique_ptr<LocalStore> openRocksDBStore(const std::string& name, const std:
       throw StoreLockedException("state store " + name + " (" + directory + ") is still open elsewhere: " +
                                  status.ToString());
     throw StreamsException("cannot open state store " + name + " at " + directory + ": " + status.ToString() +
-                           (status.ToString().find("No space left") != std::string::npos
-                                ? "; free space where state.dir is"
-                                : ""));
+                           diskHint(status.ToString()));
   }
   database->rangesFillCache = !keysWrittenOnce;
   return std::make_unique<RocksDBStore>(std::move(database), keysWrittenOnce);
