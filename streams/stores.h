@@ -155,33 +155,90 @@ StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persiste
 
 }  // namespace internal
 
-// Builds a window store for the Processor API: windows of `windowSize`, kept for `retention`.
+// Which kind of byte store backs a window store, and for how long it keeps windows. Make
+// one with Stores::persistentWindowStore or Stores::inMemoryWindowStore, which check it.
+struct WindowBytesStoreSupplier {
+  std::string name;
+  bool persistent = true;
+  milliseconds retention{0};
+  milliseconds windowSize{0};
+  // Keeps every put of a key and window instead of replacing the value (a stream-stream
+  // join's stores do). A store that keeps duplicates is never cached, and a fetch of one
+  // window finds nothing: read it with a time-range fetch.
+  bool retainDuplicates = false;
+};
+
+// Which kind of byte store backs a session store, and for how long it keeps sessions
+// (counted from a session's end).
+struct SessionBytesStoreSupplier {
+  std::string name;
+  bool persistent = true;
+  milliseconds retention{0};
+};
+
+namespace internal {
+WindowBytesStoreSupplier checkedWindowSupplier(std::string name, bool persistent, milliseconds retention,
+                                               milliseconds windowSize, bool retainDuplicates);
+SessionBytesStoreSupplier checkedSessionSupplier(std::string name, bool persistent, milliseconds retention);
+}  // namespace internal
+
+// Builds a window store for the Processor API. Logging on and caching off by default, as
+// for key-value stores.
 template <class K, class V>
 class WindowStoreBuilder {
  public:
-  WindowStoreBuilder(std::string name, bool persistent, milliseconds retention, milliseconds windowSize,
-                     bool retainDuplicates, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
-      : name_(std::move(name)), persistent_(persistent), retention_(retention), windowSize_(windowSize),
-        retainDuplicates_(retainDuplicates), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
+  WindowStoreBuilder(WindowBytesStoreSupplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
+      : supplier_(std::move(supplier)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
   WindowStoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
-  WindowStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
+  WindowStoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
+  // `configs` are topic configs of the changelog, on top of cleanup.policy=compact,delete
+  // and a retention.ms of the store's retention plus a day.
   WindowStoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
     logging_ = true;
     configs_ = std::move(configs);
     return *this;
   }
-  const std::string& name() const { return name_; }
+  WindowStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
+  const std::string& name() const { return supplier_.name; }
   internal::StoreSpec spec() const {
-    return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kWindow, name_, persistent_, logging_, caching_,
-                                                  configs_, keySerde_, valueSerde_, windowSize_.count(),
-                                                  retention_.count(), retainDuplicates_);
+    return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kWindow, supplier_.name, supplier_.persistent,
+                                                  logging_, caching_, configs_, keySerde_, valueSerde_,
+                                                  supplier_.windowSize.count(), supplier_.retention.count(),
+                                                  supplier_.retainDuplicates);
   }
 
  private:
-  std::string name_;
-  bool persistent_;
-  milliseconds retention_, windowSize_;
-  bool retainDuplicates_;
+  WindowBytesStoreSupplier supplier_;
+  SerdePtr<K> keySerde_;
+  SerdePtr<V> valueSerde_;
+  bool caching_ = false;
+  bool logging_ = true;
+  std::map<std::string, std::string> configs_;
+};
+
+// Builds a session store for the Processor API. Logging on and caching off by default.
+template <class K, class V>
+class SessionStoreBuilder {
+ public:
+  SessionStoreBuilder(SessionBytesStoreSupplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
+      : supplier_(std::move(supplier)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
+  SessionStoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
+  SessionStoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
+  SessionStoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
+    logging_ = true;
+    configs_ = std::move(configs);
+    return *this;
+  }
+  SessionStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
+  const std::string& name() const { return supplier_.name; }
+  internal::StoreSpec spec() const {
+    return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kSession, supplier_.name, supplier_.persistent,
+                                                  logging_, caching_, configs_, keySerde_, valueSerde_, 0,
+                                                  supplier_.retention.count(), false);
+  }
+
+ private:
+  SessionBytesStoreSupplier supplier_;
   SerdePtr<K> keySerde_;
   SerdePtr<V> valueSerde_;
   bool caching_ = false;
@@ -190,13 +247,37 @@ class WindowStoreBuilder {
 };
 
 namespace Stores {
-template <class K, class V>
-WindowStoreBuilder<K, V> windowStoreBuilder(const std::string& name, milliseconds retention, milliseconds windowSize,
-                                            bool retainDuplicates = false, SerdePtr<K> keySerde = nullptr,
-                                            SerdePtr<V> valueSerde = nullptr, bool persistent = true) {
-  return WindowStoreBuilder<K, V>(name, persistent, retention, windowSize, retainDuplicates, std::move(keySerde),
-                                  std::move(valueSerde));
+
+// A RocksDB window store under state.dir. Throws TopologyException for a negative
+// retention or window size, or a retention shorter than the window size.
+inline WindowBytesStoreSupplier persistentWindowStore(std::string name, milliseconds retention, milliseconds windowSize,
+                                                      bool retainDuplicates) {
+  return internal::checkedWindowSupplier(std::move(name), true, retention, windowSize, retainDuplicates);
 }
+// The same in memory, restored in full from its changelog when its task starts.
+inline WindowBytesStoreSupplier inMemoryWindowStore(std::string name, milliseconds retention, milliseconds windowSize,
+                                                    bool retainDuplicates) {
+  return internal::checkedWindowSupplier(std::move(name), false, retention, windowSize, retainDuplicates);
+}
+// A RocksDB session store under state.dir. Throws TopologyException for a negative retention.
+inline SessionBytesStoreSupplier persistentSessionStore(std::string name, milliseconds retention) {
+  return internal::checkedSessionSupplier(std::move(name), true, retention);
+}
+inline SessionBytesStoreSupplier inMemorySessionStore(std::string name, milliseconds retention) {
+  return internal::checkedSessionSupplier(std::move(name), false, retention);
+}
+
+template <class K, class V>
+WindowStoreBuilder<K, V> windowStoreBuilder(WindowBytesStoreSupplier supplier, SerdePtr<K> keySerde = nullptr,
+                                            SerdePtr<V> valueSerde = nullptr) {
+  return WindowStoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
+}
+template <class K, class V>
+SessionStoreBuilder<K, V> sessionStoreBuilder(SessionBytesStoreSupplier supplier, SerdePtr<K> keySerde = nullptr,
+                                              SerdePtr<V> valueSerde = nullptr) {
+  return SessionStoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
+}
+
 }  // namespace Stores
 
 template <class K, class V>

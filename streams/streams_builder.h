@@ -54,8 +54,8 @@ class StreamsBuilder {
   GlobalKTable<K, V> globalTable(const std::string& topic, const Consumed<K, V>& consumed = {},
                                  const Materialized<K, V>& materialized = {});
 
-  // Adds a store for processors of KStream::process to use by name: a key-value store
-  // (Stores::keyValueStoreBuilder) or a window store (Stores::windowStoreBuilder).
+  // Adds a store for processors of KStream::process to use by name: a key-value, window or
+  // session store (Stores::keyValueStoreBuilder, windowStoreBuilder, sessionStoreBuilder).
   template <class Builder>
     requires requires(const Builder& b) { b.spec(); }
   StreamsBuilder& addStateStore(const Builder& store) {

@@ -48,9 +48,11 @@ class Topology {
                     SerdeFor<K> keySerde, SerdeFor<V> valueSerde,
                     const std::vector<std::string>& parentNames);
 
-  // Adds a state store and lets the named processors use it.
-  template <class K, class V>
-  Topology& addStateStore(const StoreBuilder<K, V>& store, const std::vector<std::string>& processorNames) {
+  // Adds a state store (Stores::keyValueStoreBuilder, windowStoreBuilder or
+  // sessionStoreBuilder) and lets the named processors use it.
+  template <class Builder>
+    requires requires(const Builder& b) { b.spec(); }
+  Topology& addStateStore(const Builder& store, const std::vector<std::string>& processorNames) {
     graph_->addStore(store.spec());
     for (const auto& name : processorNames) {
       auto node = graph_->find(name);

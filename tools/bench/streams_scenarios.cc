@@ -67,8 +67,8 @@ int runStreamsScenario(const Options& o, Meter& meter) {
     builder.addStateStore(Stores::keyValueStoreBuilder<std::string, Bytes>(Stores::persistentKeyValueStore("bench-store")));
     counted(o.inputTopic).process([] { return std::make_unique<GetPut>(); }, {"bench-store"});
   } else if (o.scenario == "streamprocesswithwindowstore") {
-    builder.addStateStore(Stores::windowStoreBuilder<std::string, Bytes>("bench-store", std::chrono::minutes(10),
-                                                                         std::chrono::minutes(1)));
+    builder.addStateStore(Stores::windowStoreBuilder<std::string, Bytes>(
+        Stores::persistentWindowStore("bench-store", std::chrono::minutes(10), std::chrono::minutes(1), false)));
     counted(o.inputTopic).process([] { return std::make_unique<WindowPut>(); }, {"bench-store"});
   } else if (o.scenario == "streamcount") {
     counted(o.inputTopic).groupByKey().count();
