@@ -15,6 +15,7 @@
 
 #include "runtime/composite_reader.h"
 #include "runtime/global_stream_thread.h"
+#include "runtime/group_directory.h"
 #include "runtime/internal_topics.h"
 #include "runtime/log.h"
 #include "runtime/stream_thread.h"
@@ -70,6 +71,7 @@ KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
     node.factory(config_.serdeDefaults());
   }
   if (!hasSource) throw TopologyException("the topology has no source: read a topic with StreamsBuilder::stream");
+  directory_ = std::make_unique<internal::GroupDirectory>(config_, graph.subtopologies(), std::chrono::seconds(1));
 }
 
 KafkaStreams::~KafkaStreams() {
@@ -404,17 +406,32 @@ std::shared_ptr<void> KafkaStreams::queryView(const std::string& name, const std
 
 KafkaStreams::KeyQueryMetadata KafkaStreams::queryMetadataForBytes(const std::string& store,
                                                                    const std::string& keyBytes) const {
-  std::lock_guard lock(mutex_);
-  if (!layout_) throw InvalidStateStoreException("queryMetadataForKey needs a started instance");
-  for (const auto& st : topology_.graph().subtopologies()) {
-    if (std::find(st.stores.begin(), st.stores.end(), store) == st.stores.end()) continue;
-    KeyQueryMetadata m;
-    m.partition = defaultPartition(keyBytes, layout_->tasksPerSubtopology.at(st.id));
-    m.task = TaskId{st.id, m.partition};
+  KeyQueryMetadata m;
+  {
+    std::lock_guard lock(mutex_);
+    if (!layout_) throw InvalidStateStoreException("queryMetadataForKey needs a started instance");
+    const auto& subtopologies = topology_.graph().subtopologies();
+    auto st = std::find_if(subtopologies.begin(), subtopologies.end(), [&](const internal::Subtopology& s) {
+      return std::find(s.stores.begin(), s.stores.end(), store) != s.stores.end();
+    });
+    if (st == subtopologies.end()) throw InvalidStateStoreException("the topology has no state store named " + store);
+    m.partition = defaultPartition(keyBytes, layout_->tasksPerSubtopology.at(st->id));
+    m.task = TaskId{st->id, m.partition};
     m.local = registry_->readers(store).count(m.task) > 0;
+  }
+  if (m.local) {
+    m.activeHost = HostInfo::parse(config_.applicationServer());
     return m;
   }
-  throw InvalidStateStoreException("the topology has no state store named " + store);
+  // Not under mutex_: the coordinator may take a while to answer.
+  for (const StreamsMetadata& instance : directory_->instances())
+    if (std::binary_search(instance.activeTasks.begin(), instance.activeTasks.end(), m.task))
+      m.activeHost = instance.hostInfo;
+  return m;
+}
+
+std::vector<StreamsMetadata> KafkaStreams::metadataForAllStreamsClients() const {
+  return directory_->instances();
 }
 
 void KafkaStreams::cleanUp() {

@@ -23,10 +23,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/streams_config.h"
+#include "runtime/streams_metadata.h"
 #include "streams/default_partitioner.h"
 #include "streams/key_value_store.h"
 #include "streams/window_store.h"
@@ -41,6 +43,7 @@ class StreamsListenerAdapter;
 class RocksDBResources;
 class StoreRegistry;
 class GlobalStreamThread;
+class GroupDirectory;
 struct InstanceServices;
 }  // namespace internal
 
@@ -93,12 +96,15 @@ class KafkaStreams {
     int64_t recordCacheBytes = 0;  // the record caches (statestore.cache.max.bytes)
   };
 
-  // Where a key of a store lives: the partition (and so the task) that owns it, and whether
-  // that task runs in this instance.
+  // Where a key of a store lives: the partition (and so the task) that owns it, whether
+  // that task runs in this instance, and the application.server of the instance that has it.
   struct KeyQueryMetadata {
     int32_t partition = -1;
     TaskId task;
     bool local = false;
+    // nullopt while no instance has the task (a rebalance), or when the one that has it set
+    // no application.server.
+    std::optional<HostInfo> activeHost;
   };
 
   // A thread of this instance: its name, state and the tasks it runs.
@@ -164,15 +170,23 @@ class KafkaStreams {
     return std::static_pointer_cast<ReadOnlySessionStore<K, V>>(
         queryView(name, typeid(K), typeid(V), internal::StoreKind::kSession));
   }
-  // Which partition (and task) of store `name` owns `key`, and whether it is in this
-  // instance. Keys are placed by murmur2 of their serialized bytes, as Kafka's producer does.
-  // Available after start().
+  // Which partition (and task) of store `name` owns `key`, whether it is in this instance,
+  // and which instance has it. Keys are placed by murmur2 of their serialized bytes, as
+  // Kafka's producer does. Available after start(). For a key of another instance it asks
+  // the group coordinator (see metadataForAllStreamsClients) and throws StreamsException
+  // when that fails.
   template <class K>
   KeyQueryMetadata queryMetadataForKey(const std::string& store, const K& key, SerdePtr<K> keySerde = nullptr) const {
     std::string bytes;
     internal::resolveSerde<K>(keySerde, config_.serdeDefaults(), true, "store " + store)->serialize(key, bytes);
     return queryMetadataForBytes(store, bytes);
   }
+  // Every instance of this application that sets application.server, with the tasks (and
+  // so the stores' partitions) it has, as the consumer group's coordinator describes the
+  // group: at most a second old, and during a rebalance possibly older or without tasks.
+  // Asks the coordinator (at most once a second); throws StreamsException when that fails.
+  std::vector<StreamsMetadata> metadataForAllStreamsClients() const;
+
   // Deletes this application's local state (<state.dir>/<application.id>). Only on an
   // instance that is not running; the next start restores everything from the changelogs.
   void cleanUp();
@@ -206,6 +220,8 @@ class KafkaStreams {
   std::unique_ptr<internal::StoreRegistry> registry_;
   std::unique_ptr<internal::RocksDBResources> rocksdb_;
   std::unique_ptr<internal::GlobalStreamThread> global_;
+  // Made by start(); asked by queries about other instances.
+  std::unique_ptr<internal::GroupDirectory> directory_;
   std::string processId_;
   int processLockFd_ = -1;
 

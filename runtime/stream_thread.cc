@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "runtime/group_directory.h"
 #include "runtime/log.h"
 #include "runtime/thread_name.h"
 
@@ -143,7 +144,8 @@ void StreamThread::createClients() {
   const int64_t prefetchKbytes =
       std::max<int64_t>(1024, threadPrefetchKbytes / std::max<int64_t>(1, inputPartitions));
 
-  auto props = streamConsumerProperties(config_, name_ + "-consumer", prefetchKbytes);
+  auto props = streamConsumerProperties(config_, streamConsumerClientId(name_, config_.applicationServer()),
+                                        prefetchKbytes);
   if (auto reset = props.find("auto.offset.reset"); reset != props.end()) {
     const std::string& r = reset->second;
     if (r == "earliest" || r == "smallest" || r == "beginning") resetOffset_ = RD_KAFKA_OFFSET_BEGINNING;

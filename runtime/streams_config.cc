@@ -7,6 +7,8 @@
 #include <memory>
 #include <set>
 
+#include "runtime/streams_metadata.h"
+
 namespace kstreams {
 namespace {
 
@@ -105,7 +107,9 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
        "before a commit applies them to local state, where interactive queries read (at_least_once "
        "applies them at every commit). Reaching statestore.uncommitted.max.bytes, and letting "
        "tasks go, apply them at once."},
-      {kApplicationServer, "", "host:port where this instance serves interactive queries, if it does."},
+      {kApplicationServer, "",
+       "host:port where this instance serves interactive queries, if it does: other instances learn it through the "
+       "consumer group (`queryMetadataForKey(...).activeHost`; see state.md)."},
   };
   return info;
 }
@@ -181,7 +185,7 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
     } else if (key == kStatestoreApplyIntervalMs) {
       applyInterval_ = std::chrono::milliseconds(toInt(key, value, 0, INT32_MAX));
     } else if (key == kApplicationServer) {
-      if (value.find(':') == std::string::npos) bad(key, value, "expected host:port");
+      if (!value.empty() && !HostInfo::parse(value)) bad(key, value, "expected host:port with a port of 0-65535");
       applicationServer_ = value;
     } else {
       // A client property: unprefixed for all clients, or prefixed for one.

@@ -6,7 +6,8 @@
 //   curl localhost:8080/customers                 # every customer this instance holds
 //
 // Run several instances (different ports and --state-dir) to share the work; each answers
-// for the customers whose partition it owns and says which partition owns the others.
+// for the customers whose partition it owns and redirects (307) to the instance that owns
+// the others: `curl -L` follows.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <httplib.h>
@@ -22,7 +23,8 @@ namespace {
 std::string notHere(const std::string& customer, const kstreams::KafkaStreams::KeyQueryMetadata& m) {
   return nlohmann::json{{"customer", customer},
                         {"error", m.local ? "unknown customer" : "not held by this instance"},
-                        {"partition", m.partition}}
+                        {"partition", m.partition},
+                        {"host", m.activeHost ? m.activeHost->toString() : ""}}
       .dump();
 }
 
@@ -63,9 +65,23 @@ int main(int argc, char** argv) {
                         "application/json");
         return;
       }
-      res.status = 404;
-      res.set_content(notHere(customer, streams.queryMetadataForKey<std::string>(orders_view::kStore, customer)),
-                      "application/json");
+      kstreams::KafkaStreams::KeyQueryMetadata where;
+      try {
+        where = streams.queryMetadataForKey<std::string>(orders_view::kStore, customer);
+      } catch (const kstreams::StreamsException& e) {
+        res.status = 503;
+        res.set_content(nlohmann::json{{"customer", customer}, {"error", e.what()}}.dump(), "application/json");
+        return;
+      }
+      // One redirect at most: during a rebalance two instances can each name the other for
+      // up to a second (queryMetadataForKey's answer is that old at most).
+      if (!where.local && where.activeHost && !req.has_param("redirected")) {
+        res.set_redirect("http://" + where.activeHost->toString() + "/customers/" + customer + "?redirected=1", 307);
+        return;
+      }
+      // Unknown here, or its task is between instances (a rebalance): ask again shortly.
+      res.status = where.local ? 404 : 503;
+      res.set_content(notHere(customer, where), "application/json");
     });
     server.Get("/customers", [&](const httplib::Request&, httplib::Response& res) {
       nlohmann::json all = nlohmann::json::object();
