@@ -228,7 +228,7 @@ Cancellable Task::schedule(std::chrono::milliseconds interval, PunctuationType t
     throw StreamsException("a punctuation interval must be at least 1 ms");
   auto cancelled = std::make_shared<bool>(false);
   // Stream-time punctuations fire first with the first record; wall-clock ones one interval
-  // from now. Both then fire at multiples of the interval.
+  // from now. Both then fire every interval from there (see punctuate()).
   int64_t next = type == PunctuationType::STREAM_TIME ? 0 : services_.wallClock() + interval.count();
   schedules_.push_back({interval.count(), type, next, std::move(punctuator), cancelled});
   return Cancellable(cancelled);
@@ -238,8 +238,10 @@ void Task::punctuate(size_t index, int64_t now) {
   // The punctuator may schedule more punctuations, which may move schedules_.
   Punctuator punctuator = schedules_[index].punctuator;
   const int64_t interval = schedules_[index].interval;
-  // The next multiple of the interval after now, skipping any missed ones.
-  schedules_[index].next = now - (now % interval) + interval;
+  // As in Kafka Streams, a schedule keeps its phase (stream time: multiples of the interval;
+  // wall clock: from when it was scheduled) and skips the punctuations it missed.
+  int64_t& next = schedules_[index].next;
+  next += ((now - next) / interval + 1) * interval;
   RecordMetadata saved = current_;
   const int64_t savedTimestamp = currentTimestamp_;
   current_ = RecordMetadata{};

@@ -1,0 +1,58 @@
+// TopologyTestDriver semantics that a Kafka Streams user's tests rely on: when wall-clock
+// punctuations fire.
+#include <gtest/gtest.h>
+
+#include "runtime/topology_test_driver.h"
+#include "streams/streams_builder.h"
+
+namespace kstreams {
+namespace {
+
+using Counts = std::vector<KeyValue<std::string, int64_t>>;
+
+// Emits the wall-clock time of each punctuation.
+class WallClockTicker : public Processor<std::string, std::string, std::string, int64_t> {
+ public:
+  void init(ProcessorContext<std::string, int64_t>& ctx) override {
+    ctx_ = &ctx;
+    ctx.schedule(std::chrono::milliseconds(100), PunctuationType::WALL_CLOCK_TIME,
+                 [this](int64_t now) { ctx_->forward(Record<std::string, int64_t>{"tick", now, now, {}}); });
+  }
+  void process(Record<std::string, std::string>) override {}
+
+ private:
+  ProcessorContext<std::string, int64_t>* ctx_ = nullptr;
+};
+
+std::vector<int64_t> ticks(TestOutputTopic<std::string, int64_t>& out) {
+  std::vector<int64_t> times;
+  for (const auto& kv : out.readKeyValuesToList()) times.push_back(kv.value);
+  return times;
+}
+
+// As in Kafka Streams, a wall-clock punctuation is due one interval after it was scheduled
+// and every interval after that; one that was missed is skipped, and the schedule keeps its
+// phase.
+TEST(TestDriver, AWallClockPunctuationKeepsThePhaseOfWhenItWasScheduled) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in")
+      .process([] { return std::make_unique<WallClockTicker>(); })
+      .to("out", Produced<std::string, int64_t>::with(Serdes::String(), Serdes::Int64()));
+  TopologyTestDriver driver(builder.build(), {}, 1050);  // scheduled at 1050: due at 1150, 1250, ...
+  auto out = driver.createOutputTopic<std::string, int64_t>("out");
+  driver.advanceWallClockTime(std::chrono::milliseconds(100));
+  EXPECT_EQ(ticks(out), (std::vector<int64_t>{1150}));
+  driver.advanceWallClockTime(std::chrono::milliseconds(50));  // 1200: not due
+  EXPECT_EQ(ticks(out), (std::vector<int64_t>{}));
+  driver.advanceWallClockTime(std::chrono::milliseconds(50));  // 1250
+  EXPECT_EQ(ticks(out), (std::vector<int64_t>{1250}));
+  driver.advanceWallClockTime(std::chrono::milliseconds(230));  // 1480: 1350 and 1450 missed, fires once
+  EXPECT_EQ(ticks(out), (std::vector<int64_t>{1480}));
+  driver.advanceWallClockTime(std::chrono::milliseconds(60));  // 1540: next due at 1550
+  EXPECT_EQ(ticks(out), (std::vector<int64_t>{}));
+  driver.advanceWallClockTime(std::chrono::milliseconds(10));
+  EXPECT_EQ(ticks(out), (std::vector<int64_t>{1550}));
+}
+
+}  // namespace
+}  // namespace kstreams
