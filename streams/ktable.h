@@ -256,8 +256,13 @@ KTable<typename KStream<K, V>::KeyPayload, typename KStream<K, V>::ValuePayload>
   const std::string lineage = graph.childLineage(node_, "toTable");
   const std::string name = named.name.empty() ? graph.newName("KSTREAM-TOTABLE-") : named.name;
   KStream<K, V> in = *this;
-  if (repartitionRequired_)
-    in = repartition(Repartitioned<K, V>::as(name).withKeySerde(keySerde_).withValueSerde(valueSerde_));
+  if (repartitionRequired_) {
+    // Not the generated node name: its sequence number shifts when an operator is added
+    // anywhere before it, and a renamed repartition topic starts empty.
+    const std::string base =
+        named.name.empty() ? internal::TopologyGraph::stableName("KSTREAM-TOTABLE-", lineage) : named.name;
+    in = repartition(Repartitioned<K, V>::as(base).withKeySerde(keySerde_).withValueSerde(valueSerde_));
+  }
   const std::string store = materialized.storeName.empty()
                                 ? internal::TopologyGraph::stableName("KSTREAM-TOTABLE-STATE-STORE-", lineage)
                                 : materialized.storeName;

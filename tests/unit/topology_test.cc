@@ -67,6 +67,21 @@ TEST(Topology, GeneratedInternalNamesDoNotShiftWhenOperatorsAreAddedElsewhere) {
   EXPECT_TRUE(repartitionTopic(false).starts_with("KSTREAM-REPARTITION-"));
 }
 
+// A renamed repartition topic starts empty: what the old one still held is never read.
+TEST(Topology, ARekeyedStreamsTableRepartitionTopicDoesNotShiftWhenOperatorsAreAddedElsewhere) {
+  auto repartitionTopic = [](bool withExtraBranch) {
+    StreamsBuilder builder;
+    auto other = builder.stream<std::string, std::string>("other");
+    if (withExtraBranch) other.filter([](const std::string&, const std::string&) { return true; }).to("x");
+    builder.stream<std::string, std::string>("input")
+        .selectKey([](const std::string&, const std::string& v) { return v; })
+        .toTable();
+    return builder.build().graph().repartitionTopics().begin()->first;
+  };
+  EXPECT_EQ(repartitionTopic(false), repartitionTopic(true));
+  EXPECT_TRUE(repartitionTopic(false).starts_with("KSTREAM-TOTABLE-")) << repartitionTopic(false);
+}
+
 TEST(Topology, DuplicateNamesAreRejected) {
   StreamsBuilder builder;
   auto s = builder.stream<std::string, std::string>("input");
