@@ -4,6 +4,7 @@
 //       orders.groupByKey().count(Materialized<std::string, int64_t>::as("order-counts"));
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,7 +22,10 @@ template <class K, class V>
 class KGroupedStream {
  public:
   KGroupedStream(KStream<K, V> stream, Grouped<K, V> grouped, bool repartitionRequired)
-      : stream_(std::move(stream)), grouped_(std::move(grouped)), repartitionRequired_(repartitionRequired) {}
+      : stream_(std::move(stream)),
+        grouped_(std::move(grouped)),
+        repartitionRequired_(repartitionRequired),
+        namedRepartition_(std::make_shared<std::optional<KStream<K, V>>>()) {}
 
   // The number of records per key.
   KTable<K, int64_t> count(const Materialized<K, int64_t>& materialized = {}) const {
@@ -60,12 +64,13 @@ class KGroupedStream {
   SessionWindowedKStream<K, V> windowedBy(SessionWindows windows) const;
 
   // For windowedBy() and the DSL's own classes: the records to aggregate, repartitioned if
-  // needed, with `storeName` naming the repartition topic when Grouped does not.
+  // needed. As in Kafka Streams, the aggregations of a stream grouped with a name share the
+  // repartition topic that name gives; otherwise each has its own, named after `storeName`.
   KStream<K, V> input(const std::string& storeName) const {
     if (!repartitionRequired_) return stream_;
-    const std::string base = grouped_.name.empty() ? storeName : grouped_.name;
-    return stream_.repartition(
-        Repartitioned<K, V>::as(base).withKeySerde(keySerde()).withValueSerde(valueSerde()));
+    if (grouped_.name.empty()) return repartitionAs(storeName);
+    if (!*namedRepartition_) *namedRepartition_ = repartitionAs(grouped_.name);
+    return **namedRepartition_;
   }
   SerdePtr<K> keySerde() const { return grouped_.keySerde ? grouped_.keySerde : stream_.keySerde(); }
   SerdePtr<V> valueSerde() const { return grouped_.valueSerde ? grouped_.valueSerde : stream_.valueSerde(); }
@@ -76,9 +81,16 @@ class KGroupedStream {
   template <class VR, class Fn>
   KTable<K, VR> aggregateWith(std::string_view kind, Fn fn, const Materialized<K, VR>& m) const;
 
+  KStream<K, V> repartitionAs(const std::string& name) const {
+    return stream_.repartition(Repartitioned<K, V>::as(name).withKeySerde(keySerde()).withValueSerde(valueSerde()));
+  }
+
   KStream<K, V> stream_;
   Grouped<K, V> grouped_;
   bool repartitionRequired_;
+  // The repartitioned stream of a named grouping, made by its first aggregation; shared by
+  // the copies of this KGroupedStream.
+  std::shared_ptr<std::optional<KStream<K, V>>> namedRepartition_;
 };
 
 template <class K, class V>

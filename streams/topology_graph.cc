@@ -82,11 +82,11 @@ std::string TopologyGraph::newName(std::string_view prefix) {
 std::string TopologyGraph::childLineage(size_t parent, std::string_view kind) const {
   const GraphNode& p = nodes_.at(parent);
   const std::string prefix = p.lineage + "/" + std::string(kind) + "#";
+  // All nodes, not only the parent's children: an aggregation of a rekeyed stream hangs
+  // below the repartition topic it reads, not below the node its lineage names.
   int ordinal = 0;
-  for (size_t c : p.children)
-    if (nodes_[c].lineage.starts_with(prefix) &&
-        nodes_[c].lineage.find('/', prefix.size()) == std::string::npos)
-      ++ordinal;
+  for (const GraphNode& n : nodes_)
+    if (n.lineage.starts_with(prefix) && n.lineage.find('/', prefix.size()) == std::string::npos) ++ordinal;
   return prefix + std::to_string(ordinal);
 }
 

@@ -122,7 +122,8 @@ class TopologyGraph {
   // Streams names its processors ("KSTREAM-FILTER-0000000001").
   std::string newName(std::string_view prefix);
   // The lineage of a new child of `parent` of the given operator kind; with `ordinal` the
-  // number of earlier children of the same kind, so siblings of other kinds do not shift it.
+  // number of earlier nodes of that kind made from `parent` (wherever they were placed), so
+  // siblings of other kinds do not shift it.
   std::string childLineage(size_t parent, std::string_view kind) const;
   // A generated internal name that depends only on the lineage: prefix + 10 hex digits.
   static std::string stableName(std::string_view prefix, std::string_view lineage);

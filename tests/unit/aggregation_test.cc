@@ -2,6 +2,7 @@
 // tables with tombstones, table operations, regrouped tables, the Processor API with stores.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 #include "runtime/topology_test_driver.h"
@@ -63,6 +64,43 @@ TEST(Aggregation, WordCountRepartitionsByTheNewKey) {
   EXPECT_TRUE(driver.producedTopicNames().count("wc-word-counts-changelog"));
   auto store = driver.getKeyValueStore<std::string, int64_t>("word-counts");
   EXPECT_EQ(store->get("the"), 3);
+}
+
+// As in Kafka Streams: aggregations of a grouped stream named by Grouped share its
+// repartition topic; unnamed ones each get their own, named after their store.
+TEST(Aggregation, AGroupedStreamWhoseKeyChangedCanBeAggregatedMoreThanOnce) {
+  StreamsBuilder builder;
+  auto byValue = [](const std::string&, const std::string& v) { return v; };
+  auto words = builder.stream<std::string, std::string>("words");
+  auto named = words.groupBy(byValue, Grouped<std::string, std::string>::as("by-word"));
+  named.count(Materialized<std::string, int64_t>::as("named-counts").withCachingDisabled());
+  named.reduce([](const std::string& agg, const std::string& v) { return agg + v; },
+               Materialized<std::string, std::string>::as("named-concat").withCachingDisabled());
+  auto unnamed = words.groupBy(byValue);
+  unnamed.count(Materialized<std::string, int64_t>::as("counts-1").withCachingDisabled());
+  unnamed.count(Materialized<std::string, int64_t>::as("counts-2").withCachingDisabled());
+  unnamed.count();
+  unnamed.count();
+  Topology topology = builder.build();
+  std::set<std::string> topics;
+  for (const auto& [topic, spec] : topology.graph().repartitionTopics()) topics.insert(topic);
+  EXPECT_EQ(topics.size(), 5u);
+  EXPECT_TRUE(topics.count("by-word-repartition"));
+  EXPECT_TRUE(topics.count("counts-1-repartition"));
+  EXPECT_TRUE(topics.count("counts-2-repartition"));
+  TopologyTestDriver driver(topology);
+  auto in = driver.createInputTopic<std::string, std::string>("words");
+  in.pipeInput("1", "a");
+  in.pipeInput("2", "a");
+  in.pipeInput("3", "b");
+  auto count = [&](const std::string& store, const std::string& key) {
+    return driver.getKeyValueStore<std::string, int64_t>(store)->get(key);
+  };
+  EXPECT_EQ(count("named-counts", "a"), 2);
+  EXPECT_EQ(count("counts-1", "a"), 2);
+  EXPECT_EQ(count("counts-2", "b"), 1);
+  auto concat = driver.getKeyValueStore<std::string, std::string>("named-concat");
+  EXPECT_EQ(concat->get("a"), "aa");
 }
 
 TEST(Aggregation, CachedResultsAreForwardedOncePerCommit) {
