@@ -35,6 +35,9 @@ class TopologyTestDriver::Collector final : public internal::RecordCollector {
     driver_.produced_.insert(name);
     driver_.outputs_[name].push_back({own(key), own(value), timestamp, headers});
     if (driver_.readers_.count(name)) driver_.enqueue(name, own(key), own(value), timestamp, headers);
+    // Applied once the record being processed is done, as Kafka Streams' driver does.
+    if (driver_.globalStoresByTopic_.count(name))
+      driver_.globalUpdates_.push_back({name, own(key), own(value), timestamp});
   }
   void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
                    std::optional<std::string_view> value, int64_t timestamp, int64_t* slot) override {
@@ -157,40 +160,45 @@ void TopologyTestDriver::pipeRaw(const std::string& topic, std::optional<std::st
                                  std::optional<std::string> value, int64_t timestamp,
                                  Headers headers) {
   checkInputTopic(topic);
-  if (auto global = globalStoresByTopic_.find(topic); global != globalStoresByTopic_.end()) {
-    // A global table's topic updates its store directly, as the global thread does.
-    if (key) {
-      global->second->put(*key, value ? std::optional<std::string_view>(*value) : std::nullopt, timestamp);
-      global->second->commit(std::nullopt);
-    }
+  if (globalStoresByTopic_.count(topic)) {
+    updateGlobalStore(topic, key, value, timestamp);
     return;
   }
   enqueue(topic, std::move(key), std::move(value), timestamp, std::move(headers));
   commit();
 }
 
-void TopologyTestDriver::runUntilIdle() {
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (auto& task : tasks_)
-      while (task->process()) progress = true;
-  }
+// A global table's topic updates its store directly, as the global thread does.
+void TopologyTestDriver::updateGlobalStore(const std::string& topic, const std::optional<std::string>& key,
+                                           const std::optional<std::string>& value, int64_t timestamp) {
+  if (!key) return;  // a record without a key cannot be a row
+  internal::LocalStore& store = *globalStoresByTopic_.at(topic);
+  store.put(*key, value ? std::optional<std::string_view>(*value) : std::nullopt, timestamp);
+  store.commit(std::nullopt);
 }
 
+bool TopologyTestDriver::processOne() {
+  for (auto& task : tasks_)
+    if (task->process()) return true;
+  return false;
+}
+
+// As Kafka Streams' driver does, every record processed is committed on its own, records
+// read back from repartition topics included: with caching on, each update is forwarded.
 void TopologyTestDriver::commit() {
-  for (;;) {
-    runUntilIdle();
+  do {
     for (auto& task : tasks_)
       if (task->state()) task->state()->flushCaches();
-    size_t buffered = 0;
-    for (auto& task : tasks_) buffered += task->buffered();
-    if (buffered == 0) break;  // cache flushes forwarded nothing the topology reads back
-  }
-  for (auto& task : tasks_) {
-    if (task->state()) task->state()->commit();
-    task->markCommitted({});
-  }
+    for (auto& task : tasks_) {
+      if (task->state()) task->state()->commit();
+      task->markCommitted({});
+    }
+    while (!globalUpdates_.empty()) {
+      GlobalUpdate u = std::move(globalUpdates_.front());
+      globalUpdates_.pop_front();
+      updateGlobalStore(u.topic, u.key, u.value, u.timestamp);
+    }
+  } while (processOne());
 }
 
 void TopologyTestDriver::advanceWallClockTime(std::chrono::milliseconds by) {

@@ -8,8 +8,9 @@
 //
 // It drives the same Task and node code as KafkaStreams: one task per sub-topology, every
 // topic with one partition. Each piped record is processed completely, through repartition
-// topics and any topic the topology reads, before pipeInput() returns; then the driver
-// commits, as a running application does every commit.interval.ms.
+// topics and any topic the topology reads, before pipeInput() returns. As in Kafka Streams'
+// driver, each record processed is committed on its own (caches flushed, stores committed),
+// and what the topology writes to a global table's topic updates that table.
 #pragma once
 
 #include <chrono>
@@ -205,10 +206,13 @@ class TopologyTestDriver {
   void checkInputTopic(const std::string& topic) const;
   void enqueue(const std::string& topic, std::optional<std::string> key,
                std::optional<std::string> value, int64_t timestamp, Headers headers);
-  void runUntilIdle();
-  // Processes, flushes caches and processes what that forwarded, until nothing moves; then
-  // commits the stores, as a commit of a running application would.
+  // Processes the next record of the first task that has one ready.
+  bool processOne();
+  // Commits (caches flushed, stores committed, global stores updated), then processes one
+  // record and commits again, until no record is left to process.
   void commit();
+  void updateGlobalStore(const std::string& topic, const std::optional<std::string>& key,
+                         const std::optional<std::string>& value, int64_t timestamp);
   std::shared_ptr<void> queryView(const std::string& name, const std::type_info& key, const std::type_info& value,
                                   internal::StoreKind kind = internal::StoreKind::kKeyValue);
   template <class T>
@@ -233,6 +237,14 @@ class TopologyTestDriver {
   // Real topic name -> the task and input index that reads it.
   std::map<std::string, std::pair<internal::Task*, size_t>> readers_;
   std::map<std::string, std::deque<OutputRecord>> outputs_;
+  // Records the topology wrote to global tables' topics, for commit() to apply.
+  struct GlobalUpdate {
+    std::string topic;
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    int64_t timestamp;
+  };
+  std::deque<GlobalUpdate> globalUpdates_;
   std::set<std::string> produced_;
   std::atomic<int64_t> skipped_{0};
   std::atomic<int64_t> dropped_{0};

@@ -1,5 +1,7 @@
 // TopologyTestDriver semantics that a Kafka Streams user's tests rely on: when wall-clock
-// punctuations fire.
+// punctuations fire, that every record is committed on its own (also records the topology
+// reads back from its repartition topics), and that records the topology writes to a
+// global table's topic reach the table.
 #include <gtest/gtest.h>
 
 #include "runtime/topology_test_driver.h"
@@ -52,6 +54,48 @@ TEST(TestDriver, AWallClockPunctuationKeepsThePhaseOfWhenItWasScheduled) {
   EXPECT_EQ(ticks(out), (std::vector<int64_t>{}));
   driver.advanceWallClockTime(std::chrono::milliseconds(10));
   EXPECT_EQ(ticks(out), (std::vector<int64_t>{1550}));
+}
+
+// Kafka Streams' driver commits after every record it processes, records read back from a
+// repartition topic included: with caching on, each update of a count is forwarded.
+TEST(TestDriver, EachRecordReadBackFromARepartitionTopicIsCommittedOnItsOwn) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("in")
+      .flatMap([](const std::string&, const std::string& v) {
+        return std::vector<KeyValue<std::string, std::string>>{{v, "a"}, {v, "b"}, {v, "c"}};
+      })
+      .groupByKey()
+      .count(Materialized<std::string, int64_t>::as("counts"))
+      .toStream()
+      .to("out", Produced<std::string, int64_t>::with(Serdes::String(), Serdes::Int64()));
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, std::string>("in");
+  auto out = driver.createOutputTopic<std::string, int64_t>("out");
+  in.pipeInput("k", "x");
+  EXPECT_EQ(out.readKeyValuesToList(), (Counts{{"x", 1}, {"x", 2}, {"x", 3}}));
+}
+
+// As in Kafka Streams' driver, what the topology writes to a global table's topic updates
+// the table, as piping it into that topic would.
+TEST(TestDriver, RecordsTheTopologyWritesToAGlobalTablesTopicReachTheTable) {
+  StreamsBuilder builder;
+  builder.stream<std::string, std::string>("country-updates").to("countries");
+  auto countries = builder.globalTable<std::string, std::string>("countries", Consumed<std::string, std::string>{},
+                                                                 Materialized<std::string, std::string>::as("countries"));
+  builder.stream<std::string, std::string>("orders")
+      .join(countries, [](const std::string&, const std::string& code) { return code; },
+            [](const std::string& code, const std::string& name) { return code + "=" + name; })
+      .to("joined");
+  TopologyTestDriver driver(builder.build());
+  auto updates = driver.createInputTopic<std::string, std::string>("country-updates");
+  auto orders = driver.createInputTopic<std::string, std::string>("orders");
+  auto joined = driver.createOutputTopic<std::string, std::string>("joined");
+  updates.pipeInput("FR", "France");
+  auto table = driver.getKeyValueStore<std::string, std::string>("countries");
+  EXPECT_EQ(table->get("FR"), "France");
+  orders.pipeInput("o1", "FR");
+  using Pairs = std::vector<KeyValue<std::string, std::string>>;
+  EXPECT_EQ(joined.readKeyValuesToList(), (Pairs{{"o1", "FR=France"}}));
 }
 
 }  // namespace
