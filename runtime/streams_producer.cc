@@ -9,15 +9,8 @@
 
 namespace kstreams::internal {
 
-StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId,
-                                 const std::string& transactionalId, bool tracksOffsets,
-                                 std::atomic<int64_t>* dropped)
-    : handling_(config.productionHandling()),
-      transactional_(!transactionalId.empty()),
-      tracksOffsets_(tracksOffsets),
-      apiTimeout_(config.defaultApiTimeout()),
-      taskTimeout_(config.taskTimeout()),
-      dropped_(dropped) {
+std::map<std::string, std::string> streamProducerProperties(const StreamsConfig& config, const std::string& clientId,
+                                                            const std::string& transactionalId, bool tracksOffsets) {
   std::map<std::string, std::string> defaults = {
       // Java's partitioner, so keys land where Kafka Streams puts them.
       {"partitioner", "murmur2_random"},
@@ -32,7 +25,7 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   // librdkafka's alias of message.timeout.ms: a default under the other name would override
   // it (properties are applied in name order).
   const bool userSetsDeliveryTimeout = user.count("delivery.timeout.ms") || user.count("message.timeout.ms");
-  if (transactional_) {
+  if (!transactionalId.empty()) {
     // The timeout StreamsConfig checked against task.timeout.ms, in the form it read.
     // librdkafka wants deliveries to time out within a transaction's lifetime: a shorter
     // transaction.timeout.ms of the user's shortens the default delivery timeout with it.
@@ -47,7 +40,48 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   // one, librdkafka frees a delivered record on its own thread, and the reporting thread
   // has nothing to do: about a tenth of a stateless thread's CPU (docs/benchmark-profiles.md).
   owned["delivery.report.only.error"] = tracksOffsets ? "false" : "true";
-  KafkaConf conf = makeConf(clientProperties(config, "producer", clientId, defaults, owned));
+  return clientProperties(config, "producer", clientId, defaults, owned);
+}
+
+void checkStreamProducerProperties(const StreamsConfig& config) {
+  auto properties = streamProducerProperties(config, "kstreams-config-check",
+                                             config.exactlyOnce() ? "kstreams-config-check" : "", true);
+  // No broker: the client connects to none, and is gone at once.
+  properties.erase("bootstrap.servers");
+  KafkaConf conf = makeConf(properties);
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
+  char error[512];
+  if (rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error)) {
+    conf.release();  // rd_kafka_new took it
+    rd_kafka_destroy(client);
+    return;
+  }
+  std::string given;
+  for (const auto& [key, value] : config.originals())
+    if (!key.starts_with("consumer.") && !key.starts_with("admin.") &&
+        std::none_of(StreamsConfig::keys().begin(), StreamsConfig::keys().end(),
+                     [&](const StreamsConfig::KeyInfo& k) { return key == k.name; }))
+      given += (given.empty() ? "'" : ", '") + key + "'=" + value;
+  throw ConfigException("the producer properties given (" + given + ") do not go together with each other or with "
+                        "kstreams' own: " + error + ". kstreams sets enable.idempotence=true (retries neither "
+                        "reorder nor duplicate; producer.enable.idempotence=false turns it off under at_least_once)" +
+                        (config.exactlyOnce() ? ", and transaction.timeout.ms=" +
+                                                    std::to_string(config.transactionTimeout().count()) +
+                                                    " under exactly_once_v2"
+                                              : std::string()) +
+                        "; see docs/configuration.md");
+}
+
+StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId,
+                                 const std::string& transactionalId, bool tracksOffsets,
+                                 std::atomic<int64_t>* dropped)
+    : handling_(config.productionHandling()),
+      transactional_(!transactionalId.empty()),
+      tracksOffsets_(tracksOffsets),
+      apiTimeout_(config.defaultApiTimeout()),
+      taskTimeout_(config.taskTimeout()),
+      dropped_(dropped) {
+  KafkaConf conf = makeConf(streamProducerProperties(config, clientId, transactionalId, tracksOffsets));
   // Reports as events, served by the reporting thread only: rd_kafka_flush (and the
   // transaction calls, which flush) then waits on librdkafka's count of outstanding records
   // and wakes as it reaches zero. With report callbacks it polled the queue in 10 ms steps,
@@ -55,6 +89,10 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   // every flush to end on such a step.
   rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR);
   producer_ = createClient(RD_KAFKA_PRODUCER, std::move(conf));
+  char maxBytes[32];
+  size_t maxBytesSize = sizeof maxBytes;
+  if (rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", maxBytes, &maxBytesSize) == RD_KAFKA_CONF_OK)
+    maxMessageBytes_ = maxBytes;
   reports_.reset(rd_kafka_queue_get_main(producer_.get()));
   if (transactional_) {
     const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
@@ -81,10 +119,14 @@ void StreamsProducer::serveReports() {
     KafkaEvent event(rd_kafka_queue_poll(reports_.get(), 100));
     if (!event) continue;
     switch (rd_kafka_event_type(event.get())) {
-      case RD_KAFKA_EVENT_DR:
+      case RD_KAFKA_EVENT_DR: {
+        // One event per produce request's batch for a partition: a batch the broker refused
+        // comes whole.
+        const size_t records = rd_kafka_event_message_count(event.get());
         for (size_t n; (n = rd_kafka_event_message_array(event.get(), batch, std::size(batch))) > 0;)
-          for (size_t i = 0; i < n; ++i) onDelivery(batch[i]);
+          for (size_t i = 0; i < n; ++i) onDelivery(batch[i], records);
         break;
+      }
       case RD_KAFKA_EVENT_ERROR:
         // What rd_kafka_poll logged itself when no error callback is set.
         log().log(rd_kafka_event_error_is_fatal(event.get()) ? spdlog::level::err : spdlog::level::warn,
@@ -269,7 +311,9 @@ void StreamsProducer::send(std::string_view topic, int32_t partition,
   beginTransactionIfNeeded();
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, headers);
-  if (err) refusedBeforeSending(err, "cannot write a record to topic " + std::string(topic) + ": " + rd_kafka_err2str(err));
+  if (err)
+    refusedBeforeSending(err, "cannot write a record to topic " + std::string(topic) + ": " + rd_kafka_err2str(err),
+                         (key ? key->size() : 0) + (value ? value->size() : 0));
 }
 
 void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std::string_view key,
@@ -282,8 +326,10 @@ void StreamsProducer::sendTracked(std::string_view topic, int32_t partition, std
   rd_kafka_resp_err_t err =
       produce(producer_.get(), topicHandle(topic), partition, key, value, timestamp, kNoHeaders, slot);
   if (err)
-    refusedBeforeSending(err, "cannot write a changelog record to " + partitionName(std::string(topic), partition) +
-                                  ": " + rd_kafka_err2str(err));
+    refusedBeforeSending(err,
+                         "cannot write a changelog record to " + partitionName(std::string(topic), partition) + ": " +
+                             rd_kafka_err2str(err),
+                         key.size() + (value ? value->size() : 0));
 }
 
 void StreamsProducer::stopIfADeliveryFailed() {
@@ -301,13 +347,21 @@ void StreamsProducer::dropUnsentForRedo() {
 // let it go under either guarantee. A transactional producer refuses every record once its
 // transaction must be aborted (a record failed: its own error is the one to report) or
 // once it is fenced.
-void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, const std::string& what) {
+void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, std::string what, size_t recordBytes) {
+  const bool tooLarge = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+  if (tooLarge)
+    what += " (the record's key and value take " + std::to_string(recordBytes) +
+            " bytes, more than producer.message.max.bytes (" + maxMessageBytes_ +
+            ") allows with the record's overhead; the Java producer's max.request.size)";
   if (handling_ == ProductionHandling::kContinue &&
-      (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-       err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)) {
+      (tooLarge || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)) {
     drop(what);
     return;
   }
+  if (tooLarge)
+    throw StreamsException(what +
+                           ". Raise producer.message.max.bytes (and the topic's max.message.bytes), or set "
+                           "default.production.exception.handler=Continue to drop such records");
   if (transactional_ && err == RD_KAFKA_RESP_ERR__FATAL) {
     char reason[512];
     rd_kafka_fatal_error(producer_.get(), reason, sizeof reason);
@@ -316,52 +370,6 @@ void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, const std::s
   if (transactional_ && err == RD_KAFKA_RESP_ERR__STATE) abortAndThrow(what);
   throw StreamsException(what);
 }
-
-namespace {
-
-// Errors the broker would answer the same way to the same record sent again.
-bool refusesAgain(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
-    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Errors of a record that may pass when it is sent again: librdkafka retried it until
-// message.timeout.ms (a leader gone, too few in-sync replicas, a broker unreachable).
-bool mayPassWhenRedone(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
-    case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
-    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 void StreamsProducer::drop(const std::string& what) {
   if (dropped_) dropped_->fetch_add(1, std::memory_order_relaxed);
@@ -373,7 +381,7 @@ int64_t* StreamsProducer::offsetSlot(std::string_view topic, int32_t partition) 
   return &it->second;
 }
 
-void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
+void StreamsProducer::onDelivery(const rd_kafka_message_t* m, size_t recordsInBatch) {
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     // A tracked record: its partition's offset slot (see sendTracked), read by the stream
     // thread after a flush. Keep the highest, whatever order reports come in.
@@ -393,6 +401,15 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
                      rd_kafka_err2str(m->err);
   if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
     what += " (create the topic before starting the application)";
+  // The broker refuses a batch larger than the topic's limit whole, and librdkafka does not
+  // split it as the Java producer does: which of its records is too large is unknown, and
+  // records that fit fail with the one that does not.
+  const bool batchRefused = m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && recordsInBatch > 1;
+  if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+    what += (batchRefused ? " (a batch of " + std::to_string(recordsInBatch) + " records, this one's key and value " +
+                                std::to_string(m->key_len + m->len) + " bytes, "
+                          : " (a record of " + std::to_string(m->key_len + m->len) + " bytes of key and value, ") +
+            "larger than the topic's max.message.bytes, the broker's message.max.bytes unless the topic sets one)";
   // Neither lost nor the record's fault: the thread redoes the work since the last commit,
   // whatever the production handler says (as Kafka Streams 3 does with a retriable error).
   if (mayPassWhenRedone(m->err)) {
@@ -406,11 +423,15 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     if (first) dropUnsentForRedo();
     return;
   }
-  if (handling_ == ProductionHandling::kContinue) {
-    if (!transactional_) {
+  if (handling_ == ProductionHandling::kContinue && !transactional_) {
+    if (!batchRefused) {
       drop(what);
       return;
     }
+    what += ". Continue drops a record the broker refused alone, not the records that fit in its batch: set "
+            "producer.message.max.bytes no larger than the topic's max.message.bytes, so that batches fit and a "
+            "record too large is refused before it is sent";
+  } else if (handling_ == ProductionHandling::kContinue) {
     // Any failed record makes its transaction abortable (librdkafka), so nothing can be
     // dropped from it: the thread aborts and redoes the transaction's records. A record that
     // failed on the way (the producer's epoch was bumped) may get through then; one the
@@ -421,6 +442,14 @@ void StreamsProducer::onDelivery(const rd_kafka_message_t* m) {
     if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
       what += ". With producer.message.max.bytes no larger than the topic's max.message.bytes, such records are "
               "refused before they are sent, where Continue can drop them";
+  }
+  if (handling_ == ProductionHandling::kFail && refusesAgain(m->err)) {
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+      what += ". Raise the topic's max.message.bytes, or set producer.message.max.bytes no larger than it: batches "
+              "then fit, and a larger record is refused before it is sent, where "
+              "default.production.exception.handler=Continue drops it";
+    else if (!transactional_)
+      what += ". Set default.production.exception.handler=Continue to drop records the broker refuses";
   }
   std::lock_guard lock(reportsMutex_);
   if (firstError_.empty()) firstError_ = what;

@@ -30,6 +30,15 @@
 
 namespace kstreams::internal {
 
+// The librdkafka properties of a stream thread's producer: kstreams' defaults, the user's
+// producer properties, and what kstreams owns (transactional.id if transactionalId is given).
+std::map<std::string, std::string> streamProducerProperties(const StreamsConfig& config, const std::string& clientId,
+                                                            const std::string& transactionalId, bool tracksOffsets);
+// Throws ConfigException, naming the user's producer properties, if librdkafka would refuse
+// to create a stream thread's producer with them (it checks some only together, at
+// creation: acks with enable.idempotence, message.timeout.ms with transaction.timeout.ms).
+void checkStreamProducerProperties(const StreamsConfig& config);
+
 class StreamsProducer final : public RecordCollector {
  public:
   // With a transactionalId, the producer is transactional (exactly_once_v2): the
@@ -105,10 +114,12 @@ class StreamsProducer final : public RecordCollector {
   void check(rd_kafka_error_t* error, const char* operation);
   // The reporting thread's loop, and what it does with each record's report.
   void serveReports();
-  void onDelivery(const rd_kafka_message_t* message);
+  // recordsInBatch: the records of the produce request's batch the report is of.
+  void onDelivery(const rd_kafka_message_t* message, size_t recordsInBatch);
   // A send librdkafka refused at once: dropped under the Continue handler if the error is
   // the record's own, else thrown as StreamsException(what).
-  void refusedBeforeSending(rd_kafka_resp_err_t err, const std::string& what);
+  // recordBytes: the record's key and value, for the message about one too large.
+  void refusedBeforeSending(rd_kafka_resp_err_t err, std::string what, size_t recordBytes);
   void drop(const std::string& what);  // counts and logs a record the Continue handler lets go
   // The transaction must be aborted: aborts it, then throws StreamsException with the first
   // failed record's error if one is known (retrying would fail the same way), else
@@ -126,6 +137,7 @@ class StreamsProducer final : public RecordCollector {
   KafkaHandle producer_;
   KafkaQueue reports_;  // the producer's main queue, where report events arrive
   ProductionHandling handling_;
+  std::string maxMessageBytes_;  // librdkafka's message.max.bytes, for errors
   // Looked up by string_view per record, without building a std::string.
   struct TopicHash {
     using is_transparent = void;

@@ -271,6 +271,10 @@ TEST(StatelessPipeline, ARecordTheBrokerRefusesStopsTheApplicationAndNamesTheTop
   ASSERT_TRUE(streams.waitForState(KafkaStreams::State::ERROR, 60s)) << "state " << static_cast<int>(streams.state());
   const std::string error = streams.lastError();
   EXPECT_NE(error.find("writing to topic " + io.out + " partition 0 failed"), std::string::npos) << error;
+  // What was too large for what, and what to do.
+  EXPECT_NE(error.find("the topic's max.message.bytes"), std::string::npos) << error;
+  EXPECT_NE(error.find("producer.message.max.bytes"), std::string::npos) << error;
+  EXPECT_NE(error.find("default.production.exception.handler=Continue"), std::string::npos) << error;
   // Nothing past the refused record is committed: its input is read again after a restart.
   auto committed = Admin(bootstrap()).committedOffsets(app, io.in);
   EXPECT_LT(committed.at(0), 2) << "the offset of the refused record's input was committed";
@@ -294,6 +298,41 @@ TEST(StatelessPipeline, ARecordTheBrokerRefusesUnderContinueIsDroppedAndTheRestA
   EXPECT_EQ(streams.metrics().droppedRecords, 1);
   EXPECT_NE(streams.state(), KafkaStreams::State::ERROR) << streams.lastError();
   EXPECT_TRUE(streams.close(30s));
+}
+
+// The broker refuses a whole batch larger than the topic's max.message.bytes, and
+// librdkafka does not split it (the Java producer does): the records that fit, sent in one
+// batch with the one that does not, fail with it. Continue must not drop them: either each
+// went alone and only the large one is dropped, or the thread stops, naming the batch and
+// the setting that keeps batches within the topic's limit, with their input not committed.
+TEST(StatelessPipeline, UnderContinueRecordsThatFitAreNotDroppedWithALargeOneInTheirBatch) {
+  OversizedOutput io;
+  const std::string app = uniqueName("refused-batch-app");
+  KafkaStreams streams(io.topology(), appConfig(app, {{"default.production.exception.handler", "Continue"}}));
+  streams.start();
+  Admin admin(bootstrap());
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        if (streams.state() == KafkaStreams::State::ERROR) return true;
+        auto committed = admin.committedOffsets(app, io.in);
+        return committed.count(0) && committed.at(0) == 3;
+      },
+      60s))
+      << "neither stopped nor committed: " << streams.lastError();
+  EXPECT_LE(streams.metrics().droppedRecords, 1) << "records that fit were dropped with the one that does not";
+  if (streams.state() == KafkaStreams::State::ERROR) {
+    const std::string error = streams.lastError();
+    EXPECT_NE(error.find("a batch of"), std::string::npos) << error;
+    EXPECT_NE(error.find("producer.message.max.bytes"), std::string::npos) << error;
+    auto committed = admin.committedOffsets(app, io.in);
+    EXPECT_TRUE(!committed.count(0) || committed.at(0) < 1) << "the batch's input was committed";
+  } else {
+    auto out = test::consume(io.out, 2, 30s);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].value, "small-1");
+    EXPECT_EQ(out[1].value, "small-2");
+  }
+  streams.close(30s);
 }
 
 // The same refusal, found only by close(): the records wait in the producer (a long linger,

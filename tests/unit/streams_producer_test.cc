@@ -68,5 +68,33 @@ TEST(StreamsProducer, ARecordThatTimedOutIsRedoneWhateverTheProductionHandler) {
   }
 }
 
+// librdkafka refuses a record larger than its message.max.bytes before sending it. Under
+// Fail that stops the thread: the error says how large the record was, which setting it
+// exceeds (Kafka's max.request.size is librdkafka's message.max.bytes), and what to do.
+TEST(StreamsProducer, ARecordLargerThanMessageMaxBytesIsRefusedNamingItsSizeAndTheSetting) {
+  StreamsProducer producer(configWith({{"producer.message.max.bytes", "1000"}}), "p", "", false);
+  try {
+    producer.send("big", -1, std::string_view("k"), std::string(5000, 'x'), 0, {});
+    FAIL() << "a record larger than message.max.bytes was taken";
+  } catch (const StreamsException& e) {
+    const std::string error = e.what();
+    EXPECT_NE(error.find("topic big"), std::string::npos) << error;
+    EXPECT_NE(error.find("5001 bytes"), std::string::npos) << "the record's size: " << error;
+    EXPECT_NE(error.find("producer.message.max.bytes (1000)"), std::string::npos) << error;
+    EXPECT_NE(error.find("max.request.size"), std::string::npos) << "Kafka's name of it: " << error;
+    EXPECT_NE(error.find("default.production.exception.handler=Continue"), std::string::npos) << error;
+  }
+}
+
+// Under Continue the same record is dropped and counted, and the producer goes on.
+TEST(StreamsProducer, ARecordLargerThanMessageMaxBytesIsDroppedUnderContinue) {
+  std::atomic<int64_t> dropped{0};
+  StreamsProducer producer(configWith({{"producer.message.max.bytes", "1000"},
+                                       {"default.production.exception.handler", "Continue"}}),
+                           "p", "", false, &dropped);
+  EXPECT_NO_THROW(producer.send("big", -1, std::string_view("k"), std::string(5000, 'x'), 0, {}));
+  EXPECT_EQ(dropped.load(), 1);
+}
+
 }  // namespace
 }  // namespace kstreams::internal
