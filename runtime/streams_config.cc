@@ -7,6 +7,8 @@
 #include <memory>
 #include <set>
 
+#include "runtime/streams_producer.h"
+
 #include "runtime/streams_metadata.h"
 
 namespace kstreams {
@@ -210,6 +212,8 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
   if (!commitIntervalSet && exactlyOnce()) commitInterval_ = std::chrono::milliseconds(100);
   if (clientId_.empty()) clientId_ = applicationId_;
   if (exactlyOnce()) checkTransactionTimeout();
+  // Without producer properties of the user's, kstreams' own go together.
+  if (!clientProperties("producer").empty()) internal::checkStreamProducerProperties(*this);
 }
 
 // A killed thread's open transaction is aborted by the broker transaction.timeout.ms after

@@ -105,5 +105,20 @@ TEST(StreamsConfig, JavaHandlerNamesAreAccepted) {
   EXPECT_EQ(config.deserializationHandling(), DeserializationHandling::kLogAndContinue);
 }
 
+// librdkafka checks some client properties only together, when a client is created: a
+// stream thread would create its producer, and fail, only after start(). They are checked
+// at construction instead, naming the keys as given and kstreams' own default involved.
+TEST(StreamsConfig, ProducerPropertiesThatDoNotGoTogetherAreRejectedNamingTheKeys) {
+  // kstreams' producers are idempotent unless told otherwise.
+  expectRejected({{"producer.acks", "1"}}, "'producer.acks'");
+  expectRejected({{"producer.acks", "1"}}, "enable.idempotence=true");
+  expectRejected({{"max.in.flight", "10"}}, "'max.in.flight'");
+  EXPECT_NO_THROW(StreamsConfig({{"producer.acks", "1"}, {"producer.enable.idempotence", "false"}}));
+  EXPECT_NO_THROW(StreamsConfig({{"producer.acks", "all"}, {"consumer.fetch.wait.max.ms", "10"}}));
+  // A transaction must outlast its deliveries.
+  expectRejected({{"processing.guarantee", "exactly_once_v2"}, {"producer.message.timeout.ms", "60000"}},
+                 "'producer.message.timeout.ms'");
+}
+
 }  // namespace
 }  // namespace kstreams
