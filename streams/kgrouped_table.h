@@ -7,6 +7,7 @@
 //            .count();
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,9 +18,13 @@ namespace kstreams {
 template <class K, class V>
 class KGroupedTable {
  public:
-  // The records arriving here carry Change<V> values keyed by the group.
-  KGroupedTable(KStream<K, Change<V>> changes, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
-      : changes_(std::move(changes)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
+  // `regrouped`: the table's changes keyed by their group, before the repartition topic.
+  KGroupedTable(KStream<K, Change<V>> regrouped, std::string name, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
+      : regrouped_(std::move(regrouped)),
+        name_(std::move(name)),
+        keySerde_(std::move(keySerde)),
+        valueSerde_(std::move(valueSerde)),
+        namedRepartition_(std::make_shared<std::optional<KStream<K, Change<V>>>>()) {}
 
   // Rows per group.
   KTable<K, int64_t> count(const Materialized<K, int64_t>& materialized = {}) const {
@@ -49,27 +54,54 @@ class KGroupedTable {
   }
 
  private:
+  // As in Kafka Streams: the aggregations of a regrouping named by Grouped share the
+  // repartition topic that name gives; otherwise each has its own, named after its store.
+  KStream<K, Change<V>> input(const std::string& storeName) const {
+    if (name_.empty()) return repartitionAs(storeName);
+    if (!*namedRepartition_) *namedRepartition_ = repartitionAs(name_);
+    return **namedRepartition_;
+  }
+
+  KStream<K, Change<V>> repartitionAs(const std::string& name) const {
+    SerdePtr<Change<V>> changeSerde;
+    if (valueSerde_) changeSerde = std::make_shared<internal::ChangeSerde<V>>(valueSerde_);
+    return regrouped_.repartition(
+        Repartitioned<K, Change<V>>::as(name).withKeySerde(keySerde_).withValueSerde(changeSerde));
+  }
+
   template <class VR, class Add, class Subtract>
   KTable<K, VR> aggregateWith(std::string_view kind, Add add, Subtract subtract, const Materialized<K, VR>& m) const {
-    auto& graph = *changes_.graph();
-    const std::string lineage = graph.childLineage(changes_.node(), kind);
+    auto& graph = *regrouped_.graph();
+    // Generated store names come from this lineage. It is the one aggregations had when all
+    // of a regrouping's aggregations read one topic, named by Grouped or else by the
+    // regrouping's lineage, so that the stores of existing programs keep their names.
+    const std::string sharedTopic =
+        (name_.empty() ? internal::TopologyGraph::stableName("KTABLE-AGGREGATE-", graph.node(regrouped_.node()).lineage)
+                       : name_) +
+        "-repartition";
+    const std::string lineage = graph.childLineage("repartition:" + sharedTopic, kind);
     const std::string store =
         m.storeName.empty() ? internal::TopologyGraph::stableName("KTABLE-AGGREGATE-STATE-STORE-", lineage) : m.storeName;
+    KStream<K, Change<V>> in = input(store);
     SerdePtr<VR> valueSerde = m.valueSerde;
     if constexpr (std::is_same_v<VR, V>)
       if (!valueSerde) valueSerde = valueSerde_;
     internal::addTableStore<K, VR>(graph, store, m, keySerde_, valueSerde);
     size_t index = internal::addStoreProcessor(
-        graph, {changes_.node()}, graph.newName("KTABLE-AGGREGATE-"), lineage, store, typeid(K), typeid(Change<V>),
+        graph, {in.node()}, graph.newName("KTABLE-AGGREGATE-"), lineage, store, typeid(K), typeid(Change<V>),
         typeid(K), typeid(Change<VR>), [store, add, subtract](const internal::SerdeDefaults&) {
           return std::make_unique<internal::TableAggregateNode<K, V, VR, Add, Subtract>>(store, add, subtract);
         });
-    return KTable<K, VR>(changes_.graph(), index, m.keySerde ? m.keySerde : keySerde_, valueSerde, store);
+    return KTable<K, VR>(regrouped_.graph(), index, m.keySerde ? m.keySerde : keySerde_, valueSerde, store);
   }
 
-  KStream<K, Change<V>> changes_;
+  KStream<K, Change<V>> regrouped_;
+  std::string name_;  // Grouped's: names the shared repartition topic
   SerdePtr<K> keySerde_;
   SerdePtr<V> valueSerde_;
+  // The repartitioned changes of a named regrouping, made by its first aggregation; shared
+  // by the copies of this KGroupedTable.
+  std::shared_ptr<std::optional<KStream<K, Change<V>>>> namedRepartition_;
 };
 
 template <class K, class V>
@@ -109,15 +141,7 @@ KGroupedTable<K2, V2> KTable<K, V>::groupBy(Selector selector, const Grouped<K2,
                                              r.timestamp, r.headers});
       },
       grouped.keySerde, SerdeFor<Change<V2>>{}, true);
-  const std::string base =
-      grouped.name.empty()
-          ? internal::TopologyGraph::stableName("KTABLE-AGGREGATE-", graph_->node(regrouped.node()).lineage)
-          : grouped.name;
-  SerdePtr<Change<V2>> changeSerde;
-  if (grouped.valueSerde) changeSerde = std::make_shared<internal::ChangeSerde<V2>>(grouped.valueSerde);
-  auto repartitioned = regrouped.repartition(
-      Repartitioned<K2, Change<V2>>::as(base).withKeySerde(grouped.keySerde).withValueSerde(changeSerde));
-  return KGroupedTable<K2, V2>(repartitioned, grouped.keySerde, grouped.valueSerde);
+  return KGroupedTable<K2, V2>(regrouped, grouped.name, grouped.keySerde, grouped.valueSerde);
 }
 
 }  // namespace kstreams

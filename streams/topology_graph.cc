@@ -80,8 +80,11 @@ std::string TopologyGraph::newName(std::string_view prefix) {
 }
 
 std::string TopologyGraph::childLineage(size_t parent, std::string_view kind) const {
-  const GraphNode& p = nodes_.at(parent);
-  const std::string prefix = p.lineage + "/" + std::string(kind) + "#";
+  return childLineage(nodes_.at(parent).lineage, kind);
+}
+
+std::string TopologyGraph::childLineage(std::string_view parentLineage, std::string_view kind) const {
+  const std::string prefix = std::string(parentLineage) + "/" + std::string(kind) + "#";
   // All nodes, not only the parent's children: an aggregation of a rekeyed stream hangs
   // below the repartition topic it reads, not below the node its lineage names.
   int ordinal = 0;

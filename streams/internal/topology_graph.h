@@ -125,6 +125,8 @@ class TopologyGraph {
   // number of earlier nodes of that kind made from `parent` (wherever they were placed), so
   // siblings of other kinds do not shift it.
   std::string childLineage(size_t parent, std::string_view kind) const;
+  // The same below a lineage that no node need have.
+  std::string childLineage(std::string_view parentLineage, std::string_view kind) const;
   // A generated internal name that depends only on the lineage: prefix + 10 hex digits.
   static std::string stableName(std::string_view prefix, std::string_view lineage);
 

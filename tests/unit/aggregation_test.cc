@@ -250,6 +250,37 @@ TEST(Table, GroupedTableSubtractsFromTheOldGroupWhenAKeyMoves) {
   EXPECT_EQ(store->get("us"), 1);
 }
 
+// As Kafka Streams names them: a regrouped table's repartition topic is named by Grouped
+// and shared by its aggregations, or else is each aggregation's own, named after its store.
+TEST(Table, GroupedTableRepartitionTopicsAreNamedAsKafkaStreamsNamesThem) {
+  StreamsBuilder builder;
+  auto regions = builder.table<std::string, std::string>("user-regions");
+  auto byRegion = [](const std::string& user, const std::string& region) { return KeyValue{region, user}; };
+  auto named = regions.groupBy(byRegion, Grouped<std::string, std::string>::as("by-region"));
+  named.count(Materialized<std::string, int64_t>::as("named-1").withCachingDisabled());
+  named.count(Materialized<std::string, int64_t>::as("named-2").withCachingDisabled());
+  auto unnamed = regions.groupBy(byRegion);
+  unnamed.count(Materialized<std::string, int64_t>::as("users-per-region").withCachingDisabled());
+  unnamed.reduce([](const std::string& a, const std::string& b) { return std::max(a, b); },
+                 [](const std::string& a, const std::string&) { return a; },
+                 Materialized<std::string, std::string>::as("last-user").withCachingDisabled());
+  Topology topology = builder.build();
+  std::set<std::string> topics;
+  for (const auto& [topic, spec] : topology.graph().repartitionTopics()) topics.insert(topic);
+  EXPECT_EQ(topics, (std::set<std::string>{"by-region-repartition", "users-per-region-repartition",
+                                           "last-user-repartition"}));
+  TopologyTestDriver driver(topology);
+  auto in = driver.createInputTopic<std::string, std::optional<std::string>>("user-regions");
+  in.pipeInput("u1", std::string("eu"));
+  in.pipeInput("u2", std::string("eu"));
+  in.pipeInput("u1", std::string("us"));
+  for (const char* store : {"named-1", "named-2", "users-per-region"}) {
+    auto counts = driver.getKeyValueStore<std::string, int64_t>(store);
+    EXPECT_EQ(counts->get("eu"), 1) << store;
+    EXPECT_EQ(counts->get("us"), 1) << store;
+  }
+}
+
 TEST(Table, GroupedTableAggregateWithAdderAndSubtractor) {
   StreamsBuilder builder;
   builder.table<std::string, int64_t>("account-balances")  // account -> balance; account = "<customer>/<n>"
