@@ -36,6 +36,10 @@ void KafkaProducer::onDelivery(rd_kafka_s*, const void* message, void* opaque) {
   } else if (self->firstError_.empty()) {
     self->firstError_ = "writing to " + internal::partitionName(rd_kafka_topic_name(m->rkt), m->partition) +
                         " failed: " + rd_kafka_err2str(m->err);
+    if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+      self->firstError_ += " (a record of " + std::to_string(m->key_len + m->len) +
+                           " bytes of key and value, or the batch it was sent in, is larger than the topic's "
+                           "max.message.bytes; raise that, or set the producer's message.max.bytes no larger)";
   }
 }
 
@@ -46,6 +50,15 @@ void KafkaProducer::send(const std::string& topic, std::optional<std::string_vie
   rd_kafka_resp_err_t err =
       internal::produce(producer_.get(), rkt, partition, key, value, timestamp, headers);
   rd_kafka_topic_destroy(rkt);  // librdkafka keeps its own reference while records are queued
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+    char max[32] = "?";
+    size_t maxSize = sizeof max;
+    rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", max, &maxSize);
+    throw StreamsException("cannot write to topic " + topic + ": " + rd_kafka_err2str(err) + " (a record of " +
+                           std::to_string((key ? key->size() : 0) + (value ? value->size() : 0)) +
+                           " bytes of key and value, more than the producer's message.max.bytes (" + max +
+                           ") allows with the record's overhead; the Java producer's max.request.size)");
+  }
   if (err) throw StreamsException("cannot write to topic " + topic + ": " + rd_kafka_err2str(err));
   rd_kafka_poll(producer_.get(), 0);
 }

@@ -335,6 +335,23 @@ TEST(StatelessPipeline, UnderContinueRecordsThatFitAreNotDroppedWithALargeOneInT
   streams.close(30s);
 }
 
+// What `kstreams produce` shows for a record the broker refuses.
+TEST(StatelessPipeline, APlainProducersRecordTheBrokerRefusesNamesItsSizeAndTheTopicsLimit) {
+  const std::string topic = uniqueName("plain-sizes");
+  Admin(bootstrap()).createTopic(topic, 1, -1, {{"max.message.bytes", "1000"}});
+  KafkaProducer producer(bootstrap());
+  producer.send(topic, "b", std::string(5000, 'x'));
+  try {
+    producer.flush();
+    FAIL() << "the broker took a record larger than the topic's max.message.bytes";
+  } catch (const StreamsException& e) {
+    const std::string error = e.what();
+    EXPECT_NE(error.find("writing to topic " + topic + " partition 0 failed"), std::string::npos) << error;
+    EXPECT_NE(error.find("5001 bytes"), std::string::npos) << error;
+    EXPECT_NE(error.find("the topic's max.message.bytes"), std::string::npos) << error;
+  }
+}
+
 // The same refusal, found only by close(): the records wait in the producer (a long linger,
 // no commit before) until the last commit flushes them. The thread fails in its last commit,
 // and close() still returns.
