@@ -25,6 +25,27 @@ const std::set<std::string>& ownedClientKeys() {
   return keys;
 }
 
+// Kafka Streams and Java client keys that librdkafka does not know, and what a kstreams
+// config says instead (prefix: the client prefix the key came with, or "").
+std::string insteadOfJavaKey(const std::string& property, const std::string& prefix) {
+  const std::string producer = prefix.empty() ? "producer." : prefix;
+  if (property == "cache.max.bytes.buffering")
+    return "; its name since Kafka Streams 3.4 is statestore.cache.max.bytes, which kstreams takes";
+  if (property == "max.request.size")
+    return "; librdkafka's name for the Java producer's max.request.size is message.max.bytes (" + producer +
+           "message.max.bytes)";
+  if (property == "buffer.memory")
+    return "; librdkafka's nearest is queue.buffering.max.kbytes (" + producer + "queue.buffering.max.kbytes)";
+  if (property == "default.timestamp.extractor")
+    return "; give a source its timestamps with Consumed<K, V>::withTimestampExtractor";
+  if (property == "max.poll.records")
+    return "; librdkafka has no such limit: a stream thread buffers up to buffered.records.per.partition records "
+           "of each input partition";
+  if (property == "num.standby.replicas")
+    return "; kstreams keeps no standby replicas: a task's stores are restored from their changelogs where it moves";
+  return "";
+}
+
 [[noreturn]] void bad(const std::string& key, const std::string& value, const std::string& why) {
   throw ConfigException("configuration key '" + key + "' has the bad value '" + value + "': " +
                         why);
@@ -191,9 +212,12 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       applicationServer_ = value;
     } else {
       // A client property: unprefixed for all clients, or prefixed for one.
-      std::string property = key;
-      for (const char* prefix : kClientPrefixes)
-        if (key.starts_with(prefix)) property = key.substr(std::string_view(prefix).size());
+      std::string property = key, prefix;
+      for (const char* p : kClientPrefixes)
+        if (key.starts_with(p)) {
+          prefix = p;
+          property = key.substr(prefix.size());
+        }
       if (ownedClientKeys().count(property))
         throw ConfigException("configuration key '" + key +
                               "' is set by kstreams itself and cannot be changed" +
@@ -204,7 +228,8 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       if (problem == "unknown")
         throw ConfigException("unknown configuration key '" + key +
                               "': neither a kstreams key (see docs/configuration.md) nor a "
-                              "librdkafka client property");
+                              "librdkafka client property" +
+                              insteadOfJavaKey(property, prefix));
       if (!problem.empty()) bad(key, value, problem);
       passthrough_[key] = accepted;
     }

@@ -120,5 +120,16 @@ TEST(StreamsConfig, ProducerPropertiesThatDoNotGoTogetherAreRejectedNamingTheKey
                  "'producer.message.timeout.ms'");
 }
 
+// Kafka Streams and Java client keys that kstreams names otherwise, or has no use for: the
+// error says what to use instead, for a Kafka Streams user who brings a config along.
+TEST(StreamsConfig, JavaKeysOfAnotherNameSayWhatToUseInstead) {
+  expectRejected({{"cache.max.bytes.buffering", "0"}}, "statestore.cache.max.bytes");
+  expectRejected({{"producer.max.request.size", "2000000"}}, "producer.message.max.bytes");
+  expectRejected({{"max.request.size", "2000000"}}, "'max.request.size'");
+  expectRejected({{"default.timestamp.extractor", "x"}}, "withTimestampExtractor");
+  expectRejected({{"consumer.max.poll.records", "10"}}, "buffered.records.per.partition");
+  expectRejected({{"num.standby.replicas", "1"}}, "standby");
+}
+
 }  // namespace
 }  // namespace kstreams
