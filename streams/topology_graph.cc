@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <functional>
 #include <numeric>
@@ -86,10 +87,19 @@ std::string TopologyGraph::childLineage(size_t parent, std::string_view kind) co
 std::string TopologyGraph::childLineage(std::string_view parentLineage, std::string_view kind) const {
   const std::string prefix = std::string(parentLineage) + "/" + std::string(kind) + "#";
   // All nodes, not only the parent's children: an aggregation of a rekeyed stream hangs
-  // below the repartition topic it reads, not below the node its lineage names.
+  // below the repartition topic it reads, not below the node its lineage names. And an
+  // operator may have only nodes whose lineage extends its own (a stream-stream join's
+  // ".../join#0/this"), so the ordinal follows the largest one taken.
   int ordinal = 0;
-  for (const GraphNode& n : nodes_)
-    if (n.lineage.starts_with(prefix) && n.lineage.find('/', prefix.size()) == std::string::npos) ++ordinal;
+  for (const GraphNode& n : nodes_) {
+    if (!n.lineage.starts_with(prefix)) continue;
+    const size_t end = n.lineage.find('/', prefix.size());
+    const std::string_view taken = std::string_view(n.lineage).substr(prefix.size(), end - prefix.size());
+    int k = 0;
+    const auto [stop, error] = std::from_chars(taken.data(), taken.data() + taken.size(), k);
+    if (error != std::errc() || stop != taken.data() + taken.size()) continue;
+    ordinal = std::max(ordinal, k + 1);
+  }
   return prefix + std::to_string(ordinal);
 }
 

@@ -121,9 +121,9 @@ class TopologyGraph {
   // A fresh generated node name: prefix followed by a 10-digit sequence number, as Kafka
   // Streams names its processors ("KSTREAM-FILTER-0000000001").
   std::string newName(std::string_view prefix);
-  // The lineage of a new child of `parent` of the given operator kind; with `ordinal` the
-  // number of earlier nodes of that kind made from `parent` (wherever they were placed), so
-  // siblings of other kinds do not shift it.
+  // The lineage of a new child of `parent` of the given operator kind: "<parent's>/kind#n",
+  // n one more than that of any earlier operator of that kind made from `parent` (wherever
+  // its nodes were placed), so siblings of other kinds do not shift it.
   std::string childLineage(size_t parent, std::string_view kind) const;
   // The same below a lineage that no node need have.
   std::string childLineage(std::string_view parentLineage, std::string_view kind) const;

@@ -82,6 +82,19 @@ TEST(Topology, ARekeyedStreamsTableRepartitionTopicDoesNotShiftWhenOperatorsAreA
   EXPECT_TRUE(repartitionTopic(false).starts_with("KSTREAM-TOTABLE-")) << repartitionTopic(false);
 }
 
+// Operators whose own nodes extend their lineage (a stream-stream join's this/other/merge)
+// still count as earlier siblings of their kind, so a second one gets names of its own.
+TEST(Topology, AStreamCanBeJoinedTwiceWithoutNamingTheJoins) {
+  StreamsBuilder builder;
+  auto orders = builder.stream<std::string, std::string>("orders");
+  auto joiner = [](const std::string& a, const std::string& b) { return a + b; };
+  const auto window = JoinWindows::ofTimeDifferenceWithNoGrace(std::chrono::seconds(1));
+  orders.join(builder.stream<std::string, std::string>("payments"), joiner, window).to("paid");
+  orders.join(builder.stream<std::string, std::string>("shipments"), joiner, window).to("shipped");
+  Topology topology = builder.build();
+  EXPECT_EQ(topology.graph().stores().size(), 4u);
+}
+
 TEST(Topology, DuplicateNamesAreRejected) {
   StreamsBuilder builder;
   auto s = builder.stream<std::string, std::string>("input");
