@@ -18,12 +18,14 @@ struct Consumed {
   Consumed() = default;
   Consumed(SerdeFor<K> k, SerdeFor<V> v) : keySerde(std::move(k)), valueSerde(std::move(v)) {}
   // From a Consumed of the same payload types, e.g. Consumed<K, V> for a stream of
-  // std::optional<V>.
+  // std::optional<V>. Its timestamp extractor is used for the records it can be given; a
+  // tombstone keeps its own timestamp.
   template <class K2, class V2>
     requires(!std::is_same_v<Consumed<K, V>, Consumed<K2, V2>> &&
              std::is_same_v<SerdeFor<K>, SerdeFor<K2>> && std::is_same_v<SerdeFor<V>, SerdeFor<V2>>)
   Consumed(const Consumed<K2, V2>& other)
       : keySerde(other.keySerde), valueSerde(other.valueSerde),
+        timestampExtractor(internal::adaptTimestampExtractor<K, V>(other.timestampExtractor)),
         processorName(other.processorName) {}
 
   static Consumed with(SerdeFor<K> k, SerdeFor<V> v) { return Consumed(std::move(k), std::move(v)); }

@@ -22,7 +22,14 @@ struct Produced {
              std::is_same_v<SerdeFor<K>, SerdeFor<K2>> && std::is_same_v<SerdeFor<V>, SerdeFor<V2>>)
   Produced(const Produced<K2, V2>& other)
       : keySerde(other.keySerde), valueSerde(other.valueSerde),
-        processorName(other.processorName) {}
+        processorName(other.processorName) {
+    // It could not place the records it cannot be given (tombstones) with their key's
+    // others, and a record on another partition than its key's is silently wrong.
+    if (other.partitioner)
+      throw TopologyException("a StreamPartitioner of " + internal::typeName<K2>() + " and " +
+                              internal::typeName<V2>() + " cannot partition records of " + internal::typeName<K>() +
+                              " and " + internal::typeName<V>() + "; declare the Produced with the stream's own types");
+  }
 
   static Produced with(SerdeFor<K> k, SerdeFor<V> v) { return Produced(std::move(k), std::move(v)); }
   static Produced as(std::string name) {

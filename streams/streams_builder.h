@@ -148,9 +148,11 @@ KTable<K, V> StreamsBuilder::table(const std::string& topic, const Consumed<K, V
   source.lineage = "table:" + topic;
   SerdePtr<K> ks = materialized.keySerde ? materialized.keySerde : consumed.keySerde;
   SerdePtr<V> vs = materialized.valueSerde ? materialized.valueSerde : consumed.valueSerde;
-  source.factory = [name = source.name, ks, vs](const internal::SerdeDefaults& d) {
+  source.factory = [name = source.name, ks, vs,
+                    extractor = internal::adaptTimestampExtractor<std::optional<K>, std::optional<V>>(
+                        consumed.timestampExtractor)](const internal::SerdeDefaults& d) {
     return std::make_unique<internal::SourceNode<std::optional<K>, std::optional<V>>>(
-        internal::resolveSerde<K>(ks, d, true, name), internal::resolveSerde<V>(vs, d, false, name), nullptr);
+        internal::resolveSerde<K>(ks, d, true, name), internal::resolveSerde<V>(vs, d, false, name), extractor);
   };
   const std::string lineage = source.lineage;
   size_t sourceIndex = graph_->addNode(std::move(source), std::vector<size_t>{});

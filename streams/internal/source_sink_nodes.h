@@ -3,7 +3,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 #include "streams/internal/node.h"
 
@@ -26,6 +28,37 @@ using StreamPartitioner = std::function<std::optional<int32_t>(
     std::string_view topic, const K& key, const V& value, int32_t numPartitions)>;
 
 namespace internal {
+
+// Whether a function declared for values of type Declared can be given every non-null value
+// of a stream of type Actual: the same type, or Actual = std::optional<Declared>.
+template <class Declared, class Actual>
+constexpr bool kViewableAs = std::is_same_v<Declared, Actual> || std::is_same_v<std::optional<Declared>, Actual>;
+
+// The value as a function declared for Declared sees it; nullptr for a null one.
+template <class Declared, class Actual>
+const Declared* viewAs(const Actual& value) {
+  if constexpr (std::is_same_v<Declared, Actual>) return &value;
+  else return value ? &*value : nullptr;
+}
+
+// A timestamp extractor declared for other types (a Consumed<K, V> given for a stream of
+// std::optional<V>, or for a table) as one for the stream's. A record it cannot be given (a
+// tombstone, a null key) keeps its own timestamp.
+template <class K, class V, class DeclaredK, class DeclaredV>
+TimestampExtractor<K, V> adaptTimestampExtractor(TimestampExtractor<DeclaredK, DeclaredV> extractor) {
+  if (!extractor) return {};
+  if constexpr (kViewableAs<DeclaredK, K> && kViewableAs<DeclaredV, V>) {
+    return [extractor = std::move(extractor)](const K& key, const V& value, int64_t recordTimestamp) {
+      const DeclaredK* k = viewAs<DeclaredK>(key);
+      const DeclaredV* v = viewAs<DeclaredV>(value);
+      return k && v ? extractor(*k, *v, recordTimestamp) : recordTimestamp;
+    };
+  } else {
+    throw TopologyException("a timestamp extractor of " + typeName<DeclaredK>() + " and " + typeName<DeclaredV>() +
+                            " cannot read records of " + typeName<K>() + " and " + typeName<V>() +
+                            "; declare the Consumed with the stream's own types");
+  }
+}
 
 // A record's bytes could not be deserialized at a source. The task hands this, and only
 // this, to the deserialization exception handler.

@@ -199,6 +199,48 @@ TEST(KStream, TombstonesAreOptionalValues) {
   EXPECT_EQ(out.readValue(), std::nullopt);
 }
 
+// A value "<name>@<millis>" carries its event time.
+int64_t eventTime(const std::string&, const std::string& value, int64_t) {
+  return std::stoll(value.substr(value.find('@') + 1));
+}
+
+// Consumed's timestamp extractor holds for a stream of optional values and for a table: a
+// tombstone, which it cannot be given, keeps the record's own timestamp.
+TEST(KStream, TheTimestampExtractorOfConsumedIsUsedForNullableStreamsAndTables) {
+  const auto consumed =
+      Consumed<std::string, std::string>::with(Serdes::String(), Serdes::String()).withTimestampExtractor(eventTime);
+  const auto produced = Produced<std::string, std::optional<std::string>>::with(Serdes::String(), Serdes::String());
+  StreamsBuilder builder;
+  builder.stream<std::string, std::optional<std::string>>("events", consumed).to("events-out", produced);
+  builder.table("rows", consumed, Materialized<std::string, std::string>::as("rows").withCachingDisabled())
+      .toStream()
+      .to("rows-out", produced);
+  TopologyTestDriver driver(builder.build());
+  for (const char* topic : {"events", "rows"}) {
+    auto in = driver.createInputTopic<std::string, std::optional<std::string>>(topic);
+    in.pipeInput("k", std::string("a@1000"), 5);
+    in.pipeInput("k", std::nullopt, 7);
+    auto out = driver.createOutputTopic<std::string, std::optional<std::string>>(std::string(topic) + "-out");
+    auto records = out.readRecordsToList();
+    ASSERT_EQ(records.size(), 2u) << topic;
+    EXPECT_EQ(records[0].timestamp, 1000) << topic;
+    EXPECT_EQ(records[1].timestamp, 7) << topic;
+  }
+}
+
+// A partitioner declared for other (non-optional) types cannot see every record of the
+// stream; it is refused rather than left out.
+TEST(KStream, APartitionerForOtherTypesIsRefusedNotDropped) {
+  StreamsBuilder builder;
+  auto tombstones = builder.stream<std::string, std::optional<std::string>>("input");
+  auto toPartitionZero = [](std::string_view, const std::string&, const std::string&, int32_t) {
+    return std::optional<int32_t>(0);
+  };
+  auto produced =
+      Produced<std::string, std::string>::with(Serdes::String(), Serdes::String()).withStreamPartitioner(toPartitionZero);
+  EXPECT_THROW(tombstones.to("out", produced), TopologyException);
+}
+
 TEST(KStream, RepartitionGoesThroughAnInternalTopicAndBack) {
   Fixture f;
   f.input.selectKey([](const std::string&, const std::string& v) { return v; })
