@@ -46,6 +46,18 @@ KafkaConf makeConf(const std::map<std::string, std::string>& properties) {
   return conf;
 }
 
+std::string clientCreationError(rd_kafka_type_t type, std::map<std::string, std::string> properties) {
+  properties.erase("bootstrap.servers");
+  KafkaConf conf = makeConf(properties);
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
+  char error[512];
+  rd_kafka_t* client = rd_kafka_new(type, conf.get(), error, sizeof error);
+  if (!client) return error;
+  conf.release();  // rd_kafka_new took it
+  rd_kafka_destroy(client);
+  return "";
+}
+
 KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf) {
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof(err));

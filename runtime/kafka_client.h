@@ -51,6 +51,11 @@ std::map<std::string, std::string> clientProperties(
 // ConfigException naming the property librdkafka rejects.
 KafkaConf makeConf(const std::map<std::string, std::string>& properties);
 
+// What librdkafka says when refusing to create a client of this type with these properties
+// (some it checks only together, at creation), or "" if it would create one. Connects to no
+// broker: bootstrap.servers is left out.
+std::string clientCreationError(rd_kafka_type_t type, std::map<std::string, std::string> properties);
+
 // Creates the client; takes the conf. Throws StreamsException if librdkafka refuses.
 KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf);
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 
+#include "runtime/stream_thread.h"
 #include "runtime/streams_producer.h"
 
 #include "runtime/streams_metadata.h"
@@ -237,8 +238,46 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
   if (!commitIntervalSet && exactlyOnce()) commitInterval_ = std::chrono::milliseconds(100);
   if (clientId_.empty()) clientId_ = applicationId_;
   if (exactlyOnce()) checkTransactionTimeout();
-  // Without producer properties of the user's, kstreams' own go together.
-  if (!clientProperties("producer").empty()) internal::checkStreamProducerProperties(*this);
+  checkClientsCanBeCreated();
+}
+
+// librdkafka checks some properties only together, when it creates a client: a stream
+// thread would create its clients, and fail, only after start(). Without properties of the
+// user's for a client, kstreams' own go together.
+void StreamsConfig::checkClientsCanBeCreated() const {
+  const auto refused = [&](const char* client, const std::string& error) {
+    std::string given;
+    for (const auto& [key, value] : originals_)
+      if (passthrough_.count(key) && (key.starts_with(std::string(client) + ".") ||
+                                      std::none_of(std::begin(kClientPrefixes), std::end(kClientPrefixes),
+                                                   [&](const char* p) { return key.starts_with(p); })))
+        given += (given.empty() ? "'" : ", '") + key + "'=" + value;
+    throw ConfigException(std::string("the ") + client + " properties given (" + given +
+                          ") do not go together with each other or with kstreams' own: " + error +
+                          (std::string(client) == "producer"
+                               ? ". kstreams' producers are idempotent (enable.idempotence=true, which "
+                                 "producer.enable.idempotence=false turns off under at_least_once)" +
+                                     (exactlyOnce() ? ", with transaction.timeout.ms=" +
+                                                          std::to_string(transactionTimeout_.count()) +
+                                                          " under exactly_once_v2"
+                                                    : std::string())
+                               : std::string()) +
+                          "; see docs/configuration.md");
+  };
+  const std::string id = "kstreams-config-check";
+  if (!clientProperties("producer").empty()) {
+    std::string error = internal::clientCreationError(
+        RD_KAFKA_PRODUCER, internal::streamProducerProperties(*this, id, exactlyOnce() ? id : "", true));
+    if (!error.empty()) refused("producer", error);
+  }
+  // A thread's prefetch (queued.max.messages.kbytes, and the fetch size kstreams derives
+  // from it) depends on its partitions: the smallest and the largest it can be.
+  if (!clientProperties("consumer").empty())
+    for (int64_t prefetchKbytes : {1024, 65536}) {
+      std::string error = internal::clientCreationError(
+          RD_KAFKA_CONSUMER, internal::streamConsumerProperties(*this, id, prefetchKbytes));
+      if (!error.empty()) refused("consumer", error);
+    }
 }
 
 // A killed thread's open transaction is aborted by the broker transaction.timeout.ms after

@@ -120,6 +120,7 @@ class StreamsConfig {
 
  private:
   void checkTransactionTimeout();
+  void checkClientsCanBeCreated() const;
 
   std::map<std::string, std::string> originals_;
   std::map<std::string, std::string> passthrough_;  // key (with prefix, if any) -> value

@@ -43,35 +43,6 @@ std::map<std::string, std::string> streamProducerProperties(const StreamsConfig&
   return clientProperties(config, "producer", clientId, defaults, owned);
 }
 
-void checkStreamProducerProperties(const StreamsConfig& config) {
-  auto properties = streamProducerProperties(config, "kstreams-config-check",
-                                             config.exactlyOnce() ? "kstreams-config-check" : "", true);
-  // No broker: the client connects to none, and is gone at once.
-  properties.erase("bootstrap.servers");
-  KafkaConf conf = makeConf(properties);
-  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
-  char error[512];
-  if (rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error)) {
-    conf.release();  // rd_kafka_new took it
-    rd_kafka_destroy(client);
-    return;
-  }
-  std::string given;
-  for (const auto& [key, value] : config.originals())
-    if (!key.starts_with("consumer.") && !key.starts_with("admin.") &&
-        std::none_of(StreamsConfig::keys().begin(), StreamsConfig::keys().end(),
-                     [&](const StreamsConfig::KeyInfo& k) { return key == k.name; }))
-      given += (given.empty() ? "'" : ", '") + key + "'=" + value;
-  throw ConfigException("the producer properties given (" + given + ") do not go together with each other or with "
-                        "kstreams' own: " + error + ". kstreams sets enable.idempotence=true (retries neither "
-                        "reorder nor duplicate; producer.enable.idempotence=false turns it off under at_least_once)" +
-                        (config.exactlyOnce() ? ", and transaction.timeout.ms=" +
-                                                    std::to_string(config.transactionTimeout().count()) +
-                                                    " under exactly_once_v2"
-                                              : std::string()) +
-                        "; see docs/configuration.md");
-}
-
 StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string& clientId,
                                  const std::string& transactionalId, bool tracksOffsets,
                                  std::atomic<int64_t>* dropped)

@@ -34,11 +34,6 @@ namespace kstreams::internal {
 // producer properties, and what kstreams owns (transactional.id if transactionalId is given).
 std::map<std::string, std::string> streamProducerProperties(const StreamsConfig& config, const std::string& clientId,
                                                             const std::string& transactionalId, bool tracksOffsets);
-// Throws ConfigException, naming the user's producer properties, if librdkafka would refuse
-// to create a stream thread's producer with them (it checks some only together, at
-// creation: acks with enable.idempotence, message.timeout.ms with transaction.timeout.ms).
-void checkStreamProducerProperties(const StreamsConfig& config);
-
 class StreamsProducer final : public RecordCollector {
  public:
   // With a transactionalId, the producer is transactional (exactly_once_v2): the

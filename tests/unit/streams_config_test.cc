@@ -120,6 +120,12 @@ TEST(StreamsConfig, ProducerPropertiesThatDoNotGoTogetherAreRejectedNamingTheKey
                  "'producer.message.timeout.ms'");
 }
 
+TEST(StreamsConfig, ConsumerPropertiesThatDoNotGoTogetherAreRejectedNamingTheKeys) {
+  expectRejected({{"consumer.fetch.max.bytes", "1000"}}, "'consumer.fetch.max.bytes'");
+  expectRejected({{"consumer.fetch.max.bytes", "1000"}}, "message.max.bytes");
+  EXPECT_NO_THROW(StreamsConfig({{"consumer.fetch.max.bytes", "1000"}, {"consumer.message.max.bytes", "1000"}}));
+}
+
 // Kafka Streams and Java client keys that kstreams names otherwise, or has no use for: the
 // error says what to use instead, for a Kafka Streams user who brings a config along.
 TEST(StreamsConfig, JavaKeysOfAnotherNameSayWhatToUseInstead) {
