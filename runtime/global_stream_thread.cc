@@ -13,6 +13,33 @@
 
 namespace kstreams::internal {
 
+GlobalRecordReader::GlobalRecordReader(const TopologyGraph& graph, std::string store, const std::string& topic,
+                                       const SerdeDefaults& serdes, DeserializationHandling handling)
+    : store_(std::move(store)), handling_(handling) {
+  const std::optional<size_t> source = graph.sourceOf(topic);
+  if (!source) throw TopologyException("global store " + store_ + " has no source node for its topic " + topic);
+  source_ = graph.node(*source).factory(serdes);
+}
+
+GlobalRecordReader::GlobalRecordReader(GlobalRecordReader&&) noexcept = default;
+GlobalRecordReader::~GlobalRecordReader() = default;
+
+bool GlobalRecordReader::readable(const RawRecord& raw) const {
+  try {
+    // The source has no children: it only deserializes.
+    static_cast<SourceInstance&>(*source_).process(raw, raw.timestamp);
+    return true;
+  } catch (const SerializationException& e) {
+    const std::string where = fmt::format("topic {} partition {} offset {}", raw.topic, raw.partition, raw.offset);
+    if (handling_ == DeserializationHandling::kLogAndFail)
+      throw StreamsException("cannot read the record of global table " + store_ + " at " + where + ": " + e.what() +
+                             ". Fix the producer, or set default.deserialization.exception.handler=LogAndContinue "
+                             "to skip such records");
+    log().warn("global table {}: skipping the unreadable record at {}: {}", store_, where, e.what());
+    return false;
+  }
+}
+
 GlobalStreamThread::GlobalStreamThread(const TopologyGraph& graph, const StreamsConfig& config, RocksDBResources* rocksdb,
                                        StoreRegistry& registry, std::function<void(const std::string&)> onError,
                                        WatermarkQuery queryWatermarks)
@@ -29,6 +56,8 @@ GlobalStreamThread::GlobalStreamThread(const TopologyGraph& graph, const Streams
     g.checkpointFile = dir + ".checkpoint";
     std::filesystem::create_directories(std::filesystem::path(dir).parent_path());
     g.local = graph.stores().at(store).persistent ? openRocksDBStore(store, dir, *rocksdb_) : openInMemoryStore(store);
+    g.reader = std::make_unique<GlobalRecordReader>(graph, store, topic, config.serdeDefaults(),
+                                                    config.deserializationHandling());
     if (graph.stores().at(store).persistent) {
       std::ifstream in(g.checkpointFile);
       int32_t partition;
@@ -295,9 +324,22 @@ void GlobalStreamThread::poll(int timeoutMs, PartitionEnds* ends) {
     } else if (auto it = byTopic_.find(topic); it != byTopic_.end()) {
       Global& g = *it->second;
       if (m->key) {  // a record without a key cannot be a row
-        std::string_view key(static_cast<const char*>(m->key), m->key_len);
-        if (m->payload) g.local->put(key, std::string_view(static_cast<const char*>(m->payload), m->len), 0);
-        else g.local->put(key, std::nullopt, 0);
+        RawRecord raw;
+        raw.topic = topic;
+        raw.partition = m->partition;
+        raw.offset = m->offset;
+        raw.timestamp = rd_kafka_message_timestamp(m, nullptr);
+        raw.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+        if (m->payload) raw.value = std::string_view(static_cast<const char*>(m->payload), m->len);
+        bool readable;
+        try {
+          readable = g.reader->readable(raw);
+        } catch (...) {
+          rd_kafka_message_destroy(m);
+          throw;
+        }
+        if (readable) g.local->put(*raw.key, raw.value, raw.timestamp);
+        else skipped_.fetch_add(1, std::memory_order_relaxed);
       }
       g.next[m->partition] = m->offset + 1;
       ++restored_;

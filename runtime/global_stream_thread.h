@@ -23,6 +23,26 @@
 
 namespace kstreams::internal {
 
+// Reads a global table's records through the table's source (its serdes) before they reach
+// its store, as Kafka Streams' global thread does: a record that does not deserialize goes
+// to the deserialization exception handler. A row stored unreadable would fail every
+// lookup of its key, in whichever task made it, blaming that task's record.
+class GlobalRecordReader {
+ public:
+  GlobalRecordReader(const TopologyGraph& graph, std::string store, const std::string& topic,
+                     const SerdeDefaults& serdes, DeserializationHandling handling);
+  GlobalRecordReader(GlobalRecordReader&&) noexcept;
+  ~GlobalRecordReader();
+  // Whether the record deserializes. If not: under LogAndFail throws StreamsException naming
+  // it (topic, partition, offset); under LogAndContinue logs it and returns false.
+  bool readable(const RawRecord& raw) const;
+
+ private:
+  std::string store_;
+  std::unique_ptr<NodeInstance> source_;
+  DeserializationHandling handling_;
+};
+
 class GlobalStreamThread {
  public:
   GlobalStreamThread(const TopologyGraph& graph, const StreamsConfig& config, RocksDBResources* rocksdb,
@@ -41,12 +61,15 @@ class GlobalStreamThread {
   // The stores' committed data, by store name. Fixed once restore() returned.
   const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>& readers() const { return readers_; }
   int64_t restoredRecords() const { return restored_; }
+  // Records of the tables' topics that LogAndContinue let go: they do not deserialize.
+  int64_t skippedRecords() const { return skipped_.load(std::memory_order_relaxed); }
 
  private:
   struct Global {
     std::string store;
     std::string topic;
     std::unique_ptr<LocalStore> local;
+    std::unique_ptr<GlobalRecordReader> reader;
     std::string checkpointFile;
     std::map<int32_t, int64_t> next;  // next offset to read, per partition
   };
@@ -92,6 +115,7 @@ class GlobalStreamThread {
   KafkaHandle consumer_;
   std::atomic<bool> stop_{false};
   int64_t restored_ = 0;
+  std::atomic<int64_t> skipped_{0};
   std::chrono::steady_clock::time_point lastCommit_;
   std::chrono::steady_clock::time_point lastCheckpoint_;
   std::thread thread_;

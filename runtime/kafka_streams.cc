@@ -371,6 +371,7 @@ KafkaStreams::Metrics KafkaStreams::metrics() const {
     m.uncommittedBytes += tm.uncommittedBytes.load(std::memory_order_relaxed);
     m.recordCacheBytes += tm.recordCacheBytes.load(std::memory_order_relaxed);
   }
+  if (global_) m.skippedRecords += global_->skippedRecords();
   if (rocksdb_) {
     m.memtableBytes = static_cast<int64_t>(rocksdb_->writeBufferManager()->memory_usage());
     m.blockCacheBytes = static_cast<int64_t>(rocksdb_->cachedBlockBytes());

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "runtime/global_stream_thread.h"
 #include "runtime/log.h"
 #include "runtime/task.h"
 #include "state/in_memory_store.h"
@@ -89,6 +90,8 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig c
   services.state = stateServices_.get();
 
   for (const auto& [store, topic] : topology_.graph().globalStores()) {
+    globalRecordReaders_[topic] = std::make_unique<internal::GlobalRecordReader>(
+        topology_.graph(), store, topic, config_.serdeDefaults(), config_.deserializationHandling());
     auto local = internal::openInMemoryStore(store);
     globalReaders_[store] = local->committedReader();
     registry_->add(store, TaskId{-1, 0}, globalReaders_[store]);
@@ -171,7 +174,18 @@ void TopologyTestDriver::pipeRaw(const std::string& topic, std::optional<std::st
 // A global table's topic updates its store directly, as the global thread does.
 void TopologyTestDriver::updateGlobalStore(const std::string& topic, const std::optional<std::string>& key,
                                            const std::optional<std::string>& value, int64_t timestamp) {
+  const int64_t offset = nextOffset_[topic]++;
   if (!key) return;  // a record without a key cannot be a row
+  internal::RawRecord raw;
+  raw.topic = topic;
+  raw.offset = offset;
+  raw.timestamp = timestamp;
+  raw.key = *key;
+  if (value) raw.value = *value;
+  if (!globalRecordReaders_.at(topic)->readable(raw)) {
+    ++skipped_;
+    return;
+  }
   internal::LocalStore& store = *globalStoresByTopic_.at(topic);
   store.put(*key, value ? std::optional<std::string_view>(*value) : std::nullopt, timestamp);
   store.commit(std::nullopt);

@@ -36,6 +36,7 @@ class RocksDBResources;
 class StoreRegistry;
 class LocalStore;
 class KeyValueBytesStore;
+class GlobalRecordReader;
 struct CacheBudget;
 struct StateServices;
 }
@@ -233,6 +234,8 @@ class TopologyTestDriver {
   // Global tables: their stores, by topic, and the readers tasks look into.
   std::map<std::string, std::unique_ptr<internal::LocalStore>> globalStoresByTopic_;
   std::map<std::string, std::shared_ptr<internal::KeyValueBytesStore>> globalReaders_;
+  // By topic: what checks a global table's records deserialize.
+  std::map<std::string, std::unique_ptr<internal::GlobalRecordReader>> globalRecordReaders_;
   std::vector<std::unique_ptr<internal::Task>> tasks_;
   // Real topic name -> the task and input index that reads it.
   std::map<std::string, std::pair<internal::Task*, size_t>> readers_;

@@ -322,5 +322,71 @@ TEST(GlobalTable, ShutdownEndsARestorationThatWaitsForAnUnreachableBroker) {
   std::filesystem::remove_all(dir);
 }
 
+// As Kafka Streams' global thread does, a record of a global table's topic that does not
+// deserialize goes to the deserialization exception handler, not into the table: stored, it
+// would fail every lookup of its key, in the stream thread that made it.
+TEST(GlobalTable, ARowThatDoesNotDeserializeIsSkippedUnderLogAndContinue) {
+  const std::string app = uniqueName("global-bad-row-app"), rows = uniqueName("rows"), orders = uniqueName("orders"),
+                    joined = uniqueName("joined");
+  const std::string dir = "/tmp/kstreams-it-global/" + app;
+  Admin admin{bootstrap()};
+  for (const auto& topic : {rows, orders, joined}) admin.createTopic(topic, 1);
+  KafkaProducer producer{bootstrap()};
+  StreamsBuilder builder;
+  auto amounts = builder.globalTable<std::string, int64_t>(
+      rows, Consumed<std::string, int64_t>::with(Serdes::String(), Serdes::Int64()),
+      Materialized<std::string, int64_t>::as("amounts"));
+  builder.stream<std::string, std::string>(orders)
+      .leftJoin(amounts, [](const std::string&, const std::string& row) { return row; },
+                [](const std::string& row, const std::optional<int64_t>& amount) {
+                  return row + "=" + (amount ? std::to_string(*amount) : "null");
+                })
+      .to(joined);
+  KafkaStreams streams(builder.build(),
+                       appConfig(app, {{"state.dir", dir}, {"default.deserialization.exception.handler", "LogAndContinue"}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  std::string seven;
+  Serdes::Int64()->serialize(7, seven);
+  producer.send(rows, "good", seven);
+  producer.send(rows, "bad", "abc");
+  producer.send(rows, "last", seven);
+  producer.flush();
+  auto table = streams.store<std::string, int64_t>("amounts");
+  ASSERT_TRUE(test::eventually([&] { return table->get("last").has_value(); }, 30s));
+  EXPECT_EQ(table->get("bad"), std::nullopt);
+  EXPECT_EQ(streams.metrics().skippedRecords, 1);
+  producer.send(orders, "o1", "bad");
+  producer.send(orders, "o2", "good");
+  producer.flush();
+  std::vector<std::string> values;
+  for (const auto& r : test::consume(joined, 2, 30s)) values.push_back(r.value.value_or("<null>"));
+  EXPECT_EQ(values, (std::vector<std::string>{"bad=null", "good=7"}));
+  EXPECT_EQ(streams.state(), KafkaStreams::State::RUNNING) << streams.lastError();
+  EXPECT_TRUE(streams.close(30s));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GlobalTable, ARowThatDoesNotDeserializeStopsTheInstanceNamingItUnderLogAndFail) {
+  const std::string app = uniqueName("global-bad-row-fail-app"), rows = uniqueName("rows"), orders = uniqueName("orders");
+  const std::string dir = "/tmp/kstreams-it-global/" + app;
+  Admin admin{bootstrap()};
+  for (const auto& topic : {rows, orders}) admin.createTopic(topic, 1);
+  KafkaProducer producer{bootstrap()};
+  StreamsBuilder builder;
+  builder.globalTable<std::string, int64_t>(rows, Consumed<std::string, int64_t>::with(Serdes::String(), Serdes::Int64()),
+                                            Materialized<std::string, int64_t>::as("amounts"));
+  builder.stream<std::string, std::string>(orders).foreach([](const std::string&, const std::string&) {});
+  KafkaStreams streams(builder.build(), appConfig(app, {{"state.dir", dir}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  producer.send(rows, "bad", "abc");
+  producer.flush();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::ERROR, 60s));
+  EXPECT_NE(streams.lastError().find(rows + " partition 0 offset 0"), std::string::npos) << streams.lastError();
+  streams.close(30s);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kstreams

@@ -98,5 +98,38 @@ TEST(TestDriver, RecordsTheTopologyWritesToAGlobalTablesTopicReachTheTable) {
   EXPECT_EQ(joined.readKeyValuesToList(), (Pairs{{"o1", "FR=France"}}));
 }
 
+// As in Kafka Streams, a global table's record that does not deserialize goes to the
+// deserialization exception handler, not into the table: LogAndFail stops, naming it.
+TopologyTestDriver amountsDriver(const std::string& handler) {
+  StreamsBuilder builder;
+  builder.globalTable<std::string, int64_t>("amounts", Consumed<std::string, int64_t>::with(Serdes::String(), Serdes::Int64()),
+                                            Materialized<std::string, int64_t>::as("amounts"));
+  builder.stream<std::string, std::string>("unused").to("unused-out");
+  return TopologyTestDriver(builder.build(), StreamsConfig({{"default.deserialization.exception.handler", handler}}));
+}
+
+TEST(TestDriver, AGlobalTablesRecordThatDoesNotDeserializeStopsTheDriverUnderLogAndFail) {
+  TopologyTestDriver driver = amountsDriver("LogAndFail");
+  try {
+    driver.pipeRaw("amounts", std::string("bad"), std::string("abc"), 0, {});
+    FAIL() << "a value of 3 bytes read as an int64 was taken";
+  } catch (const StreamsException& e) {
+    EXPECT_NE(std::string(e.what()).find("amounts partition 0 offset 0"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TestDriver, AGlobalTablesRecordThatDoesNotDeserializeIsSkippedUnderLogAndContinue) {
+  TopologyTestDriver driver = amountsDriver("LogAndContinue");
+  std::string seven;
+  Serdes::Int64()->serialize(7, seven);
+  driver.pipeRaw("amounts", std::string("good"), seven, 0, {});
+  driver.pipeRaw("amounts", std::string("good"), std::string("abc"), 0, {});
+  driver.pipeRaw("amounts", std::string("bad"), std::string("abc"), 0, {});
+  auto table = driver.getKeyValueStore<std::string, int64_t>("amounts");
+  EXPECT_EQ(table->get("good"), 7);
+  EXPECT_EQ(table->get("bad"), std::nullopt);
+  EXPECT_EQ(driver.skippedRecords(), 2);
+}
+
 }  // namespace
 }  // namespace kstreams
