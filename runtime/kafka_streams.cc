@@ -206,6 +206,13 @@ void KafkaStreams::start() {
   }
   // close() may have come while the state listener ran or the global tables were restored.
   if (state_ != State::REBALANCING) return;
+  // As in Kafka Streams, a topology of global tables only has no task: it runs no stream
+  // thread (one would fail to subscribe to no topic), and is RUNNING once they are restored.
+  if (topology_.graph().subtopologies().empty()) {
+    internal::log().info("the topology has global tables only: no stream thread runs");
+    transition(lock, State::RUNNING);
+    return;
+  }
   for (int i = 0; i < config_.numStreamThreads(); ++i)
     threads_.push_back(std::make_unique<internal::StreamThread>(nextThreadIndex_++, topology_, config_, *layout_,
                                                                 instanceServices(),

@@ -388,5 +388,25 @@ TEST(GlobalTable, ARowThatDoesNotDeserializeStopsTheInstanceNamingItUnderLogAndF
   std::filesystem::remove_all(dir);
 }
 
+// As in Kafka Streams, a topology of global tables only runs no stream thread (there is no
+// task to run): the instance is RUNNING once the tables are restored, and serves them.
+TEST(GlobalTable, ATopologyOfGlobalTablesOnlyRunsAndServesThem) {
+  OrdersJoinRows s("global-only-app", 3, "v-");
+  StreamsBuilder builder;
+  builder.globalTable<std::string, std::string>(s.rows, Consumed<std::string, std::string>{},
+                                                Materialized<std::string, std::string>::as("rows"));
+  KafkaStreams streams(builder.build(), appConfig(s.app, {{"state.dir", s.dir}}));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  auto rows = streams.store<std::string, std::string>("rows");
+  EXPECT_EQ(rows->get("k2"), "v-2");
+  s.producer.send(s.rows, "k9", "v-9");
+  s.producer.flush();
+  EXPECT_TRUE(test::eventually([&] { return rows->get("k9") == std::optional<std::string>("v-9"); }, 30s));
+  EXPECT_EQ(streams.state(), KafkaStreams::State::RUNNING) << streams.lastError();
+  EXPECT_TRUE(streams.close(30s));
+  std::filesystem::remove_all(s.dir);
+}
+
 }  // namespace
 }  // namespace kstreams
