@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <type_traits>
 
 #include "streams/internal/segmented_stores.h"
 #include "streams/internal/topology_graph.h"
@@ -23,50 +24,31 @@ struct KeyValueBytesStoreSupplier {
   bool persistent = true;  // RocksDB under state.dir; otherwise in memory (restored in full at start)
 };
 
-// Builds a typed key-value store for the Processor API. Defaults, as in Kafka Streams:
-// logging (a compacted changelog topic) on, caching off.
-template <class K, class V>
-class StoreBuilder {
- public:
-  StoreBuilder(KeyValueBytesStoreSupplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
-      : supplier_(std::move(supplier)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
-
-  StoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
-  StoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
-  // `configs` are topic configs of the changelog, on top of cleanup.policy=compact.
-  StoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
-    logging_ = true;
-    changelogConfigs_ = std::move(configs);
-    return *this;
-  }
-  StoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
-  const std::string& name() const { return supplier_.name; }
-
-  internal::StoreSpec spec() const;
-
- private:
-  KeyValueBytesStoreSupplier supplier_;
-  SerdePtr<K> keySerde_;
-  SerdePtr<V> valueSerde_;
-  bool caching_ = false;
-  bool logging_ = true;
-  std::map<std::string, std::string> changelogConfigs_;
+// Which kind of byte store backs a window store, and for how long it keeps windows. Make
+// one with Stores::persistentWindowStore or Stores::inMemoryWindowStore, which check it.
+struct WindowBytesStoreSupplier {
+  std::string name;
+  bool persistent = true;
+  milliseconds retention{0};
+  milliseconds windowSize{0};
+  // Keeps every put of a key and window instead of replacing the value (a stream-stream
+  // join's stores do). A store that keeps duplicates is never cached, and a fetch of one
+  // window finds nothing: read it with a time-range fetch.
+  bool retainDuplicates = false;
 };
 
-namespace Stores {
-
-inline KeyValueBytesStoreSupplier persistentKeyValueStore(std::string name) { return {std::move(name), true}; }
-inline KeyValueBytesStoreSupplier inMemoryKeyValueStore(std::string name) { return {std::move(name), false}; }
-
-template <class K, class V>
-StoreBuilder<K, V> keyValueStoreBuilder(KeyValueBytesStoreSupplier supplier, SerdePtr<K> keySerde = nullptr,
-                                        SerdePtr<V> valueSerde = nullptr) {
-  return StoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
-}
-
-}  // namespace Stores
+// Which kind of byte store backs a session store, and for how long it keeps sessions
+// (counted from a session's end).
+struct SessionBytesStoreSupplier {
+  std::string name;
+  bool persistent = true;
+  milliseconds retention{0};
+};
 
 namespace internal {
+WindowBytesStoreSupplier checkedWindowSupplier(std::string name, bool persistent, milliseconds retention,
+                                               milliseconds windowSize, bool retainDuplicates);
+SessionBytesStoreSupplier checkedSessionSupplier(std::string name, bool persistent, milliseconds retention);
 
 // A key-value store spec: the typed store processors see is KeyValueStore<K, StoredV>;
 // queries see ReadOnlyKeyValueStore<K, V>, which is the same unless the values are
@@ -155,98 +137,70 @@ StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persiste
 
 }  // namespace internal
 
-// Which kind of byte store backs a window store, and for how long it keeps windows. Make
-// one with Stores::persistentWindowStore or Stores::inMemoryWindowStore, which check it.
-struct WindowBytesStoreSupplier {
-  std::string name;
-  bool persistent = true;
-  milliseconds retention{0};
-  milliseconds windowSize{0};
-  // Keeps every put of a key and window instead of replacing the value (a stream-stream
-  // join's stores do). A store that keeps duplicates is never cached, and a fetch of one
-  // window finds nothing: read it with a time-range fetch.
-  bool retainDuplicates = false;
-};
-
-// Which kind of byte store backs a session store, and for how long it keeps sessions
-// (counted from a session's end).
-struct SessionBytesStoreSupplier {
-  std::string name;
-  bool persistent = true;
-  milliseconds retention{0};
-};
-
-namespace internal {
-WindowBytesStoreSupplier checkedWindowSupplier(std::string name, bool persistent, milliseconds retention,
-                                               milliseconds windowSize, bool retainDuplicates);
-SessionBytesStoreSupplier checkedSessionSupplier(std::string name, bool persistent, milliseconds retention);
-}  // namespace internal
-
-// Builds a window store for the Processor API. Logging on and caching off by default, as
-// for key-value stores.
-template <class K, class V>
-class WindowStoreBuilder {
+// Builds a typed store for the Processor API from a supplier: a KeyValueStore<K, V>, a
+// WindowStore<K, V> or a SessionStore<K, V> (StoreBuilder, WindowStoreBuilder and
+// SessionStoreBuilder). Defaults, as in Kafka Streams: logging (a changelog topic) on,
+// caching off.
+template <class Supplier, class K, class V>
+class BasicStoreBuilder {
  public:
-  WindowStoreBuilder(WindowBytesStoreSupplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
+  BasicStoreBuilder(Supplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
       : supplier_(std::move(supplier)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
-  WindowStoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
-  WindowStoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
-  // `configs` are topic configs of the changelog, on top of cleanup.policy=compact,delete
-  // and a retention.ms of the store's retention plus a day.
-  WindowStoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
+
+  BasicStoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
+  BasicStoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
+  // `configs` are topic configs of the changelog, on top of kstreams' own: cleanup.policy=
+  // compact for a key-value store; compact,delete and a retention.ms of the store's
+  // retention plus a day for window and session stores.
+  BasicStoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
     logging_ = true;
-    configs_ = std::move(configs);
+    changelogConfigs_ = std::move(configs);
     return *this;
   }
-  WindowStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
+  BasicStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
   const std::string& name() const { return supplier_.name; }
+
   internal::StoreSpec spec() const {
-    return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kWindow, supplier_.name, supplier_.persistent,
-                                                  logging_, caching_, configs_, keySerde_, valueSerde_,
-                                                  supplier_.windowSize.count(), supplier_.retention.count(),
-                                                  supplier_.retainDuplicates);
+    const Supplier& s = supplier_;
+    if constexpr (std::is_same_v<Supplier, KeyValueBytesStoreSupplier>)
+      return internal::keyValueStoreSpec<K, V, false>(s.name, s.persistent, logging_, caching_, changelogConfigs_,
+                                                      keySerde_, valueSerde_);
+    else if constexpr (std::is_same_v<Supplier, WindowBytesStoreSupplier>)
+      return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kWindow, s.name, s.persistent, logging_,
+                                                    caching_, changelogConfigs_, keySerde_, valueSerde_,
+                                                    s.windowSize.count(), s.retention.count(), s.retainDuplicates);
+    else
+      return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kSession, s.name, s.persistent, logging_,
+                                                    caching_, changelogConfigs_, keySerde_, valueSerde_, 0,
+                                                    s.retention.count(), false);
   }
 
  private:
-  WindowBytesStoreSupplier supplier_;
+  Supplier supplier_;
   SerdePtr<K> keySerde_;
   SerdePtr<V> valueSerde_;
   bool caching_ = false;
   bool logging_ = true;
-  std::map<std::string, std::string> configs_;
+  std::map<std::string, std::string> changelogConfigs_;
 };
 
-// Builds a session store for the Processor API. Logging on and caching off by default.
 template <class K, class V>
-class SessionStoreBuilder {
- public:
-  SessionStoreBuilder(SessionBytesStoreSupplier supplier, SerdePtr<K> keySerde, SerdePtr<V> valueSerde)
-      : supplier_(std::move(supplier)), keySerde_(std::move(keySerde)), valueSerde_(std::move(valueSerde)) {}
-  SessionStoreBuilder& withCachingEnabled() { caching_ = true; return *this; }
-  SessionStoreBuilder& withCachingDisabled() { caching_ = false; return *this; }
-  SessionStoreBuilder& withLoggingEnabled(std::map<std::string, std::string> configs = {}) {
-    logging_ = true;
-    configs_ = std::move(configs);
-    return *this;
-  }
-  SessionStoreBuilder& withLoggingDisabled() { logging_ = false; return *this; }
-  const std::string& name() const { return supplier_.name; }
-  internal::StoreSpec spec() const {
-    return internal::windowStoreSpec<K, V, false>(internal::StoreKind::kSession, supplier_.name, supplier_.persistent,
-                                                  logging_, caching_, configs_, keySerde_, valueSerde_, 0,
-                                                  supplier_.retention.count(), false);
-  }
-
- private:
-  SessionBytesStoreSupplier supplier_;
-  SerdePtr<K> keySerde_;
-  SerdePtr<V> valueSerde_;
-  bool caching_ = false;
-  bool logging_ = true;
-  std::map<std::string, std::string> configs_;
-};
+using StoreBuilder = BasicStoreBuilder<KeyValueBytesStoreSupplier, K, V>;
+template <class K, class V>
+using WindowStoreBuilder = BasicStoreBuilder<WindowBytesStoreSupplier, K, V>;
+template <class K, class V>
+using SessionStoreBuilder = BasicStoreBuilder<SessionBytesStoreSupplier, K, V>;
 
 namespace Stores {
+
+inline KeyValueBytesStoreSupplier persistentKeyValueStore(std::string name) { return {std::move(name), true}; }
+inline KeyValueBytesStoreSupplier inMemoryKeyValueStore(std::string name) { return {std::move(name), false}; }
+
+template <class K, class V>
+StoreBuilder<K, V> keyValueStoreBuilder(KeyValueBytesStoreSupplier supplier, SerdePtr<K> keySerde = nullptr,
+                                        SerdePtr<V> valueSerde = nullptr) {
+  return StoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
+}
 
 // A RocksDB window store under state.dir. Throws TopologyException for a negative
 // retention or window size, or a retention shorter than the window size.
@@ -279,11 +233,5 @@ SessionStoreBuilder<K, V> sessionStoreBuilder(SessionBytesStoreSupplier supplier
 }
 
 }  // namespace Stores
-
-template <class K, class V>
-internal::StoreSpec StoreBuilder<K, V>::spec() const {
-  return internal::keyValueStoreSpec<K, V, false>(supplier_.name, supplier_.persistent, logging_, caching_,
-                                                  changelogConfigs_, keySerde_, valueSerde_);
-}
 
 }  // namespace kstreams
