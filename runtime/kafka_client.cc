@@ -48,6 +48,13 @@ KafkaConf makeConf(const std::map<std::string, std::string>& properties) {
 
 std::string clientCreationError(rd_kafka_type_t type, std::map<std::string, std::string> properties) {
   properties.erase("bootstrap.servers");
+  // Security settings act at creation (a GSSAPI client runs kinit, an OIDC one fetches a
+  // token, SSL files are read): a check must not do any of that, and what it checks does
+  // not depend on them.
+  std::erase_if(properties, [](const auto& p) {
+    return p.first == "security.protocol" || p.first.starts_with("sasl.") || p.first.starts_with("ssl.") ||
+           p.first.starts_with("ssl_");
+  });
   KafkaConf conf = makeConf(properties);
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t*, int, const char*, const char*) {});
   char error[512];

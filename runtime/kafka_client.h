@@ -53,7 +53,7 @@ KafkaConf makeConf(const std::map<std::string, std::string>& properties);
 
 // What librdkafka says when refusing to create a client of this type with these properties
 // (some it checks only together, at creation), or "" if it would create one. Connects to no
-// broker: bootstrap.servers is left out.
+// broker and authenticates nothing: bootstrap.servers and the security settings are left out.
 std::string clientCreationError(rd_kafka_type_t type, std::map<std::string, std::string> properties);
 
 // Creates the client; takes the conf. Throws StreamsException if librdkafka refuses.

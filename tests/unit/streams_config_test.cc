@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "runtime/streams_config.h"
 
 namespace kstreams {
@@ -135,6 +138,20 @@ TEST(StreamsConfig, JavaKeysOfAnotherNameSayWhatToUseInstead) {
   expectRejected({{"default.timestamp.extractor", "x"}}, "withTimestampExtractor");
   expectRejected({{"consumer.max.poll.records", "10"}}, "buffered.records.per.partition");
   expectRejected({{"num.standby.replicas", "1"}}, "standby");
+}
+
+// The check of client properties creates clients; one that authenticates would run its
+// kinit command (or fetch a token) when a config is merely built.
+TEST(StreamsConfig, CheckingClientPropertiesRunsNoSecurityMachinery) {
+  const std::string marker = ::testing::TempDir() + "kstreams-kinit-ran";
+  std::remove(marker.c_str());
+  StreamsConfig config{{"security.protocol", "SASL_PLAINTEXT"},
+                       {"sasl.mechanisms", "GSSAPI"},
+                       {"sasl.kerberos.kinit.cmd", "touch " + marker},
+                       {"producer.linger.ms", "5"}};
+  EXPECT_FALSE(std::ifstream(marker).good()) << "the config check ran sasl.kerberos.kinit.cmd";
+  // The combinations it checks are still checked.
+  EXPECT_THROW((StreamsConfig{{"security.protocol", "SASL_PLAINTEXT"}, {"producer.acks", "1"}}), ConfigException);
 }
 
 }  // namespace
