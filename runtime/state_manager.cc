@@ -11,6 +11,7 @@
 
 #include "runtime/log.h"
 #include "state/in_memory_store.h"
+#include "streams/internal/segmented_stores.h"
 
 namespace kstreams::internal {
 
@@ -82,7 +83,9 @@ std::vector<RestoreTarget> StateManager::restoreTargets() const {
   return out;
 }
 
-void StateManager::registerForQueries() {
+void StateManager::restored() {
+  for (const Store& s : stores_)
+    if (auto* segmented = dynamic_cast<RestoredSegments*>(s.typed.get())) segmented->restored();
   if (!services_.registry || registered_) return;
   for (const Store& s : stores_) services_.registry->add(s.name, task_, s.local->committedReader());
   registered_ = true;

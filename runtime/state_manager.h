@@ -70,8 +70,9 @@ class StateManager {
   StateStore* store(std::string_view name) const;
   // The changelogs to restore before the task may process.
   std::vector<RestoreTarget> restoreTargets() const;
-  // Makes the stores queryable (once restored).
-  void registerForQueries();
+  // Once the stores are restored: drops what the restored data shows expired from window
+  // and session stores, and makes the stores queryable.
+  void restored();
 
   void flushCaches();
   // Right after a commit that wrote to the changelogs: records the offset each changelogged

@@ -52,7 +52,7 @@ std::vector<RestoreTarget> Task::openState() {
 void Task::initialize() {
   if (initialized_) return;
   for (auto& node : nodes_) node->init(*this);
-  if (state_) state_->registerForQueries();
+  if (state_) state_->restored();
   initialized_ = true;
 }
 

@@ -65,6 +65,14 @@ class Segments {
   int64_t expiredBefore() const { return observed_ - retention_; }
   bool expired(int64_t time) const { return observed_ >= 0 && time <= expiredBefore(); }
 
+  // After a restore, which writes below this object: stream time has reached at least the
+  // start of the newest segment the store holds, so the segments older than the retention
+  // from there are expired. Kafka Streams observes every restored record's time instead;
+  // the segment's start needs no scan and is at most a segment interval behind.
+  void observeRestored(KeyValueBytesStore& store) {
+    const auto [low, high] = boundsIn(store);
+    if (low <= high) observe(high * interval_, store);
+  }
   // Moves stream time to `time`; drops the segments it makes expire.
   void observe(int64_t time, KeyValueBytesStore& store) {
     if (time <= observed_) return;
@@ -172,10 +180,19 @@ class FilteredChain final : public BytesIterator {
   size_t index_ = 0;
 };
 
+// A window or session store, told when its task's restore has written its data.
+class RestoredSegments {
+ public:
+  virtual ~RestoredSegments() = default;
+  // Drops what the restored data shows expired: until the next put the store would
+  // otherwise serve windows its changelog keeps past the retention (a day longer).
+  virtual void restored() = 0;
+};
+
 // A window store. Over the full store stack for processors; over a committed-data reader
 // (read only) for queries.
 template <class K, class V>
-class TypedWindowStore final : public WindowStore<K, V> {
+class TypedWindowStore final : public WindowStore<K, V>, public RestoredSegments {
  public:
   TypedWindowStore(std::shared_ptr<KeyValueBytesStore> bytes, SerdePtr<K> keySerde, SerdePtr<V> valueSerde,
                    int64_t windowSizeMs, int64_t retentionMs, bool retainDuplicates,
@@ -188,6 +205,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
   const std::string& name() const override { return bytes_->name(); }
   bool persistent() const override { return bytes_->persistent(); }
   void flush() override { bytes_->flush(); }
+  void restored() override { segments_.observeRestored(*bytes_); }
 
   void put(const K& key, const V& value, int64_t windowStart) override { putAt(key, value, windowStart, now()); }
   // Returns whether the store keeps the window: not if it is older than the retention.
@@ -303,7 +321,7 @@ class TypedWindowStore final : public WindowStore<K, V> {
 
 // A session store; segments by session end.
 template <class K, class V>
-class TypedSessionStore final : public SessionStore<K, V> {
+class TypedSessionStore final : public SessionStore<K, V>, public RestoredSegments {
  public:
   TypedSessionStore(std::shared_ptr<KeyValueBytesStore> bytes, SerdePtr<K> keySerde, SerdePtr<V> valueSerde,
                     int64_t retentionMs, std::function<int64_t()> timestamp = nullptr)
@@ -313,6 +331,7 @@ class TypedSessionStore final : public SessionStore<K, V> {
   const std::string& name() const override { return bytes_->name(); }
   bool persistent() const override { return bytes_->persistent(); }
   void flush() override { bytes_->flush(); }
+  void restored() override { segments_.observeRestored(*bytes_); }
 
   void put(const Windowed<K>& session, const V& aggregate) override {
     segments_.observe(session.window.end, *bytes_);

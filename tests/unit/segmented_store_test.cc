@@ -62,6 +62,42 @@ TEST_P(SegmentedStoreTest, ExpiredSessionsAreGoneAtOnceNotAtTheNextCommit) {
   }
 }
 
+// A restarted task's store holds what its changelog restored, windows past the retention
+// included (the changelog keeps them a day longer). Once the restore is done they are
+// gone, not at the task's first put. The data is written by two stores that each saw only
+// part of it, as a changelog's records reach a restore without the puts' drops.
+TEST_P(SegmentedStoreTest, WindowsTheRestoredDataShowsExpiredAreGoneOnceRestored) {
+  TypedWindowStore<std::string, int64_t> newer(bytes_, Serdes::String(), Serdes::Int64(), 1000, kRetention, false);
+  newer.put("k", 2, 3 * kRetention);
+  TypedWindowStore<std::string, int64_t> older(bytes_, Serdes::String(), Serdes::Int64(), 1000, kRetention, false);
+  older.put("k", 1, 0);
+  store_->commit(std::nullopt);
+
+  TypedWindowStore<std::string, int64_t> restarted(bytes_, Serdes::String(), Serdes::Int64(), 1000, kRetention,
+                                                   false);
+  ASSERT_EQ(restarted.fetch("k", 0), 1);  // what the restore wrote
+  restarted.restored();
+  EXPECT_EQ(restarted.fetch("k", 0), std::nullopt);
+  EXPECT_EQ(restarted.fetch("k", 3 * kRetention), 2);
+  EXPECT_EQ(restarted.all().toList().size(), 1u);
+  store_->commit(std::nullopt);
+  EXPECT_EQ(restarted.fetch("k", 0, 3 * kRetention).toList().size(), 1u);
+}
+
+TEST_P(SegmentedStoreTest, SessionsTheRestoredDataShowsExpiredAreGoneOnceRestored) {
+  TypedSessionStore<std::string, int64_t> newer(bytes_, Serdes::String(), Serdes::Int64(), kRetention);
+  newer.put(Windowed<std::string>{"k", Window{3 * kRetention, 3 * kRetention}}, 2);
+  TypedSessionStore<std::string, int64_t> older(bytes_, Serdes::String(), Serdes::Int64(), kRetention);
+  older.put(Windowed<std::string>{"k", Window{0, 10}}, 1);
+  store_->commit(std::nullopt);
+
+  TypedSessionStore<std::string, int64_t> restarted(bytes_, Serdes::String(), Serdes::Int64(), kRetention);
+  ASSERT_EQ(restarted.fetchSession("k", 0, 10), 1);
+  restarted.restored();
+  EXPECT_EQ(restarted.fetchSession("k", 0, 10), std::nullopt);
+  EXPECT_EQ(restarted.fetch("k").toList().size(), 1u);
+}
+
 // A put that expires segments while all() is open (a processor scanning its windows and
 // writing as it goes): the iterator goes on over the live windows, each once.
 TEST_P(SegmentedStoreTest, AWindowIteratorOutlivesTheSegmentsAPutExpires) {
