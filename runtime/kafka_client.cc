@@ -65,6 +65,14 @@ std::string clientCreationError(rd_kafka_type_t type, std::map<std::string, std:
   return "";
 }
 
+std::string recordTooLargeToSend(rd_kafka_t* producer, size_t recordBytes, std::string_view setting) {
+  char max[32] = "?";
+  size_t maxSize = sizeof max;
+  rd_kafka_conf_get(rd_kafka_conf(producer), "message.max.bytes", max, &maxSize);
+  return " (a record of " + std::to_string(recordBytes) + " bytes of key and value, more than " +
+         std::string(setting) + " (" + max + ") allows with the record's overhead; the Java producer's max.request.size)";
+}
+
 KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf) {
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof(err));

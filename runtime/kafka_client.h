@@ -56,6 +56,10 @@ KafkaConf makeConf(const std::map<std::string, std::string>& properties);
 // broker and authenticates nothing: bootstrap.servers and the security settings are left out.
 std::string clientCreationError(rd_kafka_type_t type, std::map<std::string, std::string> properties);
 
+// Why librdkafka refused to queue a record of `recordBytes` (key and value): it is larger
+// than `producer`'s message.max.bytes, which the user sets as `setting`.
+std::string recordTooLargeToSend(rd_kafka_t* producer, size_t recordBytes, std::string_view setting);
+
 // Creates the client; takes the conf. Throws StreamsException if librdkafka refuses.
 KafkaHandle createClient(rd_kafka_type_t type, KafkaConf conf);
 

@@ -50,15 +50,11 @@ void KafkaProducer::send(const std::string& topic, std::optional<std::string_vie
   rd_kafka_resp_err_t err =
       internal::produce(producer_.get(), rkt, partition, key, value, timestamp, headers);
   rd_kafka_topic_destroy(rkt);  // librdkafka keeps its own reference while records are queued
-  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-    char max[32] = "?";
-    size_t maxSize = sizeof max;
-    rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", max, &maxSize);
-    throw StreamsException("cannot write to topic " + topic + ": " + rd_kafka_err2str(err) + " (a record of " +
-                           std::to_string((key ? key->size() : 0) + (value ? value->size() : 0)) +
-                           " bytes of key and value, more than the producer's message.max.bytes (" + max +
-                           ") allows with the record's overhead; the Java producer's max.request.size)");
-  }
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+    throw StreamsException("cannot write to topic " + topic + ": " + rd_kafka_err2str(err) +
+                           internal::recordTooLargeToSend(producer_.get(),
+                                                          (key ? key->size() : 0) + (value ? value->size() : 0),
+                                                          "the producer's message.max.bytes"));
   if (err) throw StreamsException("cannot write to topic " + topic + ": " + rd_kafka_err2str(err));
   rd_kafka_poll(producer_.get(), 0);
 }

@@ -8,9 +8,8 @@
 #include <set>
 
 #include "runtime/stream_thread.h"
-#include "runtime/streams_producer.h"
-
 #include "runtime/streams_metadata.h"
+#include "runtime/streams_producer.h"
 
 namespace kstreams {
 namespace {

@@ -60,10 +60,6 @@ StreamsProducer::StreamsProducer(const StreamsConfig& config, const std::string&
   // every flush to end on such a step.
   rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR);
   producer_ = createClient(RD_KAFKA_PRODUCER, std::move(conf));
-  char maxBytes[32];
-  size_t maxBytesSize = sizeof maxBytes;
-  if (rd_kafka_conf_get(rd_kafka_conf(producer_.get()), "message.max.bytes", maxBytes, &maxBytesSize) == RD_KAFKA_CONF_OK)
-    maxMessageBytes_ = maxBytes;
   reports_.reset(rd_kafka_queue_get_main(producer_.get()));
   if (transactional_) {
     const auto deadline = std::chrono::steady_clock::now() + apiTimeout_;
@@ -321,9 +317,7 @@ void StreamsProducer::dropUnsentForRedo() {
 void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, std::string what, size_t recordBytes) {
   const bool tooLarge = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
   if (tooLarge)
-    what += " (the record's key and value take " + std::to_string(recordBytes) +
-            " bytes, more than producer.message.max.bytes (" + maxMessageBytes_ +
-            ") allows with the record's overhead; the Java producer's max.request.size)";
+    what += recordTooLargeToSend(producer_.get(), recordBytes, "producer.message.max.bytes");
   if (handling_ == ProductionHandling::kContinue &&
       (tooLarge || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)) {
     drop(what);
@@ -341,6 +335,52 @@ void StreamsProducer::refusedBeforeSending(rd_kafka_resp_err_t err, std::string 
   if (transactional_ && err == RD_KAFKA_RESP_ERR__STATE) abortAndThrow(what);
   throw StreamsException(what);
 }
+
+namespace {
+
+// Errors the broker would answer the same way to the same record sent again.
+bool refusesAgain(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Errors of a record that may pass when it is sent again: librdkafka retried it until
+// message.timeout.ms (a leader gone, too few in-sync replicas, a broker unreachable).
+bool mayPassWhenRedone(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 void StreamsProducer::drop(const std::string& what) {
   if (dropped_) dropped_->fetch_add(1, std::memory_order_relaxed);

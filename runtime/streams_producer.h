@@ -132,7 +132,6 @@ class StreamsProducer final : public RecordCollector {
   KafkaHandle producer_;
   KafkaQueue reports_;  // the producer's main queue, where report events arrive
   ProductionHandling handling_;
-  std::string maxMessageBytes_;  // librdkafka's message.max.bytes, for errors
   // Looked up by string_view per record, without building a std::string.
   struct TopicHash {
     using is_transparent = void;
