@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "runtime/internal_topics.h"
 #include "streams/errors.h"
 
 namespace kstreams::internal {
@@ -26,12 +27,10 @@ std::optional<HostInfo> hostOfStreamConsumer(std::string_view clientId) {
 
 GroupDirectory::GroupDirectory(const StreamsConfig& config, const std::vector<Subtopology>& subtopologies,
                                std::chrono::milliseconds maxAge)
-    : config_(config), maxAge_(maxAge) {
-  for (const Subtopology& st : subtopologies) {
-    for (const auto& t : st.sourceTopics) topicToSubtopology_[t] = st.id;
-    for (const auto& t : st.repartitionSourceTopics) topicToSubtopology_[config.applicationId() + "-" + t] = st.id;
-    storesOfSubtopology_[st.id] = st.stores;
-  }
+    : config_(config),
+      topicToSubtopology_(subtopologyOfInputTopics(subtopologies, config.applicationId())),
+      maxAge_(maxAge) {
+  for (const Subtopology& st : subtopologies) storesOfSubtopology_[st.id] = st.stores;
 }
 
 std::vector<StreamsMetadata> GroupDirectory::instances() {

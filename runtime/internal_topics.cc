@@ -281,4 +281,14 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
   return layout;
 }
 
+std::map<std::string, int32_t> subtopologyOfInputTopics(const std::vector<Subtopology>& subtopologies,
+                                                        const std::string& applicationId) {
+  std::map<std::string, int32_t> out;
+  for (const Subtopology& st : subtopologies) {
+    for (const auto& t : st.sourceTopics) out[t] = st.id;
+    for (const auto& t : st.repartitionSourceTopics) out[applicationId + "-" + t] = st.id;
+  }
+  return out;
+}
+
 }  // namespace kstreams::internal

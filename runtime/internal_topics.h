@@ -21,6 +21,11 @@ struct InternalTopicSpec {
   std::map<std::string, std::string> configs;
 };
 
+// The sub-topology whose tasks read each input topic, by the topic's real name (a
+// repartition topic's has the application id in front).
+std::map<std::string, int32_t> subtopologyOfInputTopics(const std::vector<Subtopology>& subtopologies,
+                                                        const std::string& applicationId);
+
 // Partition counts of every topic the application reads or owns, by real name.
 struct TopicLayout {
   std::map<std::string, int32_t> partitions;

@@ -66,14 +66,9 @@ StreamThread::StreamThread(int index, const Topology& topology, const StreamsCon
       instance_(instance),
       listener_(listener),
       subtopologies_(topology.graph().subtopologies()) {
-  for (const Subtopology& st : subtopologies_) {
-    for (const auto& t : st.sourceTopics) topicToSubtopology_[t] = st.id;
-    for (const auto& t : st.repartitionSourceTopics) {
-      const std::string real = config.applicationId() + "-" + t;
-      topicToSubtopology_[real] = st.id;
-      repartitionTopics_.insert(real);
-    }
-  }
+  topicToSubtopology_ = subtopologyOfInputTopics(subtopologies_, config.applicationId());
+  for (const Subtopology& st : subtopologies_)
+    for (const auto& t : st.repartitionSourceTopics) repartitionTopics_.insert(config.applicationId() + "-" + t);
   for (const auto& [topic, st] : topicToSubtopology_) subscription_.push_back(topic);
 }
 
