@@ -37,7 +37,7 @@ class TopologyTestDriver::Collector final : public internal::RecordCollector {
     driver_.outputs_[name].push_back({own(key), own(value), timestamp, headers});
     if (driver_.readers_.count(name)) driver_.enqueue(name, own(key), own(value), timestamp, headers);
     // Applied once the record being processed is done, as Kafka Streams' driver does.
-    if (driver_.globalStoresByTopic_.count(name))
+    if (driver_.globalTables_.count(name))
       driver_.globalUpdates_.push_back({name, own(key), own(value), timestamp});
   }
   void sendTracked(std::string_view topic, int32_t partition, std::string_view key,
@@ -90,12 +90,13 @@ TopologyTestDriver::TopologyTestDriver(const Topology& topology, StreamsConfig c
   services.state = stateServices_.get();
 
   for (const auto& [store, topic] : topology_.graph().globalStores()) {
-    globalRecordReaders_[topic] = std::make_unique<internal::GlobalRecordReader>(
-        topology_.graph(), store, topic, config_.serdeDefaults(), config_.deserializationHandling());
-    auto local = internal::openInMemoryStore(store);
-    globalReaders_[store] = local->committedReader();
+    GlobalTable& table = globalTables_[topic];
+    table.reader = std::make_unique<internal::GlobalRecordReader>(topology_.graph(), store, topic,
+                                                                  config_.serdeDefaults(),
+                                                                  config_.deserializationHandling());
+    table.store = internal::openInMemoryStore(store);
+    globalReaders_[store] = table.store->committedReader();
     registry_->add(store, TaskId{-1, 0}, globalReaders_[store]);
-    globalStoresByTopic_[topic] = std::move(local);
   }
   services.globalStores = &globalReaders_;
 
@@ -137,7 +138,7 @@ std::shared_ptr<void> TopologyTestDriver::queryView(const std::string& name, con
 }
 
 void TopologyTestDriver::checkInputTopic(const std::string& topic) const {
-  if (!readers_.count(topic) && !globalStoresByTopic_.count(topic))
+  if (!readers_.count(topic) && !globalTables_.count(topic))
     throw StreamsException("the topology does not read topic " + topic +
                            "; create input topics only for topics it reads");
 }
@@ -163,7 +164,7 @@ void TopologyTestDriver::pipeRaw(const std::string& topic, std::optional<std::st
                                  std::optional<std::string> value, int64_t timestamp,
                                  Headers headers) {
   checkInputTopic(topic);
-  if (globalStoresByTopic_.count(topic)) {
+  if (globalTables_.count(topic)) {
     updateGlobalStore(topic, key, value, timestamp);
     return;
   }
@@ -182,13 +183,13 @@ void TopologyTestDriver::updateGlobalStore(const std::string& topic, const std::
   raw.timestamp = timestamp;
   raw.key = *key;
   if (value) raw.value = *value;
-  if (!globalRecordReaders_.at(topic)->readable(raw)) {
+  GlobalTable& table = globalTables_.at(topic);
+  if (!table.reader->readable(raw)) {
     ++skipped_;
     return;
   }
-  internal::LocalStore& store = *globalStoresByTopic_.at(topic);
-  store.put(*key, value ? std::optional<std::string_view>(*value) : std::nullopt, timestamp);
-  store.commit(std::nullopt);
+  table.store->put(*key, value ? std::optional<std::string_view>(*value) : std::nullopt, timestamp);
+  table.store->commit(std::nullopt);
 }
 
 bool TopologyTestDriver::processOne() {

@@ -231,11 +231,14 @@ class TopologyTestDriver {
   std::unique_ptr<internal::CacheBudget> cache_;
   std::unique_ptr<internal::StoreRegistry> registry_;
   std::unique_ptr<internal::StateServices> stateServices_;
-  // Global tables: their stores, by topic, and the readers tasks look into.
-  std::map<std::string, std::unique_ptr<internal::LocalStore>> globalStoresByTopic_;
+  // A global table: its store, and what checks its records deserialize.
+  struct GlobalTable {
+    std::unique_ptr<internal::LocalStore> store;
+    std::unique_ptr<internal::GlobalRecordReader> reader;
+  };
+  // Global tables by topic, and the readers of their stores, by store, that tasks look into.
+  std::map<std::string, GlobalTable> globalTables_;
   std::map<std::string, std::shared_ptr<internal::KeyValueBytesStore>> globalReaders_;
-  // By topic: what checks a global table's records deserialize.
-  std::map<std::string, std::unique_ptr<internal::GlobalRecordReader>> globalRecordReaders_;
   std::vector<std::unique_ptr<internal::Task>> tasks_;
   // Real topic name -> the task and input index that reads it.
   std::map<std::string, std::pair<internal::Task*, size_t>> readers_;
