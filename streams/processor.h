@@ -30,14 +30,11 @@ struct Void {
   bool operator==(const Void&) const = default;
 };
 
-template <class KOut, class VOut>
-class ProcessorContext {
+// What a processor may ask of the task it runs in, whatever kind of records it forwards:
+// the base of ProcessorContext and of FixedKeyProcessorContext (fixed_key_processor.h).
+class ProcessingContext {
  public:
-  virtual ~ProcessorContext() = default;
-
-  // Sends a record to every child of this processor, or to the named child only.
-  virtual void forward(Record<KOut, VOut> record) = 0;
-  virtual void forward(Record<KOut, VOut> record, std::string_view childName) = 0;
+  virtual ~ProcessingContext() = default;
 
   virtual const std::string& applicationId() const = 0;
   virtual const TaskId& taskId() const = 0;
@@ -53,14 +50,15 @@ class ProcessorContext {
   virtual void commit() = 0;
 
   // The store `name`, which must have been connected to this processor (addStateStore, or
-  // the store names given to KStream::process). Throws StreamsException otherwise.
+  // the store names given to KStream::process or processValues). Throws StreamsException
+  // otherwise.
   template <class Store>
   Store& getStateStore(std::string_view name) {
     StateStore* store = stateStore(name);
     if (store == nullptr)
       throw StreamsException("state store '" + std::string(name) +
                              "' is not connected to this processor; name it in "
-                             "Topology::addStateStore or KStream::process");
+                             "Topology::addStateStore or KStream::process / processValues");
     auto* typed = dynamic_cast<Store*>(store);
     if (typed == nullptr)
       throw StreamsException("state store '" + std::string(name) +
@@ -70,6 +68,14 @@ class ProcessorContext {
 
  protected:
   virtual StateStore* stateStore(std::string_view name) = 0;
+};
+
+template <class KOut, class VOut>
+class ProcessorContext : public ProcessingContext {
+ public:
+  // Sends a record to every child of this processor, or to the named child only.
+  virtual void forward(Record<KOut, VOut> record) = 0;
+  virtual void forward(Record<KOut, VOut> record, std::string_view childName) = 0;
 };
 
 template <class KIn, class VIn, class KOut = Void, class VOut = Void>

@@ -9,14 +9,46 @@
 
 namespace kstreams::internal {
 
+// The ProcessingContext part of a node that runs user code (Processor, FixedKeyProcessor):
+// everything but forward(), answered by the task the node runs in. Context is the context
+// class the user's processor is given.
+template <class Context>
+class TaskProcessingContext : public Context {
+ public:
+  const std::string& applicationId() const override { return task_->applicationId(); }
+  const TaskId& taskId() const override { return task_->taskId(); }
+  std::optional<RecordMetadata> recordMetadata() const override {
+    const RecordMetadata& m = task_->recordMetadata();
+    if (m.partition < 0) return std::nullopt;
+    return m;
+  }
+  int64_t currentStreamTimeMs() const override { return task_->streamTime(); }
+  int64_t currentSystemTimeMs() const override { return task_->wallClockTime(); }
+  Cancellable schedule(std::chrono::milliseconds interval, PunctuationType type,
+                       Punctuator punctuator) override {
+    return task_->schedule(interval, type, std::move(punctuator));
+  }
+  void commit() override { task_->requestCommit(); }
+
+ protected:
+  // Called from the node's init(), before the user's processor sees the context.
+  void bindTask(TaskContext& task) { task_ = &task; }
+  StateStore* stateStore(std::string_view name) override { return task_->stateStore(name); }
+
+ private:
+  TaskContext* task_ = nullptr;
+};
+
 template <class KIn, class VIn, class KOut, class VOut>
-class ProcessorNode final : public RecordInput<KIn, VIn>, public ProcessorContext<KOut, VOut> {
+class ProcessorNode final : public RecordInput<KIn, VIn>,
+                            public TaskProcessingContext<ProcessorContext<KOut, VOut>> {
  public:
   explicit ProcessorNode(std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor)
       : processor_(std::move(processor)) {}
 
   void init(TaskContext& context) override {
     NodeInstance::init(context);
+    this->bindTask(context);
     processor_->init(*this);
   }
   void close() override { processor_->close(); }
@@ -27,27 +59,8 @@ class ProcessorNode final : public RecordInput<KIn, VIn>, public ProcessorContex
   void forward(Record<KOut, VOut> record, std::string_view child) override {
     out_.forward(std::move(record), child);
   }
-  const std::string& applicationId() const override { return ctx().applicationId(); }
-  const TaskId& taskId() const override { return ctx().taskId(); }
-  std::optional<RecordMetadata> recordMetadata() const override {
-    const RecordMetadata& m = ctx().recordMetadata();
-    if (m.partition < 0) return std::nullopt;
-    return m;
-  }
-  int64_t currentStreamTimeMs() const override { return ctx().streamTime(); }
-  int64_t currentSystemTimeMs() const override { return ctx().wallClockTime(); }
-  Cancellable schedule(std::chrono::milliseconds interval, PunctuationType type,
-                       Punctuator punctuator) override {
-    return ctx().schedule(interval, type, std::move(punctuator));
-  }
-  void commit() override { ctx().requestCommit(); }
-
- protected:
-  StateStore* stateStore(std::string_view name) override { return ctx().stateStore(name); }
 
  private:
-  TaskContext& ctx() const { return *this->context_; }
-
   std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor_;
   Downstream<KOut, VOut> out_;
 };
