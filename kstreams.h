@@ -5,6 +5,7 @@
 #include "runtime/shutdown_signal.h"
 #include "runtime/streams_config.h"
 #include "runtime/topology_test_driver.h"
+#include "streams/fixed_key_processor.h"
 #include "streams/json_serde.h"
 #include "streams/processor.h"
 #include "streams/serde.h"

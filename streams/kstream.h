@@ -16,6 +16,7 @@
 // Records keep their timestamp and headers through every operator.
 #pragma once
 
+#include <concepts>
 #include <map>
 #include <memory>
 #include <ranges>
@@ -24,7 +25,9 @@
 #include <vector>
 
 #include "streams/branched.h"
+#include "streams/fixed_key_processor.h"
 #include "streams/grouped.h"
+#include "streams/internal/fixed_key_processor_node.h"
 #include "streams/internal/processor_node.h"
 #include "streams/internal/source_sink_nodes.h"
 #include "streams/internal/stateless_node.h"
@@ -146,6 +149,17 @@ class KStream {
   template <class Supplier>
   auto process(Supplier supplier, const std::vector<std::string>& stores = {},
                const Named& named = {}) const;
+  // Runs a user FixedKeyProcessor (see fixed_key_processor.h) on every record: as process(),
+  // but it can change values only, so the stream stays partitioned by its key and a later
+  // groupByKey() or join needs no repartition. Stores as for process(); the name may also
+  // come first, as in Kafka Streams: processValues(supplier, Named::as("n"), {"store"}).
+  template <class Supplier>
+  auto processValues(Supplier supplier, const std::vector<std::string>& stores = {},
+                     const Named& named = {}) const;
+  template <class Supplier, std::same_as<Named> N>
+  auto processValues(Supplier supplier, const N& named, const std::vector<std::string>& stores = {}) const {
+    return processValues(std::move(supplier), stores, named);
+  }
 
   // For the DSL's own classes.
   KStream(std::shared_ptr<internal::TopologyGraph> graph, size_t node, SerdeFor<K> keySerde,
@@ -484,6 +498,37 @@ auto KStream<K, V>::process(Supplier supplier, const std::vector<std::string>& s
   size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
   for (const auto& store : stores) graph_->connectStore(store, index);
   return KStream<KOut, VOut>(graph_, index, SerdeFor<KOut>{}, SerdeFor<VOut>{}, true);
+}
+
+template <class K, class V>
+template <class Supplier>
+auto KStream<K, V>::processValues(Supplier supplier, const std::vector<std::string>& stores,
+                                  const Named& named) const {
+  using P = typename decltype(supplier())::element_type;
+  using VOut = typename P::ValueOut;
+  static_assert(std::is_base_of_v<FixedKeyProcessor<typename P::KeyIn, typename P::ValueIn, VOut>, P>,
+                "processValues() takes a supplier of FixedKeyProcessors; for a Processor use process()");
+  static_assert(std::is_same_v<typename P::KeyIn, K> && std::is_same_v<typename P::ValueIn, V>,
+                "the processor's input types must be the stream's key and value types");
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kProcessor;
+  node.name = nameFor(named, "KSTREAM-PROCESSVALUES-");
+  node.inKey = &typeid(K);
+  node.inValue = &typeid(V);
+  if constexpr (!std::is_same_v<VOut, Void>) {
+    node.outKey = &typeid(K);
+    node.outValue = &typeid(VOut);
+  }
+  node.lineage = graph_->childLineage(node_, "processValues");
+  node.factory = [supplier](const internal::SerdeDefaults&) {
+    std::unique_ptr<FixedKeyProcessor<K, V, VOut>> processor = supplier();
+    return std::make_unique<internal::FixedKeyProcessorNode<K, V, VOut>>(std::move(processor));
+  };
+  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
+  for (const auto& store : stores) graph_->connectStore(store, index);
+  // The key and its serde stay, so does whether the stream must be repartitioned by key
+  // (Kafka Streams' processValues keeps repartitionRequired as it is).
+  return KStream<K, VOut>(graph_, index, keySerde_, SerdeFor<VOut>{}, repartitionRequired_);
 }
 
 }  // namespace kstreams
