@@ -13,6 +13,7 @@
 //   flatMapValues         a range of V2, from (const V&) or (const K&, const V&)
 //   selectKey             K2(const K&, const V&)
 //   peek, foreach         void(const K&, const V&)
+// print writes each record as a line of text (see printed.h).
 // Records keep their timestamp and headers through every operator.
 #pragma once
 
@@ -28,11 +29,13 @@
 #include "streams/fixed_key_processor.h"
 #include "streams/grouped.h"
 #include "streams/internal/fixed_key_processor_node.h"
+#include "streams/internal/print_node.h"
 #include "streams/internal/processor_node.h"
 #include "streams/internal/source_sink_nodes.h"
 #include "streams/internal/stateless_node.h"
 #include "streams/internal/topology_graph.h"
 #include "streams/named.h"
+#include "streams/printed.h"
 #include "streams/produced.h"
 #include "streams/repartitioned.h"
 
@@ -81,6 +84,9 @@ class KStream {
   KStream peek(Action action, const Named& named = {}) const;
   template <class Action>
   void foreach(Action action, const Named& named = {}) const;
+  // Writes each record as the line "[label]: key, value" to standard output or a file
+  // (Printed::toSysOut, Printed::toFile). Ends the stream.
+  void print(const Printed<K, V>& printed) const;
 
   // Routes each record to the first branch whose predicate it matches (see BranchedKStream).
   BranchedKStream<K, V> split(const Named& named = {}) const;
@@ -529,6 +535,31 @@ auto KStream<K, V>::processValues(Supplier supplier, const std::vector<std::stri
   // The key and its serde stay, so does whether the stream must be repartitioned by key
   // (Kafka Streams' processValues keeps repartitionRequired as it is).
   return KStream<K, VOut>(graph_, index, keySerde_, SerdeFor<VOut>{}, repartitionRequired_);
+}
+
+template <class K, class V>
+void KStream<K, V>::print(const Printed<K, V>& printed) const {
+  if constexpr (!internal::printable<K>() || !internal::printable<V>()) {
+    if (!printed.keyValueMapper())
+      throw TopologyException("print() cannot show records of key type " + internal::typeName<K>() +
+                              " and value type " + internal::typeName<V>() +
+                              ": give Printed::withKeyValueMapper a function that makes their text, "
+                              "or define operator<< for std::ostream for the type");
+  }
+  internal::GraphNode node;
+  node.kind = internal::GraphNode::Kind::kProcessor;
+  node.seesHeaders = false;
+  node.name = nameFor(Named{printed.processorName()}, "KSTREAM-PRINTER-");
+  node.inKey = &typeid(K);
+  node.inValue = &typeid(V);
+  node.lineage = graph_->childLineage(node_, "print");
+  // As Kafka Streams, an unlabelled line is labelled with the name of the printed stream's
+  // node, not of the print node.
+  node.factory = [target = printed.target(), label = printed.label().value_or(graph_->node(node_).name),
+                  mapper = printed.keyValueMapper()](const internal::SerdeDefaults&) {
+    return std::make_unique<internal::PrintNode<K, V>>(target, label, mapper);
+  };
+  graph_->addNode(std::move(node), std::vector<size_t>{node_});
 }
 
 }  // namespace kstreams
