@@ -29,14 +29,29 @@ class KTable {
   using KeyType = K;
   using ValueType = V;
 
-  // Rows whose value passes the predicate; others become deletes downstream.
+  // Rows whose value passes the predicate; others become deletes downstream. `named` names
+  // the operator's node (KTABLE-FILTER-... otherwise), `materialized` keeps the result in a
+  // store of that name.
   template <class Predicate>
-  KTable filter(Predicate predicate, const Materialized<K, V>& materialized = {}) const;
+  KTable filter(Predicate predicate, const Materialized<K, V>& materialized = {}) const {
+    return filter(std::move(predicate), Named{}, materialized);
+  }
   template <class Predicate>
-  KTable filterNot(Predicate predicate, const Materialized<K, V>& materialized = {}) const;
-  // Each row's value mapped: V2(const V&) or V2(const K&, const V&).
+  KTable filter(Predicate predicate, const Named& named, const Materialized<K, V>& materialized = {}) const;
+  template <class Predicate>
+  KTable filterNot(Predicate predicate, const Materialized<K, V>& materialized = {}) const {
+    return filterNot(std::move(predicate), Named{}, materialized);
+  }
+  template <class Predicate>
+  KTable filterNot(Predicate predicate, const Named& named, const Materialized<K, V>& materialized = {}) const;
+  // Each row's value mapped: V2(const V&) or V2(const K&, const V&). Named and
+  // Materialized as for filter (the node is KTABLE-MAPVALUES-... by default).
   template <class Mapper, class V2 = internal::ValueMapperResult<Mapper, K, V>>
-  KTable<K, V2> mapValues(Mapper mapper, const Materialized<K, V2>& materialized = {}) const;
+  KTable<K, V2> mapValues(Mapper mapper, const Materialized<K, V2>& materialized = {}) const {
+    return mapValues<Mapper, V2>(std::move(mapper), Named{}, materialized);
+  }
+  template <class Mapper, class V2 = internal::ValueMapperResult<Mapper, K, V>>
+  KTable<K, V2> mapValues(Mapper mapper, const Named& named, const Materialized<K, V2>& materialized = {}) const;
   // Holds updates back (see suppressed.h): a window's final result, or a key's latest value
   // after a time limit.
   KTable suppress(const Suppressed& suppressed) const;
@@ -170,11 +185,11 @@ KTable<K, V> KTable<K, V>::ensureMaterialized() const {
 
 template <class K, class V>
 template <class Predicate>
-KTable<K, V> KTable<K, V>::filter(Predicate predicate, const Materialized<K, V>& m) const {
+KTable<K, V> KTable<K, V>::filter(Predicate predicate, const Named& named, const Materialized<K, V>& m) const {
   static_assert(std::is_invocable_r_v<bool, Predicate&, const K&, const V&>,
                 "filter() takes a predicate bool(const K&, const V&)");
   auto filtered = changes().template addStatelessNode<K, Change<V>>(
-      "tableFilter", "KTABLE-FILTER-", {},
+      "tableFilter", "KTABLE-FILTER-", named,
       [predicate](Record<K, Change<V>>&& r, internal::Downstream<K, Change<V>>& out) mutable {
         Change<V>& c = r.value;
         if (c.newValue && !predicate(std::as_const(r.key), std::as_const(*c.newValue))) c.newValue.reset();
@@ -187,15 +202,15 @@ KTable<K, V> KTable<K, V>::filter(Predicate predicate, const Materialized<K, V>&
 
 template <class K, class V>
 template <class Predicate>
-KTable<K, V> KTable<K, V>::filterNot(Predicate predicate, const Materialized<K, V>& m) const {
-  return filter([predicate](const K& k, const V& v) mutable { return !predicate(k, v); }, m);
+KTable<K, V> KTable<K, V>::filterNot(Predicate predicate, const Named& named, const Materialized<K, V>& m) const {
+  return filter([predicate](const K& k, const V& v) mutable { return !predicate(k, v); }, named, m);
 }
 
 template <class K, class V>
 template <class Mapper, class V2>
-KTable<K, V2> KTable<K, V>::mapValues(Mapper mapper, const Materialized<K, V2>& m) const {
+KTable<K, V2> KTable<K, V>::mapValues(Mapper mapper, const Named& named, const Materialized<K, V2>& m) const {
   auto mapped = changes().template addStatelessNode<K, Change<V2>>(
-      "tableMapValues", "KTABLE-MAPVALUES-", {},
+      "tableMapValues", "KTABLE-MAPVALUES-", named,
       [mapper](Record<K, Change<V>>&& r, internal::Downstream<K, Change<V2>>& out) mutable {
         Change<V2> c;
         if (r.value.newValue) c.newValue = internal::callValueMapper(mapper, std::as_const(r.key), *r.value.newValue);
