@@ -131,6 +131,51 @@ WindowedAggregation<K, V> prepareWindowedAggregation(const KGroupedStream<K, V>&
   return a;
 }
 
+// How long after its end a window accepts records: the grace; a session can also still
+// grow for its inactivity gap.
+inline int64_t windowGrace(const std::variant<TimeWindows, SlidingWindows>& windows) {
+  return std::visit([](const auto& w) { return w.gracePeriodMs(); }, windows);
+}
+inline int64_t windowGrace(const SessionWindows& windows) {
+  return windows.inactivityGapMs() + windows.gracePeriodMs();
+}
+
+// Adds the window store of a time or sliding windows aggregation.
+template <class K, class VR>
+void addTimeWindowStore(TopologyGraph& graph, const std::string& store,
+                        const std::variant<TimeWindows, SlidingWindows>& windows, const Materialized<K, VR>& m,
+                        SerdePtr<K> keySerde, SerdePtr<VR> valueSerde) {
+  const bool sliding = std::holds_alternative<SlidingWindows>(windows);
+  const int64_t size = sliding ? std::get<SlidingWindows>(windows).timeDifferenceMs() : std::get<TimeWindows>(windows).sizeMs();
+  // Sliding windows reach back twice the time difference to find the previous record.
+  const int64_t needed = (sliding ? 2 * size : size) + windowGrace(windows);
+  const int64_t retention = std::max<int64_t>(needed, m.retention ? m.retention->count() : 0);
+  graph.addStore(windowStoreSpec<K, VR, true>(StoreKind::kWindow, store, m.persistent, m.logging, m.caching,
+                                              m.changelogConfigs, keySerde, valueSerde, size, retention, false));
+}
+
+// Adds the session store of a session windows aggregation.
+template <class K, class VR>
+void addSessionStore(TopologyGraph& graph, const std::string& store, const SessionWindows& windows,
+                     const Materialized<K, VR>& m, SerdePtr<K> keySerde, SerdePtr<VR> valueSerde) {
+  // One millisecond past gap and grace: a session that ends exactly gap and grace before
+  // stream time is still open (it takes records), so its store must still keep it.
+  const int64_t retention = std::max<int64_t>(windowGrace(windows) + 1, m.retention ? m.retention->count() : 0);
+  graph.addStore(windowStoreSpec<K, VR, true>(StoreKind::kSession, store, m.persistent, m.logging, m.caching,
+                                              m.changelogConfigs, keySerde, valueSerde, 0, retention, false));
+}
+
+// The table of a windowed aggregation whose last node is `node`.
+template <class K, class VR>
+KTable<Windowed<K>, VR> windowedTable(std::shared_ptr<TopologyGraph> graph, size_t node, SerdePtr<K> keySerde,
+                                      SerdePtr<VR> valueSerde, std::string store, int64_t grace) {
+  SerdePtr<Windowed<K>> windowedSerde;
+  if (keySerde) windowedSerde = WindowedSerdes::windowedSerdeFrom(keySerde);
+  KTable<Windowed<K>, VR> table(std::move(graph), node, windowedSerde, std::move(valueSerde), std::move(store));
+  table.setWindowGrace(grace);
+  return table;
+}
+
 }  // namespace internal
 
 template <class K, class V>
@@ -141,36 +186,13 @@ KTable<Windowed<K>, VR> TimeWindowedKStream<K, V>::aggregateWith(std::string_vie
   SerdePtr<VR> valueSerde = m.valueSerde;
   if constexpr (std::is_same_v<VR, V>)
     if (!valueSerde) valueSerde = a.valueSerde;
-  const bool sliding = std::holds_alternative<SlidingWindows>(windows_);
-  const int64_t size = sliding ? std::get<SlidingWindows>(windows_).timeDifferenceMs() : std::get<TimeWindows>(windows_).sizeMs();
-  const int64_t grace = sliding ? std::get<SlidingWindows>(windows_).gracePeriodMs() : std::get<TimeWindows>(windows_).gracePeriodMs();
-  // Sliding windows reach back twice the time difference to find the previous record.
-  const int64_t needed = (sliding ? 2 * size : size) + grace;
-  const int64_t retention = std::max<int64_t>(needed, m.retention ? m.retention->count() : 0);
-  a.graph->addStore(internal::windowStoreSpec<K, VR, true>(
-      internal::StoreKind::kWindow, a.store, m.persistent, m.logging, m.caching, m.changelogConfigs,
-      m.keySerde ? m.keySerde : a.keySerde, valueSerde, size, retention, false));
+  const SerdePtr<K> keySerde = m.keySerde ? m.keySerde : a.keySerde;
+  internal::addTimeWindowStore<K, VR>(*a.graph, a.store, windows_, m, keySerde, valueSerde);
   const std::string name = a.graph->newName("KSTREAM-AGGREGATE-");
-  internal::NodeFactory factory;
-  if (sliding) {
-    factory = [name, store = a.store, windows = std::get<SlidingWindows>(windows_), init, agg](const internal::SerdeDefaults&) {
-      return std::make_unique<internal::SlidingWindowAggregateNode<K, V, VR, Init, Agg>>(name, store, windows, init, agg);
-    };
-  } else {
-    auto fn = [init, agg](const K& k, const V& v, const std::optional<VR>& current) mutable {
-      return agg(k, v, current ? current : init());
-    };
-    factory = [name, store = a.store, windows = std::get<TimeWindows>(windows_), fn](const internal::SerdeDefaults&) {
-      return std::make_unique<internal::TimeWindowAggregateNode<K, V, VR, decltype(fn)>>(name, store, windows, fn);
-    };
-  }
-  size_t index = internal::addStoreProcessor(*a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V),
-                                             typeid(Windowed<K>), typeid(Change<VR>), std::move(factory));
-  SerdePtr<Windowed<K>> windowedSerde;
-  if (SerdePtr<K> ks = m.keySerde ? m.keySerde : a.keySerde) windowedSerde = WindowedSerdes::windowedSerdeFrom(ks);
-  KTable<Windowed<K>, VR> table(a.graph, index, windowedSerde, valueSerde, a.store);
-  table.setWindowGrace(grace);
-  return table;
+  size_t index = internal::addStoreProcessor(
+      *a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V), typeid(Windowed<K>),
+      typeid(Change<VR>), internal::timeWindowAggregateFactory<K, V, VR>(name, a.store, windows_, init, agg));
+  return internal::windowedTable<K, VR>(a.graph, index, keySerde, valueSerde, a.store, internal::windowGrace(windows_));
 }
 
 template <class K, class V>
@@ -181,26 +203,14 @@ KTable<Windowed<K>, VR> SessionWindowedKStream<K, V>::aggregateWith(std::string_
   SerdePtr<VR> valueSerde = m.valueSerde;
   if constexpr (std::is_same_v<VR, V>)
     if (!valueSerde) valueSerde = a.valueSerde;
-  // One millisecond past gap and grace: a session that ends exactly gap and grace before
-  // stream time is still open (it takes records), so its store must still keep it.
-  const int64_t retention = std::max<int64_t>(windows_.inactivityGapMs() + windows_.gracePeriodMs() + 1,
-                                              m.retention ? m.retention->count() : 0);
-  a.graph->addStore(internal::windowStoreSpec<K, VR, true>(
-      internal::StoreKind::kSession, a.store, m.persistent, m.logging, m.caching, m.changelogConfigs,
-      m.keySerde ? m.keySerde : a.keySerde, valueSerde, 0, retention, false));
+  const SerdePtr<K> keySerde = m.keySerde ? m.keySerde : a.keySerde;
+  internal::addSessionStore<K, VR>(*a.graph, a.store, windows_, m, keySerde, valueSerde);
   const std::string name = a.graph->newName("KSTREAM-SESSION-AGGREGATE-");
   size_t index = internal::addStoreProcessor(
-      *a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V), typeid(Windowed<K>), typeid(Change<VR>),
-      [name, store = a.store, windows = windows_, init, agg, merger](const internal::SerdeDefaults&) {
-        return std::make_unique<internal::SessionWindowAggregateNode<K, V, VR, Init, Agg, Merger>>(name, store, windows,
-                                                                                                 init, agg, merger);
-      });
-  SerdePtr<Windowed<K>> windowedSerde;
-  if (SerdePtr<K> ks = m.keySerde ? m.keySerde : a.keySerde) windowedSerde = WindowedSerdes::windowedSerdeFrom(ks);
-  KTable<Windowed<K>, VR> table(a.graph, index, windowedSerde, valueSerde, a.store);
-  // A session stays open for its inactivity gap after its last record, then the grace.
-  table.setWindowGrace(windows_.inactivityGapMs() + windows_.gracePeriodMs());
-  return table;
+      *a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V), typeid(Windowed<K>),
+      typeid(Change<VR>),
+      internal::sessionWindowAggregateFactory<K, V, VR>(name, a.store, windows_, init, agg, merger));
+  return internal::windowedTable<K, VR>(a.graph, index, keySerde, valueSerde, a.store, internal::windowGrace(windows_));
 }
 
 }  // namespace kstreams

@@ -2,15 +2,19 @@
 // sessions. Each tracks the stream time it has seen; a record whose window closed (its end
 // plus the grace period is behind stream time) is dropped, counted and logged at debug
 // level. Results go downstream as table changes keyed by Windowed<K>, at once or through
-// the store's cache. Internal.
+// the store's cache. A grouped stream's windowedBy() makes one such node; a cogrouped
+// stream's makes one per input, all writing the one store (each with its own input's value
+// type and aggregator, and, as in Kafka Streams, its own stream time). Internal.
 #pragma once
 
 #include <set>
 #include <string>
+#include <variant>
 
 #include "streams/change.h"
 #include "streams/internal/node.h"
 #include "streams/internal/segmented_stores.h"
+#include "streams/internal/topology_graph.h"
 
 namespace kstreams::internal {
 
@@ -290,5 +294,34 @@ class SessionWindowAggregateNode final : public RecordInput<K, V> {
   TypedSessionStore<K, VAT>* store_ = nullptr;
   Downstream<Windowed<K>, Change<VR>> out_;
 };
+
+// The node of a time (tumbling, hopping) or sliding windows aggregation. Init:
+// std::optional<VR>() (nullopt for reduce); Agg: VR(const K&, const V&, const
+// std::optional<VR>& current), where current is Init's value for a new window.
+template <class K, class V, class VR, class Init, class Agg>
+NodeFactory timeWindowAggregateFactory(std::string name, std::string store,
+                                       std::variant<TimeWindows, SlidingWindows> windows, Init init, Agg agg) {
+  if (const auto* sliding = std::get_if<SlidingWindows>(&windows))
+    return [name = std::move(name), store = std::move(store), w = *sliding, init, agg](const SerdeDefaults&) {
+      return std::make_unique<SlidingWindowAggregateNode<K, V, VR, Init, Agg>>(name, store, w, init, agg);
+    };
+  auto fn = [init, agg](const K& k, const V& v, const std::optional<VR>& current) mutable {
+    return agg(k, v, current ? current : init());
+  };
+  return [name = std::move(name), store = std::move(store), w = std::get<TimeWindows>(windows), fn](const SerdeDefaults&) {
+    return std::make_unique<TimeWindowAggregateNode<K, V, VR, decltype(fn)>>(name, store, w, fn);
+  };
+}
+
+// The node of a session windows aggregation; Init, Agg and Merger as for
+// SessionWindowAggregateNode.
+template <class K, class V, class VR, class Init, class Agg, class Merger>
+NodeFactory sessionWindowAggregateFactory(std::string name, std::string store, SessionWindows windows, Init init,
+                                          Agg agg, Merger merger) {
+  return [name = std::move(name), store = std::move(store), windows, init, agg, merger](const SerdeDefaults&) {
+    return std::make_unique<SessionWindowAggregateNode<K, V, VR, Init, Agg, Merger>>(name, store, windows, init, agg,
+                                                                                     merger);
+  };
+}
 
 }  // namespace kstreams::internal
