@@ -57,6 +57,12 @@ class KGroupedStream {
         materialized);
   }
 
+  // Starts a cogroup (cogrouped_kstream.h) with this stream as its first input: aggregator
+  // VOut(const K&, const V&, const VOut& aggregate). VOut is what the aggregator returns,
+  // or given, cogroup<VOut>(aggregator), when it cannot be told (a generic lambda).
+  template <class VOut = void, class Aggregator>
+  auto cogroup(Aggregator aggregator) const;
+
   // Windowed aggregations (windowed_kstream.h): tumbling and hopping, sliding, or session
   // windows.
   TimeWindowedKStream<K, V> windowedBy(TimeWindows windows) const;
@@ -75,6 +81,10 @@ class KGroupedStream {
   SerdePtr<K> keySerde() const { return grouped_.keySerde ? grouped_.keySerde : stream_.keySerde(); }
   SerdePtr<V> valueSerde() const { return grouped_.valueSerde ? grouped_.valueSerde : stream_.valueSerde(); }
   const KStream<K, V>& stream() const { return stream_; }
+  bool repartitionRequired() const { return repartitionRequired_; }
+  bool named() const { return !grouped_.name.empty(); }
+  // The same for this object and its copies, and only for them.
+  const void* identity() const { return namedRepartition_.get(); }
 
  private:
   // fn: VR(const K&, const V&, const std::optional<VR>& current).
@@ -89,7 +99,8 @@ class KGroupedStream {
   Grouped<K, V> grouped_;
   bool repartitionRequired_;
   // The repartitioned stream of a named grouping, made by its first aggregation; shared by
-  // the copies of this KGroupedStream.
+  // the copies of this KGroupedStream, and so also what tells them from other groupings
+  // (identity()).
   std::shared_ptr<std::optional<KStream<K, V>>> namedRepartition_;
 };
 
@@ -174,3 +185,5 @@ SessionWindowedKStream<K, V> KGroupedStream<K, V>::windowedBy(SessionWindows win
 }
 
 }  // namespace kstreams
+
+#include "streams/cogrouped_kstream.h"  // KGroupedStream::cogroup(), which needs KGroupedStream complete
