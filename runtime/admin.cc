@@ -123,4 +123,23 @@ std::map<int32_t, int64_t> Admin::endOffsets(const std::string& topic) {
   return out;
 }
 
+void Admin::deleteRecords(const std::string& topic, const std::map<int32_t, int64_t>& before) {
+  if (before.empty()) return;
+  internal::PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(before.size())));
+  for (const auto& [partition, offset] : before)
+    rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)->offset = offset;
+  rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(offsets.get());
+  internal::KafkaQueue queue(rd_kafka_queue_new(client_.get()));
+  rd_kafka_DeleteRecords(client_.get(), &request, 1, nullptr, queue.get());
+  rd_kafka_DeleteRecords_destroy(request);
+  auto event = await(queue.get(), timeout_, "deleting records");
+  const rd_kafka_topic_partition_list_t* done =
+      rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event.get()));
+  for (int i = 0; done && i < done->cnt; ++i)
+    if (done->elems[i].err)
+      throw StreamsException("cannot delete the records of " + internal::partitionName(topic, done->elems[i].partition) +
+                             " before offset " + std::to_string(before.at(done->elems[i].partition)) + ": " +
+                             rd_kafka_err2str(done->elems[i].err));
+}
+
 }  // namespace kstreams

@@ -1,6 +1,6 @@
 // Admin: the few cluster operations an application or its tools need around kstreams —
-// create, list and delete topics; read a group's committed offsets; delete an
-// application's internal topics. A thin layer over librdkafka's Admin API.
+// create, list and delete topics; read a group's committed offsets; delete records;
+// delete an application's internal topics. A thin layer over librdkafka's Admin API.
 #pragma once
 
 #include <chrono>
@@ -36,6 +36,9 @@ class Admin {
   std::map<int32_t, int64_t> committedOffsets(const std::string& group, const std::string& topic);
   // The offset after the last record of each partition of `topic`.
   std::map<int32_t, int64_t> endOffsets(const std::string& topic);
+  // Deletes the records of `topic`'s partitions before the given offsets (partition ->
+  // offset): each partition's log then starts there, compacted or not.
+  void deleteRecords(const std::string& topic, const std::map<int32_t, int64_t>& before);
 
  private:
   std::string bootstrapServers_;

@@ -128,6 +128,16 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
       changelogsFoundBehind_.insert(t.topic);
       t.store->wipe();
       checkpoint.reset();
+    } else if (checkpoint && *checkpoint + 1 < low) {
+      // The changelog no longer holds the records right after the checkpoint (deleted with
+      // DeleteRecords, or by retention on a changelog that is not only compacted): the store
+      // may hold what the changelog no longer has, and cannot be brought up to date on top
+      // of it. Kafka Streams takes the task as corrupted and wipes its state.
+      log().warn("store {} of task {} is at changelog offset {}, below the start {} of {}: records after it were "
+                 "deleted from the changelog; wiping the store and restoring it from the changelog's start",
+                 t.store->name(), task.toString(), *checkpoint, low, partitionName(t.topic, t.partition));
+      t.store->wipe();
+      checkpoint.reset();
     } else if (!exactlyOnce && t.committedThrough && *t.committedThrough >= high) {
       log().warn("changelog {} ends at {} after {} queries, before offset {} that this thread wrote to it: it was "
                  "deleted; restoring store {} of task {} to that end",

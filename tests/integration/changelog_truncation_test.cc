@@ -1,0 +1,96 @@
+// A store whose changelog lost the records after its checkpoint (deleted with DeleteRecords,
+// or by retention) is wiped and restored from what the changelog still holds, as Kafka
+// Streams does with a task whose changelog offsets are out of range.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+
+#include "kstreams.h"
+#include "runtime/log.h"
+#include "tests/support/kafka_cluster.h"
+
+namespace kstreams {
+namespace {
+
+using namespace std::chrono_literals;
+using test::bootstrap;
+using test::uniqueName;
+
+class ChangelogTruncation : public testing::TestWithParam<const char*> {};
+
+// An instance counts keys 0-4 and stops (its store checkpointed at the changelog's end);
+// another instance, with its own state directory, takes the task over and counts keys 5-9;
+// the changelog's records are deleted up to two past the first instance's part. The first
+// instance, started again, finds its checkpoint below the changelog's start: its store
+// holds what the changelog holds (without the wipe it kept keys 0-4 and restored the rest
+// on top of them). Kafka refuses to delete records of a topic that is only compacted: this
+// changelog is deleted from by retention too, as a windowed store's is.
+TEST_P(ChangelogTruncation, AStoreBehindTheChangelogsStartIsWipedAndHoldsWhatTheChangelogHolds) {
+  const bool exactlyOnce = std::string(GetParam()) == "exactly_once_v2";
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("truncated-in"), app = uniqueName("truncated");
+  const std::string changelog = app + "-counts-changelog";
+  admin.createTopic(in, 1);
+  auto topology = [&] {
+    auto builder = std::make_shared<StreamsBuilder>();
+    builder->stream<std::string, std::string>(in).groupByKey().count(
+        Materialized<std::string, int64_t>::as("counts").withCachingDisabled().withLoggingEnabled(
+            {{"cleanup.policy", "compact,delete"}}));
+    return builder->build();
+  };
+  auto config = [&](const std::string& dir) {
+    return test::appConfig(app, {{"processing.guarantee", GetParam()}, {"state.dir", dir}});
+  };
+  const std::string first = "/tmp/kstreams-it-state/" + uniqueName("dir"), other = "/tmp/kstreams-it-state/" + uniqueName("dir");
+  auto storeContents = [](KafkaStreams& streams) {
+    std::map<std::string, int64_t> got;
+    for (const auto& kv : streams.store<std::string, int64_t>("counts")->all()) got[kv.key] = kv.value;
+    return got;
+  };
+  auto countKeys = [&](int from, int to, const std::string& dir) {
+    KafkaProducer producer(bootstrap());
+    for (int i = from; i < to; ++i) producer.send(in, "key-" + std::to_string(i), "x");
+    producer.flush();
+    KafkaStreams streams(topology(), config(dir));
+    streams.start();
+    ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 120s)) << streams.lastError();
+    EXPECT_TRUE(test::eventually([&] { return storeContents(streams).size() == static_cast<size_t>(to); }, 60s))
+        << streams.lastError();
+    ASSERT_TRUE(streams.close(60s));
+  };
+  countKeys(0, 5, first);
+  const int64_t firstEnd = admin.endOffsets(changelog)[0];
+  countKeys(5, 10, other);
+  admin.deleteRecords(changelog, {{0, firstEnd + 2}});
+
+  // Each key was counted once, so each record of the changelog is a count of 1 of its own
+  // key.
+  std::map<std::string, int64_t> expected;
+  for (const TopicRecord& r : test::consumeToEnd(changelog, 30s, exactlyOnce)) expected[*r.key] = 1;
+  ASSERT_FALSE(expected.empty());
+  ASSERT_LT(expected.size(), 5u);
+  ASSERT_FALSE(expected.count("key-0"));
+
+  std::ostringstream logged;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logged);
+  internal::log().sinks().push_back(sink);
+  KafkaStreams streams(topology(), config(first));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 120s)) << streams.lastError();
+  EXPECT_EQ(storeContents(streams), expected);
+  EXPECT_EQ(streams.metrics().restoredRecords, static_cast<int64_t>(expected.size()));
+  EXPECT_TRUE(streams.close(60s));
+  std::erase(internal::log().sinks(), sink);
+  const std::string warning = logged.str();
+  EXPECT_NE(warning.find("store counts of task 0_0 is at changelog offset"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("below the start " + std::to_string(firstEnd + 2) + " of topic " + changelog + " partition 0"),
+            std::string::npos)
+      << warning;
+}
+
+INSTANTIATE_TEST_SUITE_P(BothGuarantees, ChangelogTruncation, testing::Values("at_least_once", "exactly_once_v2"));
+
+}  // namespace
+}  // namespace kstreams
