@@ -8,7 +8,15 @@ namespace {
 
 // "kstreams-changelogs-1" then " <topic>:<partition>:<offset>" per changelog partition.
 // Topic names are letters, digits, '.', '_' and '-', so neither separator occurs in one.
+//
+// The partition time is the entry " @partition-time:1:<ms>" (1: the entry's version), first.
+// It has the shape of a changelog entry because kstreams before it reads every entry as one
+// and drops the whole metadata over an entry it cannot read: in a rolling upgrade an
+// instance of that version taking a task over still gets the changelog offsets. No topic
+// name starts with '@', so the entry names no changelog it restores.
 constexpr std::string_view kFormat = "kstreams-changelogs-1";
+constexpr std::string_view kPartitionTime = "@partition-time";
+constexpr int32_t kPartitionTimeVersion = 1;
 constexpr size_t kMaxBytes = 4096;
 
 template <class Int>
@@ -17,27 +25,21 @@ bool parse(std::string_view text, Int& value) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-}  // namespace
-
-std::string changelogOffsetsMetadata(const CommittedChangelogOffsets& offsets) {
-  std::string out(kFormat);
-  for (const auto& [partition, offset] : offsets) {
-    out += ' ';
-    out += partition.first;
-    out += ':';
-    out += std::to_string(partition.second);
-    out += ':';
-    out += std::to_string(offset);
-  }
-  return out.size() <= kMaxBytes ? out : std::string();
+void appendEntry(std::string& out, std::string_view name, int32_t partition, int64_t offset) {
+  out += ' ';
+  out += name;
+  out += ':';
+  out += std::to_string(partition);
+  out += ':';
+  out += std::to_string(offset);
 }
 
-void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangelogOffsets& into) {
-  if (metadata.substr(0, kFormat.size()) != kFormat) return;
+// What a commit's metadata holds; false if it is not kstreams' (all or nothing).
+bool read(std::string_view metadata, CommittedChangelogOffsets& offsets, int64_t& partitionTime) {
+  if (metadata.substr(0, kFormat.size()) != kFormat) return false;
   metadata.remove_prefix(kFormat.size());
-  CommittedChangelogOffsets found;
   while (!metadata.empty()) {
-    if (metadata.front() != ' ') return;
+    if (metadata.front() != ' ') return false;
     metadata.remove_prefix(1);
     const std::string_view entry = metadata.substr(0, metadata.find(' '));
     metadata.remove_prefix(entry.size());
@@ -48,14 +50,47 @@ void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangel
     if (middle == std::string_view::npos || middle == 0 ||
         !parse(entry.substr(middle + 1, last - middle - 1), partition) || !parse(entry.substr(last + 1), offset) ||
         partition < 0 || offset < 0)
-      return;  // not ours after all: all or nothing
-    int64_t& known = found[{std::string(entry.substr(0, middle)), partition}];
+      return false;
+    const std::string_view name = entry.substr(0, middle);
+    if (name.front() == '@') {
+      // An entry of a later version, or one a later kstreams added: not a changelog.
+      if (name == kPartitionTime && partition == kPartitionTimeVersion) partitionTime = offset;
+      continue;
+    }
+    int64_t& known = offsets[{std::string(name), partition}];
     known = std::max(known, offset);
   }
+  return true;
+}
+
+}  // namespace
+
+std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime) {
+  if (offsets.empty() && partitionTime < 0) return {};
+  std::string out(kFormat);
+  if (partitionTime >= 0) appendEntry(out, kPartitionTime, kPartitionTimeVersion, partitionTime);
+  const size_t withoutOffsets = out.size();
+  for (const auto& [partition, offset] : offsets) appendEntry(out, partition.first, partition.second, offset);
+  if (out.size() <= kMaxBytes) return out;
+  if (partitionTime < 0) return {};
+  out.resize(withoutOffsets);
+  return out;
+}
+
+void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangelogOffsets& into) {
+  CommittedChangelogOffsets found;
+  int64_t partitionTime = -1;
+  if (!read(metadata, found, partitionTime)) return;
   for (const auto& [partition, offset] : found) {
     auto [it, inserted] = into.try_emplace(partition, offset);
     if (!inserted) it->second = std::max(it->second, offset);
   }
+}
+
+int64_t partitionTimeFromMetadata(std::string_view metadata) {
+  CommittedChangelogOffsets found;
+  int64_t partitionTime = -1;
+  return read(metadata, found, partitionTime) ? partitionTime : -1;
 }
 
 }  // namespace kstreams::internal

@@ -256,19 +256,18 @@ void StreamThread::runOnce() {
 
 void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
   bool waiting = false;
-  // Under exactly_once_v2 a task restores only once the changelog offsets its last commit
-  // reached are known (see changelog_offsets.h): read with the committed offsets, for all
-  // tasks that need them at once.
-  auto awaitsChangelogOffsets = [this](TaskId id, const Task& task) {
-    return config_.exactlyOnce() && restorer_ && task.hasStores() && !changelogOffsetsRead_.count(id);
-  };
+  // A task begins (under exactly_once_v2: restores) only once what its last commit carries
+  // is known (see changelog_offsets.h): its partition times, and the changelog offsets its
+  // stores must be restored to. Read with the committed offsets, for all tasks that need
+  // them at once; usually the read that set the start offsets did it already.
+  auto awaitsCommittedMetadata = [this](TaskId id) { return !committedMetadataRead_.count(id); };
   std::vector<Task*> unread;
   for (auto& [id, task] : tasks_)
-    if (!task->initialized() && !restoring_.count(id) && awaitsChangelogOffsets(id, *task)) unread.push_back(task.get());
-  if (unread.empty()) changelogOffsetsUnreadSince_.reset();
-  else if (!readCommittedChangelogOffsets(unread)) waiting = true;
+    if (!task->initialized() && !restoring_.count(id) && awaitsCommittedMetadata(id)) unread.push_back(task.get());
+  if (unread.empty()) committedMetadataUnreadSince_.reset();
+  else if (!readCommittedMetadata(unread)) waiting = true;
   for (auto& [id, task] : tasks_) {
-    if (task->initialized() || restoring_.count(id) || awaitsChangelogOffsets(id, *task)) continue;
+    if (task->initialized() || restoring_.count(id) || awaitsCommittedMetadata(id)) continue;
     try {
       std::vector<RestoreTarget> targets = task->openState();
       if (targets.empty() || !restorer_) {

@@ -125,14 +125,15 @@ class StreamThread {
   // runningTasksHaveRecords: this turn processed records as they arrived, so restoring
   // must leave the running tasks their turn soon.
   void prepareTasks(bool runningTasksHaveRecords);
-  // Reads the committed offsets of the tasks' inputs and the changelog offsets their
-  // metadata holds into committedChangelogOffsets_. False if some could not be read yet
-  // (those that were are marked read); throws once that has lasted task.timeout.ms.
-  bool readCommittedChangelogOffsets(const std::vector<Task*>& tasks);
-  // Under exactly_once_v2: adds the changelog offsets in the metadata of these committed
-  // offsets (as read by rd_kafka_committed) to committedChangelogOffsets_, and marks the
-  // tasks whose inputs all came back without error as read.
-  void noteCommittedChangelogOffsets(const rd_kafka_topic_partition_list_t* committed);
+  // Reads the committed offsets of the tasks' inputs and what their metadata holds (see
+  // noteCommittedMetadata). False if some could not be read yet (those that were are
+  // marked read); throws once that has lasted task.timeout.ms.
+  bool readCommittedMetadata(const std::vector<Task*>& tasks);
+  // What the metadata of these committed offsets (as read by rd_kafka_committed) holds:
+  // their partition times go to the tasks that have not begun yet, and under
+  // exactly_once_v2 their changelog offsets to committedChangelogOffsets_. Marks the tasks
+  // whose inputs all came back without error as read.
+  void noteCommittedMetadata(const rd_kafka_topic_partition_list_t* committed);
   void createClients();
   std::unique_ptr<StreamsProducer> createProducer();
   // Whether the topology has state stores: such a thread writes changelogs, reads its
@@ -261,12 +262,12 @@ class StreamThread {
   // and came back. Also what the metadata of a task's committed offsets says its previous
   // owner committed (see changelog_offsets.h); and what this thread's commits put in theirs.
   CommittedChangelogOffsets committedChangelogOffsets_;
-  // Tasks whose committed changelog offsets have been read since they were assigned, and
-  // since when a read has kept failing.
-  std::set<TaskId> changelogOffsetsRead_;
-  std::optional<std::chrono::steady_clock::time_point> changelogOffsetsUnreadSince_;
-  std::chrono::steady_clock::time_point lastChangelogOffsetsRead_;
-  std::chrono::steady_clock::time_point lastChangelogOffsetsWarning_;
+  // Tasks whose committed offsets' metadata has been read since they were assigned (a task
+  // begins only after that), and since when a read has kept failing.
+  std::set<TaskId> committedMetadataRead_;
+  std::optional<std::chrono::steady_clock::time_point> committedMetadataUnreadSince_;
+  std::chrono::steady_clock::time_point lastCommittedMetadataRead_;
+  std::chrono::steady_clock::time_point lastCommittedMetadataWarning_;
   std::thread thread_;
 };
 

@@ -17,7 +17,7 @@ void StreamThread::seekToCommitted(rd_kafka_topic_partition_list_t* partitions) 
   if (partitions->cnt == 0) return;
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, static_cast<int>(config_.defaultApiTimeout().count()));
   if (err) throw StreamsException(std::string("cannot read the committed offsets to rewind to: ") + rd_kafka_err2str(err));
-  noteCommittedChangelogOffsets(partitions);
+  noteCommittedMetadata(partitions);
   // None committed: under earliest the thread began at the beginning, as it does for a
   // repartition topic; under latest its start was committed when it got the partition
   // (pinLatestStarts), so only a failed pin gets here, and redoing too much beats skipping
@@ -131,23 +131,30 @@ void StreamThread::commit(bool handingOver) {
   if ((!exactlyOnce || sentRecords) && delivered) noteWhatTheChangelogsHold();
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(tasks_.size())));
   bool anyOffsets = false;
-  std::map<TaskId, std::string> metadataOf;
+  // Per task, the metadata of the changelog offsets its commit carries; each input offset
+  // carries them with its own partition time (see changelog_offsets.h).
+  std::map<TaskId, std::string> changelogMetadataOf;
   for (const auto& [id, task] : tasks_) {
-    std::string& metadata = metadataOf[id];
+    CommittedChangelogOffsets changelogs;
     if (exactlyOnce && task->initialized() && task->state())
-      if (auto mine = task->state()->changelogOffsetsIn(committedChangelogs); !mine.empty())
-        metadata = changelogOffsetsMetadata(mine);
+      changelogs = task->state()->changelogOffsetsIn(committedChangelogs);
+    std::string& changelogMetadata = changelogMetadataOf[id];
+    changelogMetadata = commitMetadata(changelogs);
     // A task whose changelogs moved while its input did not (a wall-clock punctuation wrote
     // to its stores) commits its positions again: the metadata must reach the next owner.
-    const bool newMetadata = !metadata.empty() && metadata != task->committedMetadata();
-    const std::vector<CommitOffset> offsets = task->offsetsToCommit(newMetadata);
+    // Partition times move only with input, so they never call for that.
+    const bool newChangelogs = !changelogMetadata.empty() && changelogMetadata != task->committedChangelogMetadata();
+    const std::vector<CommitOffset> offsets = task->offsetsToCommit(newChangelogs);
     // A task without a position yet (no record processed since it began) carries nothing:
     // its metadata is not committed, and the next commit tries again.
-    if (offsets.empty()) metadata = task->committedMetadata();
+    if (offsets.empty()) {
+      changelogMetadata = task->committedChangelogMetadata();
+      continue;
+    }
     for (const CommitOffset& o : offsets) {
       rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
       p->offset = o.offset;
-      if (!metadata.empty()) {
+      if (const std::string metadata = commitMetadata(changelogs, o.partitionTime); !metadata.empty()) {
         // The list frees it with librdkafka's allocator, which is malloc.
         p->metadata = std::malloc(metadata.size());
         std::memcpy(p->metadata, metadata.data(), metadata.size());
@@ -202,7 +209,7 @@ void StreamThread::commit(bool handingOver) {
       if (task->initialized() && task->state()) task->state()->commit();
     if (hasStores()) metrics_.storeApplies.fetch_add(1, std::memory_order_relaxed);
   }
-  for (auto& [id, task] : tasks_) task->markCommitted(std::move(metadataOf[id]));
+  for (auto& [id, task] : tasks_) task->markCommitted(std::move(changelogMetadataOf[id]));
   publishMemory();
   // Progress: the redos before it were not in vain.
   if (sentRecords || anyOffsets) redoingSince_.reset();

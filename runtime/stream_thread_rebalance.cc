@@ -64,7 +64,7 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
     log().debug("{}: committed offsets not read ({}); librdkafka looks them up", name_, rd_kafka_err2str(err));
     return;
   }
-  noteCommittedChangelogOffsets(committed.get());
+  noteCommittedMetadata(committed.get());
   std::vector<int64_t> starts(static_cast<size_t>(partitions->cnt));
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
@@ -86,47 +86,54 @@ void StreamThread::setStartOffsets(rd_kafka_topic_partition_list_t* partitions) 
 // try is short and tried again at most once a second, so that while one task's offsets are
 // not stable (a killed owner's transaction lasts up to transaction.timeout.ms) the thread's
 // running tasks go on; tasks whose offsets came back go on to restore meanwhile.
-bool StreamThread::readCommittedChangelogOffsets(const std::vector<Task*>& tasks) {
+bool StreamThread::readCommittedMetadata(const std::vector<Task*>& tasks) {
   constexpr std::chrono::milliseconds kReadTimeout{200}, kRetryInterval{1000};
   const auto now = std::chrono::steady_clock::now();
-  if (changelogOffsetsUnreadSince_ && now - lastChangelogOffsetsRead_ < kRetryInterval) return false;
-  lastChangelogOffsetsRead_ = now;
+  if (committedMetadataUnreadSince_ && now - lastCommittedMetadataRead_ < kRetryInterval) return false;
+  lastCommittedMetadataRead_ = now;
   PartitionList committed(rd_kafka_topic_partition_list_new(static_cast<int>(tasks.size())));
   for (const Task* task : tasks)
     for (const Task::InputPartition& in : task->inputs())
       rd_kafka_topic_partition_list_add(committed.get(), in.topic.c_str(), in.partition);
   const auto timeout = std::min(config_.defaultApiTimeout(), kReadTimeout);
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), committed.get(), static_cast<int>(timeout.count()));
-  if (!err) noteCommittedChangelogOffsets(committed.get());
+  if (!err) noteCommittedMetadata(committed.get());
   std::string unread;
   for (const Task* task : tasks)
-    if (!changelogOffsetsRead_.count(task->taskId())) unread += (unread.empty() ? "" : ", ") + task->taskId().toString();
+    if (!committedMetadataRead_.count(task->taskId())) unread += (unread.empty() ? "" : ", ") + task->taskId().toString();
   if (unread.empty()) {
-    changelogOffsetsUnreadSince_.reset();
+    committedMetadataUnreadSince_.reset();
     return true;
   }
   for (int i = 0; !err && i < committed->cnt; ++i) err = committed->elems[i].err;
-  if (!changelogOffsetsUnreadSince_) changelogOffsetsUnreadSince_ = now;
-  if (now - *changelogOffsetsUnreadSince_ >= config_.taskTimeout())
+  if (!committedMetadataUnreadSince_) committedMetadataUnreadSince_ = now;
+  if (now - *committedMetadataUnreadSince_ >= config_.taskTimeout())
     throw StreamsException("cannot read the committed offsets of tasks [" + unread + "] (" + rd_kafka_err2str(err) +
                            ") for " + std::to_string(config_.taskTimeout().count()) +
-                           " ms (task.timeout.ms); under exactly_once_v2 their stores are restored only once the "
-                           "changelog offsets of their last commit are known. Check the group coordinator");
-  if (now - lastChangelogOffsetsWarning_ > std::chrono::seconds(10)) {
-    log().warn("{}: the committed offsets of tasks [{}] not read yet ({}); their stores wait to be restored", name_,
+                           " ms (task.timeout.ms); a task begins only once what its last commit carries is known "
+                           "(its partition times, and under exactly_once_v2 the changelog offsets its stores are "
+                           "restored to). Check the group coordinator");
+  if (now - lastCommittedMetadataWarning_ > std::chrono::seconds(10)) {
+    log().warn("{}: the committed offsets of tasks [{}] not read yet ({}); the tasks wait to begin", name_,
                unread, rd_kafka_err2str(err));
-    lastChangelogOffsetsWarning_ = now;
+    lastCommittedMetadataWarning_ = now;
   }
   return false;
 }
 
-void StreamThread::noteCommittedChangelogOffsets(const rd_kafka_topic_partition_list_t* committed) {
-  if (!config_.exactlyOnce()) return;
+void StreamThread::noteCommittedMetadata(const rd_kafka_topic_partition_list_t* committed) {
   for (int i = 0; i < committed->cnt; ++i) {
     const auto& tp = committed->elems[i];
-    if (!tp.err && tp.metadata && tp.metadata_size > 0)
-      addChangelogOffsetsFromMetadata(std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size),
-                                      committedChangelogOffsets_);
+    if (tp.err || !tp.metadata || tp.metadata_size == 0) continue;
+    const std::string_view metadata(static_cast<const char*>(tp.metadata), tp.metadata_size);
+    if (config_.exactlyOnce()) addChangelogOffsetsFromMetadata(metadata, committedChangelogOffsets_);
+    // A task that has begun is past what it committed.
+    const int64_t partitionTime = partitionTimeFromMetadata(metadata);
+    auto routes = routes_.find(tp.topic);
+    if (partitionTime < 0 || routes == routes_.end() || routes->second.size() <= static_cast<size_t>(tp.partition))
+      continue;
+    const Route& route = routes->second[static_cast<size_t>(tp.partition)];
+    if (route.task && !route.task->initialized()) route.task->resumePartitionTime(route.input, partitionTime);
   }
   for (const auto& [id, task] : tasks_) {
     bool all = true;
@@ -134,7 +141,7 @@ void StreamThread::noteCommittedChangelogOffsets(const rd_kafka_topic_partition_
       const auto* tp = rd_kafka_topic_partition_list_find(committed, in.topic.c_str(), in.partition);
       all = all && tp && !tp->err;
     }
-    if (all) changelogOffsetsRead_.insert(id);
+    if (all) committedMetadataRead_.insert(id);
   }
 }
 
@@ -258,8 +265,8 @@ void StreamThread::closeTasks(bool clean) {
   }
   tasks_.clear();
   restoring_.clear();
-  changelogOffsetsRead_.clear();
-  changelogOffsetsUnreadSince_.reset();
+  committedMetadataRead_.clear();
+  committedMetadataUnreadSince_.reset();
   {
     std::lock_guard lock(activeTasksMutex_);
     activeTasks_.clear();

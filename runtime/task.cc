@@ -162,7 +162,10 @@ void Task::processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, 
   if (error) {
     skipOrFail(raw, *error);
   } else {
-    if (timestamp > streamTime_) streamTime_ = timestamp;
+    if (timestamp > queue.partitionTime) {
+      queue.partitionTime = timestamp;
+      if (timestamp > streamTime_) streamTime_ = timestamp;
+    }
     currentTimestamp_ = timestamp;
     try {
       queue.source->process(raw, timestamp);
@@ -200,14 +203,20 @@ std::vector<CommitOffset> Task::offsetsToCommit(bool all) const {
   std::vector<CommitOffset> out;
   for (size_t i = 0; i < queues_.size(); ++i)
     if (queues_[i].nextOffset > queues_[i].committedOffset || (all && queues_[i].nextOffset >= 0))
-      out.push_back({inputs_[i].topic, inputs_[i].partition, queues_[i].nextOffset});
+      out.push_back({inputs_[i].topic, inputs_[i].partition, queues_[i].nextOffset, queues_[i].partitionTime});
   return out;
 }
 
-void Task::markCommitted(std::string metadata) {
+void Task::markCommitted(std::string changelogMetadata) {
   for (Queue& q : queues_) q.committedOffset = q.nextOffset;
-  committedMetadata_ = std::move(metadata);
+  committedChangelogMetadata_ = std::move(changelogMetadata);
   commitRequested_ = false;
+}
+
+void Task::resumePartitionTime(size_t input, int64_t partitionTime) {
+  Queue& queue = queues_[input];
+  queue.partitionTime = std::max(queue.partitionTime, partitionTime);
+  streamTime_ = std::max(streamTime_, queue.partitionTime);
 }
 
 void Task::clearBuffers() {

@@ -50,11 +50,13 @@ struct TaskServices {
   const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>* globalStores = nullptr;
 };
 
-// An input partition's next offset to commit.
+// An input partition's next offset to commit, and its partition time (the largest
+// timestamp processed from it, or committed with it; -1: none).
 struct CommitOffset {
   std::string topic;
   int32_t partition;
   int64_t offset;
+  int64_t partitionTime;
 };
 
 class Task final : public TaskContext {
@@ -105,10 +107,13 @@ class Task final : public TaskContext {
   // Input partitions whose position moved since the last markCommitted(); with `all`, every
   // input partition that has a position (a record processed since the task began).
   std::vector<CommitOffset> offsetsToCommit(bool all = false) const;
-  // `metadata`: what the commit's offsets carried (see changelog_offsets.h), kept to tell
-  // whether the next commit's is new.
-  void markCommitted(std::string metadata);
-  const std::string& committedMetadata() const { return committedMetadata_; }
+  // `changelogMetadata`: the commit metadata of the changelog offsets the commit's offsets
+  // carried (see changelog_offsets.h), kept to tell whether the next commit's are new.
+  void markCommitted(std::string changelogMetadata);
+  const std::string& committedChangelogMetadata() const { return committedChangelogMetadata_; }
+  // Before the task processes: the partition time committed with inputs()[input]'s offset.
+  // The task's stream time starts at the largest of them, as in Kafka Streams.
+  void resumePartitionTime(size_t input, int64_t partitionTime);
   bool commitRequested() const { return commitRequested_; }
   // Drops the buffered records (e.g. when the task is closed without commit).
   void clearBuffers();
@@ -145,6 +150,7 @@ class Task final : public TaskContext {
     SourceInstance* source = nullptr;
     int64_t nextOffset = -1;       // after the last record processed; -1 before the first
     int64_t committedOffset = -1;  // nextOffset at the last commit
+    int64_t partitionTime = -1;    // the largest timestamp processed, or resumed from a commit
     int64_t emptySince = -1;       // wall clock when the queue ran dry, for max.task.idle.ms
   };
   struct Schedule {
@@ -179,7 +185,7 @@ class Task final : public TaskContext {
   int64_t currentTimestamp_ = 0;
   bool initialized_ = false;
   bool commitRequested_ = false;
-  std::string committedMetadata_;
+  std::string committedChangelogMetadata_;
   bool closed_ = false;
 };
 
