@@ -195,6 +195,27 @@ class KStream {
   std::string nameFor(const Named& named, std::string_view prefix) const {
     return named.name.empty() ? graph_->newName(prefix) : named.name;
   }
+  // Adds the node of a user's processor (process, processValues) below this stream, lets
+  // it use `stores`, and returns its index. It forwards records of outKey and outValue if
+  // `forwards`.
+  size_t addUserProcessor(const Named& named, std::string_view prefix, std::string_view kind,
+                          const std::vector<std::string>& stores, const std::type_info* outKey,
+                          const std::type_info* outValue, bool forwards, internal::NodeFactory factory) const {
+    internal::GraphNode node;
+    node.kind = internal::GraphNode::Kind::kProcessor;
+    node.name = nameFor(named, prefix);
+    node.inKey = &typeid(K);
+    node.inValue = &typeid(V);
+    if (forwards) {
+      node.outKey = outKey;
+      node.outValue = outValue;
+    }
+    node.lineage = graph_->childLineage(node_, kind);
+    node.factory = std::move(factory);
+    size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
+    for (const auto& store : stores) graph_->connectStore(store, index);
+    return index;
+  }
 
   std::shared_ptr<internal::TopologyGraph> graph_;
   size_t node_;
@@ -487,22 +508,12 @@ auto KStream<K, V>::process(Supplier supplier, const std::vector<std::string>& s
   using VOut = typename P::ValueOut;
   static_assert(std::is_same_v<typename P::KeyIn, K> && std::is_same_v<typename P::ValueIn, V>,
                 "the processor's input types must be the stream's key and value types");
-  internal::GraphNode node;
-  node.kind = internal::GraphNode::Kind::kProcessor;
-  node.name = nameFor(named, "KSTREAM-PROCESSOR-");
-  node.inKey = &typeid(K);
-  node.inValue = &typeid(V);
-  if constexpr (!std::is_same_v<KOut, Void>) {
-    node.outKey = &typeid(KOut);
-    node.outValue = &typeid(VOut);
-  }
-  node.lineage = graph_->childLineage(node_, "process");
-  node.factory = [supplier](const internal::SerdeDefaults&) {
-    std::unique_ptr<Processor<K, V, KOut, VOut>> processor = supplier();
-    return std::make_unique<internal::ProcessorNode<K, V, KOut, VOut>>(std::move(processor));
-  };
-  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
-  for (const auto& store : stores) graph_->connectStore(store, index);
+  size_t index = addUserProcessor(
+      named, "KSTREAM-PROCESSOR-", "process", stores, &typeid(KOut), &typeid(VOut), !std::is_same_v<KOut, Void>,
+      [supplier](const internal::SerdeDefaults&) {
+        std::unique_ptr<Processor<K, V, KOut, VOut>> processor = supplier();
+        return std::make_unique<internal::ProcessorNode<K, V, KOut, VOut>>(std::move(processor));
+      });
   return KStream<KOut, VOut>(graph_, index, SerdeFor<KOut>{}, SerdeFor<VOut>{}, true);
 }
 
@@ -516,22 +527,12 @@ auto KStream<K, V>::processValues(Supplier supplier, const std::vector<std::stri
                 "processValues() takes a supplier of FixedKeyProcessors; for a Processor use process()");
   static_assert(std::is_same_v<typename P::KeyIn, K> && std::is_same_v<typename P::ValueIn, V>,
                 "the processor's input types must be the stream's key and value types");
-  internal::GraphNode node;
-  node.kind = internal::GraphNode::Kind::kProcessor;
-  node.name = nameFor(named, "KSTREAM-PROCESSVALUES-");
-  node.inKey = &typeid(K);
-  node.inValue = &typeid(V);
-  if constexpr (!std::is_same_v<VOut, Void>) {
-    node.outKey = &typeid(K);
-    node.outValue = &typeid(VOut);
-  }
-  node.lineage = graph_->childLineage(node_, "processValues");
-  node.factory = [supplier](const internal::SerdeDefaults&) {
-    std::unique_ptr<FixedKeyProcessor<K, V, VOut>> processor = supplier();
-    return std::make_unique<internal::FixedKeyProcessorNode<K, V, VOut>>(std::move(processor));
-  };
-  size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
-  for (const auto& store : stores) graph_->connectStore(store, index);
+  size_t index = addUserProcessor(
+      named, "KSTREAM-PROCESSVALUES-", "processValues", stores, &typeid(K), &typeid(VOut), !std::is_same_v<VOut, Void>,
+      [supplier](const internal::SerdeDefaults&) {
+        std::unique_ptr<FixedKeyProcessor<K, V, VOut>> processor = supplier();
+        return std::make_unique<internal::FixedKeyProcessorNode<K, V, VOut>>(std::move(processor));
+      });
   // The key and its serde stay, so does whether the stream must be repartitioned by key
   // (Kafka Streams' processValues keeps repartitionRequired as it is).
   return KStream<K, VOut>(graph_, index, keySerde_, SerdeFor<VOut>{}, repartitionRequired_);

@@ -13,31 +13,19 @@
 namespace kstreams::internal {
 
 template <class K, class VIn, class VOut>
-class FixedKeyProcessorNode final : public RecordInput<K, VIn>,
-                                    public TaskProcessingContext<FixedKeyProcessorContext<K, VOut>> {
+class FixedKeyProcessorNode final
+    : public UserProcessorNode<FixedKeyProcessor<K, VIn, VOut>, FixedKeyProcessorContext<K, VOut>, K, VIn, K, VOut> {
  public:
-  explicit FixedKeyProcessorNode(std::unique_ptr<FixedKeyProcessor<K, VIn, VOut>> processor)
-      : processor_(std::move(processor)) {}
+  using FixedKeyProcessorNode::UserProcessorNode::UserProcessorNode;
 
-  void init(TaskContext& context) override {
-    NodeInstance::init(context);
-    this->bindTask(context);
-    processor_->init(*this);
-  }
-  void close() override { processor_->close(); }
-  void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, VIn>&& record) override {
-    processor_->process(FixedKeyRecord<K, VIn>(std::move(record)));
+    this->processor_->process(FixedKeyRecord<K, VIn>(std::move(record)));
   }
 
-  void forward(FixedKeyRecord<K, VOut> record) override { out_.forward(std::move(record.record_)); }
+  void forward(FixedKeyRecord<K, VOut> record) override { this->out_.forward(std::move(record.record_)); }
   void forward(FixedKeyRecord<K, VOut> record, std::string_view child) override {
-    out_.forward(std::move(record.record_), child);
+    this->out_.forward(std::move(record.record_), child);
   }
-
- private:
-  std::unique_ptr<FixedKeyProcessor<K, VIn, VOut>> processor_;
-  Downstream<K, VOut> out_;
 };
 
 }  // namespace kstreams::internal

@@ -39,12 +39,13 @@ class TaskProcessingContext : public Context {
   TaskContext* task_ = nullptr;
 };
 
-template <class KIn, class VIn, class KOut, class VOut>
-class ProcessorNode final : public RecordInput<KIn, VIn>,
-                            public TaskProcessingContext<ProcessorContext<KOut, VOut>> {
+// A node running a user's processor of type UserProcessor (Processor, FixedKeyProcessor),
+// whose context it is: the processor is initialized once the node knows its task, and
+// closed with it. The final class adds process() and forward(), which differ by kind.
+template <class UserProcessor, class Context, class KIn, class VIn, class KOut, class VOut>
+class UserProcessorNode : public RecordInput<KIn, VIn>, public TaskProcessingContext<Context> {
  public:
-  explicit ProcessorNode(std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor)
-      : processor_(std::move(processor)) {}
+  explicit UserProcessorNode(std::unique_ptr<UserProcessor> processor) : processor_(std::move(processor)) {}
 
   void init(TaskContext& context) override {
     NodeInstance::init(context);
@@ -53,16 +54,24 @@ class ProcessorNode final : public RecordInput<KIn, VIn>,
   }
   void close() override { processor_->close(); }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
-  void process(Record<KIn, VIn>&& record) override { processor_->process(std::move(record)); }
 
-  void forward(Record<KOut, VOut> record) override { out_.forward(std::move(record)); }
-  void forward(Record<KOut, VOut> record, std::string_view child) override {
-    out_.forward(std::move(record), child);
-  }
-
- private:
-  std::unique_ptr<Processor<KIn, VIn, KOut, VOut>> processor_;
+ protected:
+  std::unique_ptr<UserProcessor> processor_;
   Downstream<KOut, VOut> out_;
+};
+
+template <class KIn, class VIn, class KOut, class VOut>
+class ProcessorNode final : public UserProcessorNode<Processor<KIn, VIn, KOut, VOut>, ProcessorContext<KOut, VOut>,
+                                                     KIn, VIn, KOut, VOut> {
+ public:
+  using ProcessorNode::UserProcessorNode::UserProcessorNode;
+
+  void process(Record<KIn, VIn>&& record) override { this->processor_->process(std::move(record)); }
+
+  void forward(Record<KOut, VOut> record) override { this->out_.forward(std::move(record)); }
+  void forward(Record<KOut, VOut> record, std::string_view child) override {
+    this->out_.forward(std::move(record), child);
+  }
 };
 
 }  // namespace kstreams::internal

@@ -170,6 +170,34 @@ TEST(ProcessValues, PunctuationsForwardKeptRecordsAndStoresAreConnectedByName) {
   EXPECT_EQ(seen->get("a"), 3);
 }
 
+// Sends a value starting with "a" to the child named "to-a", others to "to-b".
+class Route : public FixedKeyProcessor<std::string, std::string, std::string> {
+ public:
+  void init(FixedKeyProcessorContext<std::string, std::string>& ctx) override { ctx_ = &ctx; }
+  void process(FixedKeyRecord<std::string, std::string> r) override {
+    const bool a = r.value().starts_with("a");
+    ctx_->forward(std::move(r), a ? "to-a" : "to-b");
+  }
+
+ private:
+  FixedKeyProcessorContext<std::string, std::string>* ctx_ = nullptr;
+};
+
+TEST(ProcessValues, ForwardsToOneChildByName) {
+  StreamsBuilder builder;
+  auto routed = builder.stream<std::string, std::string>("in").processValues([] { return std::make_unique<Route>(); });
+  routed.to("a", Produced<std::string, std::string>::as("to-a"));
+  routed.to("b", Produced<std::string, std::string>::as("to-b"));
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, std::string>("in");
+  auto a = driver.createOutputTopic<std::string, std::string>("a");
+  auto b = driver.createOutputTopic<std::string, std::string>("b");
+  in.pipeInput("k1", "apple");
+  in.pipeInput("k2", "banana");
+  EXPECT_EQ(a.readKeyValuesToList(), (Pairs{{"k1", "apple"}}));
+  EXPECT_EQ(b.readKeyValuesToList(), (Pairs{{"k2", "banana"}}));
+}
+
 TEST(ProcessValues, AStoreNotNamedForTheProcessorIsAnErrorThatSaysWhereToNameIt) {
   StreamsBuilder builder;
   builder.addStateStore(Stores::keyValueStoreBuilder<std::string, int64_t>(Stores::inMemoryKeyValueStore("seen")));
