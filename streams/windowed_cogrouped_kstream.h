@@ -21,6 +21,26 @@
 
 namespace kstreams {
 
+namespace internal {
+
+// The windowed table of a cogroup; addStore(graph, store, keySerde) adds its window or
+// session store.
+template <class K, class VOut, class AddStore>
+KTable<Windowed<K>, VOut> windowedCogroupTable(const CogroupedKStream<K, VOut>& cogrouped, std::string_view kind,
+                                               const Named& named, const Materialized<K, VOut>& m,
+                                               CogroupAggregation<K, VOut>& aggregation, int64_t grace,
+                                               AddStore addStore) {
+  const SerdePtr<K> keySerde = m.keySerde ? m.keySerde : cogrouped.inputs().front().keySerde;
+  size_t index = buildCogroup<Windowed<K>>(cogrouped.inputs(), kind, named, m.storeName, aggregation,
+                                           [&](TopologyGraph& graph, const std::string& store) {
+                                             addStore(graph, store, keySerde);
+                                           });
+  return windowedTable<K, VOut>(cogrouped.inputs().front().graph, index, keySerde, m.valueSerde, aggregation.store,
+                                grace);
+}
+
+}  // namespace internal
+
 template <class K, class VOut>
 class TimeWindowedCogroupedKStream {
  public:
@@ -39,14 +59,11 @@ class TimeWindowedCogroupedKStream {
     internal::CogroupAggregation<K, VOut> a;
     a.initializer = std::move(initializer);
     std::visit([&](const auto& w) { a.windows = w; }, windows_);
-    const SerdePtr<K> keySerde = m.keySerde ? m.keySerde : cogrouped_.inputs().front().keySerde;
-    size_t index = internal::buildCogroup<Windowed<K>>(
-        cogrouped_.inputs(), "windowedCogroup", named, m.storeName, a,
-        [&](internal::TopologyGraph& graph, const std::string& store) {
+    return internal::windowedCogroupTable(
+        cogrouped_, "windowedCogroup", named, m, a, internal::windowGrace(windows_),
+        [&](internal::TopologyGraph& graph, const std::string& store, const SerdePtr<K>& keySerde) {
           internal::addTimeWindowStore<K, VOut>(graph, store, windows_, m, keySerde, m.valueSerde);
         });
-    return internal::windowedTable<K, VOut>(cogrouped_.inputs().front().graph, index, keySerde, m.valueSerde, a.store,
-                                            internal::windowGrace(windows_));
   }
 
  private:
@@ -77,14 +94,11 @@ class SessionWindowedCogroupedKStream {
     a.initializer = std::move(initializer);
     a.merger = std::move(merger);
     a.windows = windows_;
-    const SerdePtr<K> keySerde = m.keySerde ? m.keySerde : cogrouped_.inputs().front().keySerde;
-    size_t index = internal::buildCogroup<Windowed<K>>(
-        cogrouped_.inputs(), "sessionCogroup", named, m.storeName, a,
-        [&](internal::TopologyGraph& graph, const std::string& store) {
+    return internal::windowedCogroupTable(
+        cogrouped_, "sessionCogroup", named, m, a, internal::windowGrace(windows_),
+        [&](internal::TopologyGraph& graph, const std::string& store, const SerdePtr<K>& keySerde) {
           internal::addSessionStore<K, VOut>(graph, store, windows_, m, keySerde, m.valueSerde);
         });
-    return internal::windowedTable<K, VOut>(cogrouped_.inputs().front().graph, index, keySerde, m.valueSerde, a.store,
-                                            internal::windowGrace(windows_));
   }
 
  private:
