@@ -115,6 +115,30 @@ TEST(Cogroup, EveryRekeyedInputHasARepartitionTopicOfItsOwn) {
   EXPECT_EQ((driver.getKeyValueStore<std::string, int64_t>("counts")->get("k")), 4);
 }
 
+// As in Kafka Streams: two cogroups of the same rekeyed grouping each repartition it through
+// a topic named after their own store, and read in one sub-topology as they share an input.
+TEST(Cogroup, ARekeyedGroupingInTwoCogroupsIsRepartitionedForEach) {
+  StreamsBuilder builder;
+  auto one = builder.stream<std::string, std::string>("one").groupBy(
+      [](const std::string&, const std::string& v) { return v; });
+  auto two = builder.stream<std::string, std::string>("two").groupByKey();
+  auto concat = [](const std::string&, const std::string& v, const std::string& agg) { return agg + v; };
+  auto first = one.cogroup(concat).cogroup(two, concat).aggregate(emptyLog);
+  auto second = one.cogroup(concat).cogroup(two, concat).aggregate(emptyLog);
+  ASSERT_NE(first.queryableStoreName(), second.queryableStoreName());
+  Topology topology = builder.build();
+  std::set<std::string> topics;
+  for (const auto& [name, topic] : topology.graph().repartitionTopics()) topics.insert(name);
+  EXPECT_EQ(topics, (std::set<std::string>{first.queryableStoreName() + "-repartition",
+                                           second.queryableStoreName() + "-repartition"}));
+  EXPECT_EQ(topology.graph().subtopologies().size(), 2u) << topology.describe().toString();
+  TopologyTestDriver driver(topology);
+  driver.createInputTopic<std::string, std::string>("one").pipeInput("x", "k", 1);
+  driver.createInputTopic<std::string, std::string>("two").pipeInput("k", "y", 2);
+  EXPECT_EQ((driver.getKeyValueStore<std::string, std::string>(first.queryableStoreName())->get("k")), "ky");
+  EXPECT_EQ((driver.getKeyValueStore<std::string, std::string>(second.queryableStoreName())->get("k")), "ky");
+}
+
 // As Kafka Streams' describe() shows a cogroup: an aggregator per input, all using the one
 // store, and a merge node (no store) that is the table.
 TEST(Cogroup, DescribeShowsOneSubtopologyWithAnAggregatorPerInputAndAMergeNode) {
