@@ -28,9 +28,7 @@
 #include "streams/branched.h"
 #include "streams/fixed_key_processor.h"
 #include "streams/grouped.h"
-#include "streams/internal/fixed_key_processor_node.h"
 #include "streams/internal/print_node.h"
-#include "streams/internal/processor_node.h"
 #include "streams/internal/source_sink_nodes.h"
 #include "streams/internal/stateless_node.h"
 #include "streams/internal/topology_graph.h"
@@ -197,25 +195,10 @@ class KStream {
   }
   // Adds the node of a user's processor (process, processValues) below this stream, lets
   // it use `stores`, and returns its index. It forwards records of outKey and outValue if
-  // `forwards`.
+  // `forwards`. Defined in kstream_processors.h.
   size_t addUserProcessor(const Named& named, std::string_view prefix, std::string_view kind,
                           const std::vector<std::string>& stores, const std::type_info* outKey,
-                          const std::type_info* outValue, bool forwards, internal::NodeFactory factory) const {
-    internal::GraphNode node;
-    node.kind = internal::GraphNode::Kind::kProcessor;
-    node.name = nameFor(named, prefix);
-    node.inKey = &typeid(K);
-    node.inValue = &typeid(V);
-    if (forwards) {
-      node.outKey = outKey;
-      node.outValue = outValue;
-    }
-    node.lineage = graph_->childLineage(node_, kind);
-    node.factory = std::move(factory);
-    size_t index = graph_->addNode(std::move(node), std::vector<size_t>{node_});
-    for (const auto& store : stores) graph_->connectStore(store, index);
-    return index;
-  }
+                          const std::type_info* outValue, bool forwards, internal::NodeFactory factory) const;
 
   std::shared_ptr<internal::TopologyGraph> graph_;
   size_t node_;
@@ -500,45 +483,6 @@ KStream<K, V> KStream<K, V>::repartition(const Repartitioned<K, V>& repartitione
 }
 
 template <class K, class V>
-template <class Supplier>
-auto KStream<K, V>::process(Supplier supplier, const std::vector<std::string>& stores,
-                            const Named& named) const {
-  using P = typename decltype(supplier())::element_type;
-  using KOut = typename P::KeyOut;
-  using VOut = typename P::ValueOut;
-  static_assert(std::is_same_v<typename P::KeyIn, K> && std::is_same_v<typename P::ValueIn, V>,
-                "the processor's input types must be the stream's key and value types");
-  size_t index = addUserProcessor(
-      named, "KSTREAM-PROCESSOR-", "process", stores, &typeid(KOut), &typeid(VOut), !std::is_same_v<KOut, Void>,
-      [supplier](const internal::SerdeDefaults&) {
-        std::unique_ptr<Processor<K, V, KOut, VOut>> processor = supplier();
-        return std::make_unique<internal::ProcessorNode<K, V, KOut, VOut>>(std::move(processor));
-      });
-  return KStream<KOut, VOut>(graph_, index, SerdeFor<KOut>{}, SerdeFor<VOut>{}, true);
-}
-
-template <class K, class V>
-template <class Supplier>
-auto KStream<K, V>::processValues(Supplier supplier, const std::vector<std::string>& stores,
-                                  const Named& named) const {
-  using P = typename decltype(supplier())::element_type;
-  using VOut = typename P::ValueOut;
-  static_assert(std::is_base_of_v<FixedKeyProcessor<typename P::KeyIn, typename P::ValueIn, VOut>, P>,
-                "processValues() takes a supplier of FixedKeyProcessors; for a Processor use process()");
-  static_assert(std::is_same_v<typename P::KeyIn, K> && std::is_same_v<typename P::ValueIn, V>,
-                "the processor's input types must be the stream's key and value types");
-  size_t index = addUserProcessor(
-      named, "KSTREAM-PROCESSVALUES-", "processValues", stores, &typeid(K), &typeid(VOut), !std::is_same_v<VOut, Void>,
-      [supplier](const internal::SerdeDefaults&) {
-        std::unique_ptr<FixedKeyProcessor<K, V, VOut>> processor = supplier();
-        return std::make_unique<internal::FixedKeyProcessorNode<K, V, VOut>>(std::move(processor));
-      });
-  // The key and its serde stay, so does whether the stream must be repartitioned by key
-  // (Kafka Streams' processValues keeps repartitionRequired as it is).
-  return KStream<K, VOut>(graph_, index, keySerde_, SerdeFor<VOut>{}, repartitionRequired_);
-}
-
-template <class K, class V>
 void KStream<K, V>::print(const Printed<K, V>& printed) const {
   if constexpr (!internal::printable<K>() || !internal::printable<V>()) {
     if (!printed.keyValueMapper())
@@ -566,3 +510,4 @@ void KStream<K, V>::print(const Printed<K, V>& printed) const {
 }  // namespace kstreams
 
 #include "streams/branched_kstream.h"  // KStream::split(), which needs KStream complete
+#include "streams/kstream_processors.h"  // process(), processValues()
