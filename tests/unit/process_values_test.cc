@@ -198,6 +198,27 @@ TEST(ProcessValues, ForwardsToOneChildByName) {
   EXPECT_EQ(b.readKeyValuesToList(), (Pairs{{"k2", "banana"}}));
 }
 
+// withValue("text") makes a record of const char*, which forward() takes as the
+// std::string record the context forwards.
+class Seen : public FixedKeyProcessor<std::string, int64_t, std::string> {
+ public:
+  void init(FixedKeyProcessorContext<std::string, std::string>& ctx) override { ctx_ = &ctx; }
+  void process(FixedKeyRecord<std::string, int64_t> r) override { ctx_->forward(std::move(r).withValue("seen")); }
+
+ private:
+  FixedKeyProcessorContext<std::string, std::string>* ctx_ = nullptr;
+};
+
+TEST(ProcessValues, AValueThatConvertsToTheOutputTypeIsForwardedAsIt) {
+  StreamsBuilder builder;
+  builder.stream<std::string, int64_t>("in").processValues([] { return std::make_unique<Seen>(); }).to("out");
+  TopologyTestDriver driver(builder.build());
+  auto in = driver.createInputTopic<std::string, int64_t>("in");
+  auto out = driver.createOutputTopic<std::string, std::string>("out");
+  in.pipeInput("k", 7);
+  EXPECT_EQ(out.readKeyValuesToList(), (Pairs{{"k", "seen"}}));
+}
+
 TEST(ProcessValues, AStoreNotNamedForTheProcessorIsAnErrorThatSaysWhereToNameIt) {
   StreamsBuilder builder;
   builder.addStateStore(Stores::keyValueStoreBuilder<std::string, int64_t>(Stores::inMemoryKeyValueStore("seen")));
