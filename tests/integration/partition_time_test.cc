@@ -33,7 +33,7 @@ class StreamTimeReporter : public Processor<std::string, std::string, std::strin
 
 class PartitionTime : public testing::TestWithParam<const char*> {};
 
-// Records at 10 s, 20 s and 30 s (after a recent time: the broker's retention would delete
+// Records at 10 s, 20 s and 30 s (into a recent hour: the broker's retention would delete
 // records from 1970), then the application stops; a record at 5 s comes after it starts
 // again. The restarted task's stream time is the committed partition time, 30 s: the late
 // record does not move it back, and the stream-time punctuation that fires with it fires
@@ -71,7 +71,10 @@ TEST_P(PartitionTime, ARestartedApplicationGoesOnFromTheCommittedPartitionTime) 
     return got;
   };
 
-  const int64_t t0 = internal::nowMs() - 600000;
+  // The start of the previous hour: the punctuation's interval is an hour, aligned to
+  // whole hours, so it fires once for the three records.
+  constexpr int64_t kHour = 3600000;
+  const int64_t t0 = (internal::nowMs() / kHour - 1) * kHour;
   const std::string at30s = std::to_string(t0 + 30000);
   produce({{"a", t0 + 10000}, {"b", t0 + 20000}, {"c", t0 + 30000}});
   const auto first = runUntilOutputs(4);
