@@ -8,7 +8,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "kstreams.h"
+#include "runtime/changelog_reader.h"
 #include "runtime/log.h"
+#include "state/in_memory_store.h"
 #include "tests/support/kafka_cluster.h"
 
 namespace kstreams {
@@ -88,6 +90,49 @@ TEST_P(ChangelogTruncation, AStoreBehindTheChangelogsStartIsWipedAndHoldsWhatThe
   EXPECT_NE(warning.find("below the start " + std::to_string(firstEnd + 2) + " of topic " + changelog + " partition 0"),
             std::string::npos)
       << warning;
+}
+
+// Where the line is, as in Kafka Streams (whose restore consumer seeks to the checkpoint
+// plus one and finds it out of range or not): a store whose next offset is the changelog's
+// start misses nothing and is kept; one whose next offset was deleted is wiped.
+TEST(ChangelogTruncation, OnlyAStoreWhoseNextOffsetIsGoneIsWiped) {
+  Admin admin(bootstrap());
+  const StreamsConfig config = test::appConfig(uniqueName("truncated-reader"));
+  internal::RestoreMetrics metrics;
+  internal::ChangelogReader reader(config, "truncation-test", metrics);
+  // Two changelogs of k0..k9 (offsets 0 to 9), each with a store that has restored k0..k4;
+  // the first loses the records before offset 5, the second those before 6.
+  std::vector<std::unique_ptr<internal::LocalStore>> stores;
+  std::vector<internal::RestoreTarget> targets;
+  for (int64_t start : {5, 6}) {
+    const std::string changelog = uniqueName("truncated-changelog");
+    admin.createTopic(changelog, 1, -1, {{"cleanup.policy", "compact,delete"}});
+    KafkaProducer producer(bootstrap());
+    for (int i = 0; i < 10; ++i) producer.send(changelog, "k" + std::to_string(i), "v" + std::to_string(i));
+    producer.flush();
+    admin.deleteRecords(changelog, {{0, start}});
+    stores.push_back(internal::openInMemoryStore("counts"));
+    std::vector<internal::ChangelogRecord> restored;
+    for (int i = 0; i < 5; ++i) restored.push_back({"k" + std::to_string(i), "v" + std::to_string(i)});
+    stores.back()->restore(restored, 4);
+    targets.push_back({changelog, 0, stores.back().get(), std::nullopt});
+  }
+  const TaskId task{0, 0};
+  reader.add(task, targets);
+  bool done = false;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!done && std::chrono::steady_clock::now() < deadline)
+    for (const TaskId& finished : reader.restore(100ms)) done = done || finished == task;
+  ASSERT_TRUE(done);
+  auto keys = [](internal::LocalStore& store) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 10; ++i)
+      if (store.get("k" + std::to_string(i))) out.push_back("k" + std::to_string(i));
+    return out;
+  };
+  EXPECT_EQ(keys(*stores[0]), (std::vector<std::string>{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}));
+  EXPECT_EQ(keys(*stores[1]), (std::vector<std::string>{"k6", "k7", "k8", "k9"}));
+  EXPECT_EQ(stores[1]->checkpoint(), 9);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothGuarantees, ChangelogTruncation, testing::Values("at_least_once", "exactly_once_v2"));
