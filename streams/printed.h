@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "streams/errors.h"
+#include "streams/serde.h"
 #include "streams/windows.h"
 
 namespace kstreams {
@@ -84,18 +85,21 @@ struct IsWindowedKey : std::false_type {};
 template <class K>
 struct IsWindowedKey<Windowed<K>> : std::true_type {};
 
-// The types print() can show without a mapper: text, numbers, optionals and windowed keys
-// of those, and anything with an operator<< for std::ostream.
+// The types print() can show without a mapper: text, numbers, Bytes, optionals and
+// windowed keys of those, and anything with an operator<< for std::ostream.
 template <class T>
 constexpr bool printable() {
-  if constexpr (std::is_convertible_v<const T&, std::string_view> || std::is_arithmetic_v<T>) return true;
+  if constexpr (std::is_convertible_v<const T&, std::string_view> || std::is_arithmetic_v<T> ||
+                std::is_same_v<T, Bytes>)
+    return true;
   else if constexpr (IsOptional<T>::value) return printable<typename T::value_type>();
   else if constexpr (IsWindowedKey<T>::value) return printable<decltype(T::key)>();
   else return requires(std::ostream& os, const T& v) { os << v; };
 }
 
 // Appends a key or value as Java's String.valueOf shows it: null, true/false, 12.0,
-// [key@start/end] for a windowed key.
+// [key@start/end] for a windowed key, Bytes with what is not printable ASCII (or is a
+// backslash) as \xHH.
 template <class T>
 void appendPrintable(std::string& out, const T& v) {
   if constexpr (std::is_convertible_v<const T&, std::string_view>) {
@@ -117,6 +121,17 @@ void appendPrintable(std::string& out, const T& v) {
       std::string_view shortest(buf, std::to_chars(buf, buf + sizeof buf, v).ptr - buf);
       out += shortest;
       if (shortest.find_first_of(".e") == std::string_view::npos) out += ".0";
+    }
+  } else if constexpr (std::is_same_v<T, Bytes>) {
+    constexpr char kHex[] = "0123456789ABCDEF";
+    for (unsigned char c : v.data) {
+      if (c >= ' ' && c <= '~' && c != '\\') {
+        out += static_cast<char>(c);
+      } else {
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+      }
     }
   } else if constexpr (IsOptional<T>::value) {
     if (v) appendPrintable(out, *v);

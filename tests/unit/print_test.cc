@@ -91,6 +91,19 @@ TEST_F(PrintTest, ShowsNullsNumbersAndWindowedKeysAsKafkaStreamsDoes) {
   EXPECT_EQ(contents(counts), "[counts]: [a@0/10], 1\n[counts]: [a@10/20], 1\n");
 }
 
+// Kafka's Bytes.toString: printable ASCII as it is, other bytes and the backslash as \xHH.
+TEST_F(PrintTest, ShowsBytesAsKafkaDoes) {
+  const std::string file = path("bytes.txt");
+  {
+    StreamsBuilder builder;
+    builder.stream<Bytes, std::string>("in").print(Printed<Bytes, std::string>::toFile(file).withLabel("b"));
+    TopologyTestDriver driver(builder.build());
+    auto in = driver.createInputTopic<Bytes, std::string>("in");
+    in.pipeInput(Bytes{std::string("a\\b\x01\xff", 5)}, "v");
+  }
+  EXPECT_EQ(contents(file), "[b]: a\\x5Cb\\x01\\xFF, v\n");
+}
+
 TEST_F(PrintTest, ToSysOutWritesTheSameLinesToStandardOutput) {
   StreamsBuilder builder;
   builder.stream<std::string, std::string>("in").print(Printed<std::string, std::string>::toSysOut().withLabel("x"));
