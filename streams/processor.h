@@ -40,7 +40,10 @@ class ProcessingContext {
   virtual const TaskId& taskId() const = 0;
   // Where the record being processed came from; nullopt inside a punctuation.
   virtual std::optional<RecordMetadata> recordMetadata() const = 0;
-  // The largest timestamp this task has processed (-1 before the first record).
+  // The task's stream time: the largest timestamp it has processed. A task that starts
+  // again (a restart, a rebalance, a redo) resumes it from the partition times its last
+  // commit carried (docs/guarantees.md, "Stream time across restarts"); -1 only before
+  // the first record of a task with no such commit.
   virtual int64_t currentStreamTimeMs() const = 0;
   virtual int64_t currentSystemTimeMs() const = 0;
 
