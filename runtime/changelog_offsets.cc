@@ -14,9 +14,14 @@ namespace {
 // and drops the whole metadata over an entry it cannot read: in a rolling upgrade an
 // instance of that version taking a task over still gets the changelog offsets. No topic
 // name starts with '@', so the entry names no changelog it restores.
+//
+// A processor metadata entry is " @processor.<key>:1:<value>" (1: the entry's version);
+// keys are store names, made of the same characters as topic names.
 constexpr std::string_view kFormat = "kstreams-changelogs-1";
 constexpr std::string_view kPartitionTime = "@partition-time";
 constexpr int32_t kPartitionTimeVersion = 1;
+constexpr std::string_view kProcessorPrefix = "@processor.";
+constexpr int32_t kProcessorVersion = 1;
 constexpr size_t kMaxBytes = 4096;
 
 template <class Int>
@@ -35,7 +40,8 @@ void appendEntry(std::string& out, std::string_view name, int32_t partition, int
 }
 
 // What a commit's metadata holds; false if it is not kstreams' (all or nothing).
-bool read(std::string_view metadata, CommittedChangelogOffsets& offsets, int64_t& partitionTime) {
+bool read(std::string_view metadata, CommittedChangelogOffsets& offsets, int64_t& partitionTime,
+          ProcessorMetadata* processorMetadata = nullptr) {
   if (metadata.substr(0, kFormat.size()) != kFormat) return false;
   metadata.remove_prefix(kFormat.size());
   while (!metadata.empty()) {
@@ -55,6 +61,9 @@ bool read(std::string_view metadata, CommittedChangelogOffsets& offsets, int64_t
     if (name.front() == '@') {
       // An entry of a later version, or one a later kstreams added: not a changelog.
       if (name == kPartitionTime && partition == kPartitionTimeVersion) partitionTime = offset;
+      if (processorMetadata && partition == kProcessorVersion && name.size() > kProcessorPrefix.size() &&
+          name.substr(0, kProcessorPrefix.size()) == kProcessorPrefix)
+        (*processorMetadata)[std::string(name.substr(kProcessorPrefix.size()))] = offset;
       continue;
     }
     int64_t& known = offsets[{std::string(name), partition}];
@@ -65,15 +74,21 @@ bool read(std::string_view metadata, CommittedChangelogOffsets& offsets, int64_t
 
 }  // namespace
 
-std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime) {
-  if (offsets.empty() && partitionTime < 0) return {};
+std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime,
+                           const ProcessorMetadata& processorMetadata) {
   std::string out(kFormat);
   if (partitionTime >= 0) appendEntry(out, kPartitionTime, kPartitionTimeVersion, partitionTime);
+  std::string entry;
+  for (const auto& [key, value] : processorMetadata) {
+    if (value < 0) continue;  // a reader drops metadata with a negative entry whole
+    entry.clear();
+    appendEntry(entry, std::string(kProcessorPrefix) + key, kProcessorVersion, value);
+    if (out.size() + entry.size() <= kMaxBytes) out += entry;
+  }
   const size_t withoutOffsets = out.size();
   for (const auto& [partition, offset] : offsets) appendEntry(out, partition.first, partition.second, offset);
-  if (out.size() <= kMaxBytes) return out;
-  if (partitionTime < 0) return {};
-  out.resize(withoutOffsets);
+  if (out.size() > kMaxBytes) out.resize(withoutOffsets);
+  if (out.size() == kFormat.size()) return {};
   return out;
 }
 
@@ -91,6 +106,14 @@ int64_t partitionTimeFromMetadata(std::string_view metadata) {
   CommittedChangelogOffsets found;
   int64_t partitionTime = -1;
   return read(metadata, found, partitionTime) ? partitionTime : -1;
+}
+
+ProcessorMetadata processorMetadataFromMetadata(std::string_view metadata) {
+  CommittedChangelogOffsets offsets;
+  int64_t partitionTime = -1;
+  ProcessorMetadata found;
+  if (!read(metadata, offsets, partitionTime, &found)) return {};
+  return found;
 }
 
 }  // namespace kstreams::internal

@@ -16,6 +16,11 @@
 // owner learns them from the commit itself: each input offset a task commits carries, as
 // its commit metadata, the offsets its changelogs reached in the same transaction, and the
 // next owner reads them with the committed offsets before it restores.
+//
+// Each input offset also carries its task's processor metadata (Kafka Streams' name): a
+// node's own progress by key, such as the window close time up to which a windowed
+// aggregation with EmitStrategy::onWindowClose() has sent its final results, so that the
+// next owner neither sends them again nor skips any.
 #pragma once
 
 #include <cstdint>
@@ -30,12 +35,20 @@ namespace kstreams::internal {
 // committed.
 using CommittedChangelogOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
 
+// Per key (a node's store name), a value never negative (see Task::processorMetadata).
+using ProcessorMetadata = std::map<std::string, int64_t, std::less<>>;
+
 // The metadata of a committed input offset (at most Kafka's default
 // offset.metadata.max.bytes, 4096): the partition's time (the largest timestamp its task
-// processed from it; -1: none, left out) and the given changelog offsets. Changelog offsets
-// that do not fit are left out (the next owner then restores to the stable end alone, as
-// Kafka Streams does); the partition time always fits. "" when there is nothing to carry.
-std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime = -1);
+// processed from it; -1: none, left out), the processor metadata, and the given changelog
+// offsets. What does not fit is left out in this order: first the changelog offsets (the
+// next owner then restores to the stable end alone, as Kafka Streams does, which carries
+// none), then the processor metadata entries that do not fit, by key (a node without its
+// entry starts over: a windowed aggregation then sends again the final results of windows
+// its store still holds); the partition time always fits. "" when there is nothing to
+// carry.
+std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime = -1,
+                           const ProcessorMetadata& processorMetadata = {});
 
 // Adds the offsets a commit's metadata holds to `into`, keeping the larger offset of a
 // partition known to both. Metadata that is not kstreams' (or of a later format) adds
@@ -45,5 +58,8 @@ void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangel
 // The partition time a commit's metadata holds; -1 if it holds none (written by kstreams
 // before it kept partition times, or not by kstreams at all).
 int64_t partitionTimeFromMetadata(std::string_view metadata);
+
+// The processor metadata a commit's metadata holds; empty if none (or not kstreams').
+ProcessorMetadata processorMetadataFromMetadata(std::string_view metadata);
 
 }  // namespace kstreams::internal

@@ -154,7 +154,8 @@ void StreamThread::commit(bool handingOver) {
     for (const CommitOffset& o : offsets) {
       rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
       p->offset = o.offset;
-      if (const std::string metadata = commitMetadata(changelogs, o.partitionTime); !metadata.empty()) {
+      if (const std::string metadata = commitMetadata(changelogs, o.partitionTime, task->processorMetadata());
+          !metadata.empty()) {
         // The list frees it with librdkafka's allocator, which is malloc.
         p->metadata = std::malloc(metadata.size());
         std::memcpy(p->metadata, metadata.data(), metadata.size());

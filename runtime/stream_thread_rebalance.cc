@@ -128,12 +128,13 @@ void StreamThread::noteCommittedMetadata(const rd_kafka_topic_partition_list_t* 
     const std::string_view metadata(static_cast<const char*>(tp.metadata), tp.metadata_size);
     if (config_.exactlyOnce()) addChangelogOffsetsFromMetadata(metadata, committedChangelogOffsets_);
     // A task that has begun is past what it committed.
-    const int64_t partitionTime = partitionTimeFromMetadata(metadata);
     auto routes = routes_.find(tp.topic);
-    if (partitionTime < 0 || routes == routes_.end() || routes->second.size() <= static_cast<size_t>(tp.partition))
-      continue;
+    if (routes == routes_.end() || routes->second.size() <= static_cast<size_t>(tp.partition)) continue;
     const Route& route = routes->second[static_cast<size_t>(tp.partition)];
-    if (route.task && !route.task->initialized()) route.task->resumePartitionTime(route.input, partitionTime);
+    if (!route.task || route.task->initialized()) continue;
+    if (const int64_t partitionTime = partitionTimeFromMetadata(metadata); partitionTime >= 0)
+      route.task->resumePartitionTime(route.input, partitionTime);
+    route.task->resumeProcessorMetadata(processorMetadataFromMetadata(metadata));
   }
   for (const auto& [id, task] : tasks_) {
     bool all = true;

@@ -1,6 +1,7 @@
 #include "runtime/task.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "runtime/log.h"
 #include "runtime/producer_errors.h"
@@ -217,6 +218,26 @@ void Task::resumePartitionTime(size_t input, int64_t partitionTime) {
   Queue& queue = queues_[input];
   queue.partitionTime = std::max(queue.partitionTime, partitionTime);
   streamTime_ = std::max(streamTime_, queue.partitionTime);
+}
+
+void Task::resumeProcessorMetadata(const std::map<std::string, int64_t, std::less<>>& metadata) {
+  for (const auto& [key, value] : metadata) {
+    auto [it, inserted] = processorMetadata_.try_emplace(key, value);
+    if (!inserted) it->second = std::max(it->second, value);
+  }
+}
+
+std::optional<int64_t> Task::processorMetadataForKey(std::string_view key) const {
+  auto it = processorMetadata_.find(key);
+  if (it == processorMetadata_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Task::addProcessorMetadataKeyValue(std::string_view key, int64_t value) {
+  if (value < 0) throw std::invalid_argument("processor metadata " + std::string(key) + " cannot be negative");
+  auto it = processorMetadata_.find(key);
+  if (it == processorMetadata_.end()) processorMetadata_.emplace(std::string(key), value);
+  else it->second = value;
 }
 
 void Task::clearBuffers() {

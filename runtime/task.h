@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -114,6 +115,12 @@ class Task final : public TaskContext {
   // Before the task processes: the partition time committed with inputs()[input]'s offset.
   // The task's stream time starts at the largest of them, as in Kafka Streams.
   void resumePartitionTime(size_t input, int64_t partitionTime);
+  // Before the task processes: a node's processor metadata committed with one of its input
+  // offsets. Each input offset carries all of them; the largest value of a key wins (a
+  // task whose inputs committed at different times resumes from the latest).
+  void resumeProcessorMetadata(const std::map<std::string, int64_t, std::less<>>& metadata);
+  // What the next commit carries for the nodes (see TaskContext::addProcessorMetadataKeyValue).
+  const std::map<std::string, int64_t, std::less<>>& processorMetadata() const { return processorMetadata_; }
   bool commitRequested() const { return commitRequested_; }
   // Drops the buffered records (e.g. when the task is closed without commit).
   void clearBuffers();
@@ -135,6 +142,8 @@ class Task final : public TaskContext {
     return services_.applicationId + "-" + std::string(name);
   }
   void recordDropped(std::string_view node, std::string_view reason) override;
+  std::optional<int64_t> processorMetadataForKey(std::string_view key) const override;
+  void addProcessorMetadataKeyValue(std::string_view key, int64_t value) override;
 
  private:
   // 128 bytes: a round's buffered records are written when fetched and read when processed,
@@ -186,6 +195,8 @@ class Task final : public TaskContext {
   bool initialized_ = false;
   bool commitRequested_ = false;
   std::string committedChangelogMetadata_;
+  // Resumed from the last commit, then as the nodes set it: what the next commit carries.
+  std::map<std::string, int64_t, std::less<>> processorMetadata_;
   bool closed_ = false;
 };
 

@@ -8,12 +8,16 @@
 //
 // Windows are kept in a window (or session) store for the window size plus grace, or
 // Materialized::withRetention if longer; its changelog is compact,delete.
+//
+// emitStrategy(EmitStrategy::onWindowClose()) before the aggregation sends each window's
+// final result once it closed, instead of every update (emit_strategy.h).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <variant>
 
+#include "streams/emit_strategy.h"
 #include "streams/internal/window_nodes.h"
 #include "streams/ktable.h"
 #include "streams/windows.h"
@@ -48,6 +52,13 @@ class TimeWindowedKStream {
   TimeWindowedKStream(KGroupedStream<K, V> grouped, std::variant<TimeWindows, SlidingWindows> windows)
       : grouped_(std::move(grouped)), windows_(windows) {}
 
+  // When the aggregation sends results downstream; EmitStrategy::onWindowUpdate() if not set.
+  TimeWindowedKStream emitStrategy(EmitStrategy strategy) const {
+    TimeWindowedKStream copy(*this);
+    copy.emit_ = strategy;
+    return copy;
+  }
+
   KTable<Windowed<K>, int64_t> count(const Materialized<K, int64_t>& materialized = {}) const {
     return aggregateWith<int64_t>(
         "windowedCount", [] { return std::optional<int64_t>(0); },
@@ -75,6 +86,7 @@ class TimeWindowedKStream {
 
   KGroupedStream<K, V> grouped_;
   std::variant<TimeWindows, SlidingWindows> windows_;
+  EmitStrategy emit_ = EmitStrategy::onWindowUpdate();
 };
 
 template <class K, class V>
@@ -82,6 +94,13 @@ class SessionWindowedKStream {
  public:
   SessionWindowedKStream(KGroupedStream<K, V> grouped, SessionWindows windows)
       : grouped_(std::move(grouped)), windows_(windows) {}
+
+  // When the aggregation sends results downstream; EmitStrategy::onWindowUpdate() if not set.
+  SessionWindowedKStream emitStrategy(EmitStrategy strategy) const {
+    SessionWindowedKStream copy(*this);
+    copy.emit_ = strategy;
+    return copy;
+  }
 
   KTable<Windowed<K>, int64_t> count(const Materialized<K, int64_t>& materialized = {}) const {
     return aggregateWith<int64_t>(
@@ -114,6 +133,7 @@ class SessionWindowedKStream {
 
   KGroupedStream<K, V> grouped_;
   SessionWindows windows_;
+  EmitStrategy emit_ = EmitStrategy::onWindowUpdate();
 };
 
 // ---------------------------------------------------------------------------------------
@@ -191,7 +211,7 @@ KTable<Windowed<K>, VR> TimeWindowedKStream<K, V>::aggregateWith(std::string_vie
   const std::string name = a.graph->newName("KSTREAM-AGGREGATE-");
   size_t index = internal::addStoreProcessor(
       *a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V), typeid(Windowed<K>),
-      typeid(Change<VR>), internal::timeWindowAggregateFactory<K, V, VR>(name, a.store, windows_, init, agg));
+      typeid(Change<VR>), internal::timeWindowAggregateFactory<K, V, VR>(name, a.store, windows_, init, agg, emit_));
   return internal::windowedTable<K, VR>(a.graph, index, keySerde, valueSerde, a.store, internal::windowGrace(windows_));
 }
 
@@ -209,7 +229,7 @@ KTable<Windowed<K>, VR> SessionWindowedKStream<K, V>::aggregateWith(std::string_
   size_t index = internal::addStoreProcessor(
       *a.graph, {a.input.node()}, name, a.lineage, a.store, typeid(K), typeid(V), typeid(Windowed<K>),
       typeid(Change<VR>),
-      internal::sessionWindowAggregateFactory<K, V, VR>(name, a.store, windows_, init, agg, merger));
+      internal::sessionWindowAggregateFactory<K, V, VR>(name, a.store, windows_, init, agg, merger, emit_));
   return internal::windowedTable<K, VR>(a.graph, index, keySerde, valueSerde, a.store, internal::windowGrace(windows_));
 }
 

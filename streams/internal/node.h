@@ -161,6 +161,11 @@ class TaskContext {
   // Counts a record a node dropped on purpose (a null key before grouping, a late record),
   // and logs it at debug level.
   virtual void recordDropped(std::string_view node, std::string_view reason) = 0;
+  // A node's own progress that a commit carries to the task's next owner (Kafka Streams'
+  // processor metadata), by key (a store name): what the task resumed from its last commit
+  // (nullopt: nothing), and what the next commit carries. Values are never negative.
+  virtual std::optional<int64_t> processorMetadataForKey(std::string_view key) const = 0;
+  virtual void addProcessorMetadataKeyValue(std::string_view key, int64_t value) = 0;
 };
 
 // A node's instance in one task.

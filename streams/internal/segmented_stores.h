@@ -364,6 +364,25 @@ class TypedSessionStore final : public SessionStore<K, V>, public RestoredSegmen
   KeyValueIterator<Windowed<K>, V> fetch(const K& key) override {
     return findSessions(key, 0, std::numeric_limits<int64_t>::max());
   }
+  // The sessions of every key that end within [earliestEnd, latestEnd]: the segments of
+  // those ends, read whole.
+  KeyValueIterator<Windowed<K>, V> findSessionsEndingBetween(int64_t earliestEnd, int64_t latestEnd) {
+    earliestEnd = std::max<int64_t>(earliestEnd, 0);
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    auto [first, last] = segments_.bounds(*bytes_);
+    for (int64_t seg = std::max(first, segments_.segmentOf(earliestEnd));
+         seg <= std::min(last, segments_.segmentOf(latestEnd)); ++seg) {
+      std::string from, to;
+      appendInt64(from, seg);
+      appendInt64(to, seg + 1);
+      parts.push_back(bytes_->range(from, to, false));
+    }
+    auto filter = [earliestEnd, latestEnd](std::string_view key) {
+      const int64_t end = readInt64(key, key.size() - kSuffixBytes);
+      return end >= earliestEnd && end <= latestEnd;
+    };
+    return sessions(std::make_unique<FilteredChain>(std::move(parts), filter));
+  }
   std::optional<V> fetchSession(const K& key, int64_t sessionStart, int64_t sessionEnd) override {
     auto bytes = bytes_->get(storeKey(Windowed<K>{key, Window{sessionStart, sessionEnd}}));
     if (!bytes) return std::nullopt;

@@ -111,5 +111,47 @@ TEST(ChangelogOffsetsMetadata, ChangelogOffsetsThatDoNotFitLeaveThePartitionTime
   EXPECT_TRUE(read.empty());
 }
 
+TEST(ChangelogOffsetsMetadata, ProcessorMetadataReadsBackBesideTheRest) {
+  const CommittedChangelogOffsets offsets = {{{"app-counts-changelog", 3}, 42}};
+  const ProcessorMetadata written = {{"counts", 1733390000000}, {"KSTREAM-AGGREGATE-STATE-STORE-0000000001", 0}};
+  const std::string metadata = commitMetadata(offsets, 99, written);
+  EXPECT_EQ(processorMetadataFromMetadata(metadata), written);
+  EXPECT_EQ(partitionTimeFromMetadata(metadata), 99);
+  CommittedChangelogOffsets read;
+  addChangelogOffsetsFromMetadata(metadata, read);
+  EXPECT_EQ(read, offsets) << "processor metadata is no changelog offset";
+  // Alone, it is still carried.
+  EXPECT_EQ(processorMetadataFromMetadata(commitMetadata({}, -1, written)), written);
+  EXPECT_EQ(processorMetadataFromMetadata("kstreams-changelogs-1 @partition-time:1:5 a-changelog:0:9"),
+            ProcessorMetadata{});
+  EXPECT_EQ(processorMetadataFromMetadata("kstreams-changelogs-1 @processor.s:2:5"), ProcessorMetadata{})
+      << "an entry of a later version";
+}
+
+// Changelog offsets go first: Kafka Streams carries none, and a restore goes to the stable
+// end without them; a windowed aggregation without its close time sends results again.
+TEST(ChangelogOffsetsMetadata, ChangelogOffsetsThatDoNotFitMakeRoomForProcessorMetadata) {
+  CommittedChangelogOffsets many;
+  for (int i = 0; i < 100; ++i) many[{"application-" + std::string(40, 'x') + "-" + std::to_string(i), 0}] = i;
+  ProcessorMetadata processors;
+  for (int i = 0; i < 40; ++i) processors["store-" + std::string(60, 'y') + "-" + std::to_string(i)] = 1000 + i;
+  const std::string metadata = commitMetadata(many, 1234, processors);
+  EXPECT_LE(metadata.size(), 4096u);
+  EXPECT_EQ(partitionTimeFromMetadata(metadata), 1234);
+  EXPECT_EQ(processorMetadataFromMetadata(metadata), processors);
+  CommittedChangelogOffsets read;
+  addChangelogOffsetsFromMetadata(metadata, read);
+  EXPECT_TRUE(read.empty());
+  // More processor metadata than fits: what fits is kept, and the partition time.
+  for (int i = 40; i < 100; ++i) processors["store-" + std::string(60, 'y') + "-" + std::to_string(i)] = 1000 + i;
+  const std::string full = commitMetadata({}, 1234, processors);
+  EXPECT_LE(full.size(), 4096u);
+  EXPECT_EQ(partitionTimeFromMetadata(full), 1234);
+  const ProcessorMetadata kept = processorMetadataFromMetadata(full);
+  EXPECT_GT(kept.size(), 40u);
+  EXPECT_LT(kept.size(), processors.size());
+  for (const auto& [key, value] : kept) EXPECT_EQ(processors.at(key), value) << key;
+}
+
 }  // namespace
 }  // namespace kstreams::internal
