@@ -97,7 +97,7 @@ constexpr bool printable() {
   else return requires(std::ostream& os, const T& v) { os << v; };
 }
 
-// Appends a key or value as Java's String.valueOf shows it: null, true/false, 12.0,
+// Appends a key or value as Java's String.valueOf shows it: null, true/false, 12.0, 1.0E7,
 // [key@start/end] for a windowed key, Bytes with what is not printable ASCII (or is a
 // backslash) as \xHH.
 template <class T>
@@ -117,10 +117,24 @@ void appendPrintable(std::string& out, const T& v) {
     } else if (std::isinf(v)) {
       out += v > 0 ? "Infinity" : "-Infinity";
     } else {
+      // Java writes the shortest digits that read back as v, plainly from 10^-3 up to 10^7
+      // and as d.dddE<exponent> outside that, always with a digit after the point.
+      const T magnitude = std::fabs(v);
+      const bool plain = magnitude == 0 || (magnitude >= T(1e-3) && magnitude < T(1e7));
+      const auto format = plain ? std::chars_format::fixed : std::chars_format::scientific;
       char buf[64];
-      std::string_view shortest(buf, std::to_chars(buf, buf + sizeof buf, v).ptr - buf);
-      out += shortest;
-      if (shortest.find_first_of(".e") == std::string_view::npos) out += ".0";
+      const std::string_view digits(buf, std::to_chars(buf, buf + sizeof buf, v, format).ptr - buf);
+      const std::string_view mantissa = digits.substr(0, digits.find('e'));
+      out += mantissa;
+      if (mantissa.find('.') == std::string_view::npos) out += ".0";
+      if (!plain) {
+        int exponent = 0;
+        std::from_chars(digits.data() + mantissa.size() + 1 + (digits[mantissa.size() + 1] == '+'),
+                        digits.data() + digits.size(), exponent);
+        out += 'E';
+        char exp[8];
+        out.append(exp, std::to_chars(exp, exp + sizeof exp, exponent).ptr);
+      }
     }
   } else if constexpr (std::is_same_v<T, Bytes>) {
     constexpr char kHex[] = "0123456789ABCDEF";

@@ -91,6 +91,31 @@ TEST_F(PrintTest, ShowsNullsNumbersAndWindowedKeysAsKafkaStreamsDoes) {
   EXPECT_EQ(contents(counts), "[counts]: [a@0/10], 1\n[counts]: [a@10/20], 1\n");
 }
 
+// Java's Double.toString and Float.toString: plain decimals from 10^-3 up to 10^7, and
+// outside that range its scientific form, 1.0E7, never C's 1e+07.
+TEST_F(PrintTest, ShowsLargeAndSmallNumbersInJavasScientificForm) {
+  const std::string doubles = path("doubles.txt");
+  const std::string floats = path("floats.txt");
+  {
+    StreamsBuilder builder;
+    builder.stream("d", Consumed<std::string, double>::with(Serdes::String(), Serdes::Double()))
+        .print(Printed<std::string, double>::toFile(doubles).withLabel("d"));
+    builder.stream("f", Consumed<std::string, float>::with(Serdes::String(), Serdes::Float()))
+        .print(Printed<std::string, float>::toFile(floats).withLabel("f"));
+    TopologyTestDriver driver(builder.build());
+    auto d = driver.createInputTopic<std::string, double>("d", Serdes::String(), Serdes::Double());
+    for (double v : {1e7, 12345678.9, 9999999.0, 0.001, 0.0001, -2.5e-7, 1e21, -0.0, 0.0})
+      d.pipeInput("k", v);
+    auto f = driver.createInputTopic<std::string, float>("f", Serdes::String(), Serdes::Float());
+    for (float v : {1e10f, 0.1f, 3.0f})
+      f.pipeInput("k", v);
+  }
+  EXPECT_EQ(contents(doubles),
+            "[d]: k, 1.0E7\n[d]: k, 1.23456789E7\n[d]: k, 9999999.0\n[d]: k, 0.001\n[d]: k, 1.0E-4\n"
+            "[d]: k, -2.5E-7\n[d]: k, 1.0E21\n[d]: k, -0.0\n[d]: k, 0.0\n");
+  EXPECT_EQ(contents(floats), "[f]: k, 1.0E10\n[f]: k, 0.1\n[f]: k, 3.0\n");
+}
+
 // Kafka's Bytes.toString: printable ASCII as it is, other bytes and the backslash as \xHH.
 TEST_F(PrintTest, ShowsBytesAsKafkaDoes) {
   const std::string file = path("bytes.txt");
