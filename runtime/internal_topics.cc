@@ -100,9 +100,9 @@ std::vector<InternalTopicSpec> InternalTopicManager::repartitionTopics(
         }
     }
   }
-  // Joined topics must be co-partitioned: a repartition topic in a co-partition group takes
-  // the count of the group's user topics, or else the largest count among its repartition
-  // topics.
+  // Joined and cogrouped topics must be co-partitioned: a repartition topic in a
+  // co-partition group takes the count of the group's user topics, or else the largest
+  // count among its repartition topics.
   for (const auto& group : graph.copartitionGroups()) {
     int32_t userCount = 0, internalCount = 0;
     for (const auto& t : group) {
@@ -229,7 +229,7 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
       repartitionTopics(graph, config_.applicationId(), layout.partitions);
 
   for (const auto& spec : internal) layout.partitions[spec.name] = spec.partitions;
-  // Co-partitioning: joined topics need the same number of partitions.
+  // Co-partitioning: joined and cogrouped topics need the same number of partitions.
   for (const auto& group : graph.copartitionGroups()) {
     std::map<std::string, int32_t> counts;
     for (const auto& t : group) {
@@ -241,8 +241,8 @@ TopicLayout InternalTopicManager::prepare(const TopologyGraph& graph) {
     if (distinct.size() > 1) {
       std::string list;
       for (const auto& [t, n] : counts) list += (list.empty() ? "" : ", ") + t + " (" + std::to_string(n) + " partitions)";
-      throw TopologyException("joined topics must be co-partitioned, with the same number of partitions: " + list +
-                              ". Repartition one side to the other's count (KStream::repartition with "
+      throw TopologyException("joined or cogrouped topics must be co-partitioned, with the same number of "
+                              "partitions: " + list + ". Repartition one side to the other's count (KStream::repartition with "
                               "Repartitioned::withNumberOfPartitions)");
     }
   }

@@ -87,6 +87,8 @@ TEST(Cogroup, CogroupingTopicsOfDifferentPartitionCountsIsAnErrorNamingThem) {
     const std::string what = e.what();
     EXPECT_NE(what.find(clicks + " (3 partitions)"), std::string::npos) << what;
     EXPECT_NE(what.find(purchases + " (2 partitions)"), std::string::npos) << what;
+    // The message names what made the topics a group: here a cogroup, not a join.
+    EXPECT_NE(what.find("cogrouped"), std::string::npos) << what;
   }
   EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
 }

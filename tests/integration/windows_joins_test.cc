@@ -207,6 +207,7 @@ TEST(WindowsAndJoins, JoiningTopicsOfDifferentPartitionCountsIsAnErrorNamingThem
     const std::string what = e.what();
     EXPECT_NE(what.find(orders + " (3 partitions)"), std::string::npos) << what;
     EXPECT_NE(what.find(profiles + " (2 partitions)"), std::string::npos) << what;
+    EXPECT_NE(what.find("joined"), std::string::npos) << what;
   }
   EXPECT_EQ(streams.state(), KafkaStreams::State::ERROR);
 }
