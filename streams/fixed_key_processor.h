@@ -39,10 +39,12 @@ class FixedKeyProcessorNode;
 template <class K, class V>
 class FixedKeyRecord {
  public:
-  // A record of another value type converts, for withValue("text") to a std::string record.
+  // A record of another value type converts, for withValue("text") to a std::string record:
+  // implicitly where the value does, explicitly where only an explicit constructor makes V
+  // from U (std::vector from a size), so that no such constructor runs unasked.
   template <class U>
     requires(!std::is_same_v<U, V> && std::is_constructible_v<V, U &&>)
-  FixedKeyRecord(FixedKeyRecord<K, U>&& other)  // NOLINT: implicit, as a value converts
+  explicit(!std::is_convertible_v<U&&, V>) FixedKeyRecord(FixedKeyRecord<K, U>&& other)  // NOLINT: as V converts
       : record_{std::move(other.record_.key), V(std::move(other.record_.value)), other.record_.timestamp,
                 std::move(other.record_.headers)} {}
 

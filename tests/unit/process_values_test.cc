@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "runtime/topology_test_driver.h"
@@ -217,6 +218,18 @@ TEST(ProcessValues, AValueThatConvertsToTheOutputTypeIsForwardedAsIt) {
   auto out = driver.createOutputTopic<std::string, std::string>("out");
   in.pipeInput("k", 7);
   EXPECT_EQ(out.readKeyValuesToList(), (Pairs{{"k", "seen"}}));
+}
+
+// The conversion is implicit only where the values' is: a constructor the value type
+// marks explicit (std::vector's from a size) is not called behind the processor's back,
+// so withValue(r.value().size()) cannot become a vector of that many zeros.
+TEST(ProcessValues, ARecordConvertsOnlyWhereItsValueConvertsImplicitly) {
+  using Text = FixedKeyRecord<std::string, std::string>;
+  using Numbers = FixedKeyRecord<std::string, std::vector<int>>;
+  EXPECT_TRUE((std::is_convertible_v<FixedKeyRecord<std::string, const char*>&&, Text>));
+  EXPECT_FALSE((std::is_convertible_v<FixedKeyRecord<std::string, size_t>&&, Numbers>));
+  EXPECT_TRUE((std::is_constructible_v<Numbers, FixedKeyRecord<std::string, size_t>&&>))
+      << "an explicit conversion stays possible, as for the values";
 }
 
 TEST(ProcessValues, AStoreNotNamedForTheProcessorIsAnErrorThatSaysWhereToNameIt) {
