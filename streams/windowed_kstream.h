@@ -7,7 +7,8 @@
 //       .toStream()   // KStream<Windowed<std::string>, std::optional<int64_t>>
 //
 // Windows are kept in a window (or session) store for the window size plus grace, or
-// Materialized::withRetention if longer; its changelog is compact,delete.
+// Materialized::withRetention (a shorter one is a TopologyException, as in Kafka Streams);
+// its changelog is compact,delete.
 //
 // emitStrategy(EmitStrategy::onWindowClose()) before the aggregation sends each window's
 // final result once it closed, instead of every update (emit_strategy.h).
@@ -169,7 +170,13 @@ void addTimeWindowStore(TopologyGraph& graph, const std::string& store,
   const int64_t size = sliding ? std::get<SlidingWindows>(windows).timeDifferenceMs() : std::get<TimeWindows>(windows).sizeMs();
   // Sliding windows reach back twice the time difference to find the previous record.
   const int64_t needed = (sliding ? 2 * size : size) + windowGrace(windows);
-  const int64_t retention = std::max<int64_t>(needed, m.retention ? m.retention->count() : 0);
+  if (m.retention && m.retention->count() < needed)
+    throw TopologyException(
+        "the retention of window store " + store + " (" + std::to_string(m.retention->count()) +
+        " ms) is shorter than " + (sliding ? "twice the time difference" : "the window size") + " plus the grace (" +
+        std::to_string(needed) + " ms): it would drop windows that still take records; give Materialized::withRetention "
+        "at least " + std::to_string(needed) + " ms, or leave it out");
+  const int64_t retention = m.retention ? m.retention->count() : needed;
   graph.addStore(windowStoreSpec<K, VR, true>(StoreKind::kWindow, store, m.persistent, m.logging, m.caching,
                                               m.changelogConfigs, keySerde, valueSerde, size, retention, false));
 }
@@ -178,6 +185,11 @@ void addTimeWindowStore(TopologyGraph& graph, const std::string& store,
 template <class K, class VR>
 void addSessionStore(TopologyGraph& graph, const std::string& store, const SessionWindows& windows,
                      const Materialized<K, VR>& m, SerdePtr<K> keySerde, SerdePtr<VR> valueSerde) {
+  if (m.retention && m.retention->count() < windowGrace(windows))
+    throw TopologyException("the retention of session store " + store + " (" + std::to_string(m.retention->count()) +
+                            " ms) is shorter than the inactivity gap plus the grace (" +
+                            std::to_string(windowGrace(windows)) + " ms): it would drop sessions that still take "
+                            "records; give Materialized::withRetention at least that, or leave it out");
   // One millisecond past gap and grace: a session that ends exactly gap and grace before
   // stream time is still open (it takes records), so its store must still keep it.
   const int64_t retention = std::max<int64_t>(windowGrace(windows) + 1, m.retention ? m.retention->count() : 0);

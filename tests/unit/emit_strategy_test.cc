@@ -1,6 +1,6 @@
 // EmitStrategy::onWindowClose() through the TopologyTestDriver: nothing goes downstream
 // before a window closes, then its final result exactly once; late records; the wall-clock
-// throttle between emits.
+// throttle between emits. And a windowed store's retention too short for its windows.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -216,6 +216,47 @@ TEST(EmitOnWindowClose, OnWindowUpdateIsTheDefault) {
       EmitStrategy::onWindowClose());
   h.pipe("a", 1);
   EXPECT_EQ(h.read(), (std::vector<Result>{{"a", 0, 10, 1, 1}}));
+}
+
+// As in Kafka Streams: a retention that would drop windows still open is an error, not
+// silently extended.
+TEST(WindowRetention, ShorterThanWhatKeepsWindowsOpenIsAnErrorNamingTheStore) {
+  StreamsBuilder builder;
+  auto grouped = builder.stream<std::string, std::string>("in").groupByKey();
+  auto expectRefused = [](const std::function<void()>& define, const std::string& store) {
+    try {
+      define();
+      ADD_FAILURE() << "accepted " << store;
+    } catch (const TopologyException& e) {
+      EXPECT_NE(std::string(e.what()).find(store), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("withRetention"), std::string::npos) << e.what();
+    }
+  };
+  expectRefused(
+      [&] {
+        grouped.windowedBy(TimeWindows::ofSizeAndGrace(10s, 5s))
+            .count(Materialized<std::string, int64_t>::as("short-tumbling").withRetention(14999ms));
+      },
+      "short-tumbling");
+  expectRefused(
+      [&] {
+        grouped.windowedBy(SlidingWindows::ofTimeDifferenceAndGrace(10s, 5s))
+            .count(Materialized<std::string, int64_t>::as("short-sliding").withRetention(24999ms));
+      },
+      "short-sliding");
+  expectRefused(
+      [&] {
+        grouped.windowedBy(SessionWindows::ofInactivityGapAndGrace(10s, 5s))
+            .count(Materialized<std::string, int64_t>::as("short-sessions").withRetention(14999ms));
+      },
+      "short-sessions");
+  // Exactly enough is accepted.
+  grouped.windowedBy(TimeWindows::ofSizeAndGrace(10s, 5s))
+      .count(Materialized<std::string, int64_t>::as("tumbling").withRetention(15s));
+  grouped.windowedBy(SlidingWindows::ofTimeDifferenceAndGrace(10s, 5s))
+      .count(Materialized<std::string, int64_t>::as("sliding").withRetention(25s));
+  grouped.windowedBy(SessionWindows::ofInactivityGapAndGrace(10s, 5s))
+      .count(Materialized<std::string, int64_t>::as("sessions").withRetention(15s));
 }
 
 }  // namespace
