@@ -132,7 +132,9 @@ void ChangelogReader::add(TaskId task, const std::vector<RestoreTarget>& targets
       // The changelog no longer holds the records right after the checkpoint (deleted with
       // DeleteRecords, or by retention on a changelog that is not only compacted): the store
       // may hold what the changelog no longer has, and cannot be brought up to date on top
-      // of it. Kafka Streams takes the task as corrupted and wipes its state.
+      // of it. Kafka Streams takes the task as corrupted, and wipes its state under
+      // exactly_once_v2 only; restoring on top of the store would be as wrong under
+      // at_least_once, so kstreams wipes under both.
       log().warn("store {} of task {} is at changelog offset {}, below the start {} of {}: records after it were "
                  "deleted from the changelog; wiping the store and restoring it from the changelog's start",
                  t.store->name(), task.toString(), *checkpoint, low, partitionName(t.topic, t.partition));
