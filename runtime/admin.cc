@@ -135,11 +135,19 @@ void Admin::deleteRecords(const std::string& topic, const std::map<int32_t, int6
   auto event = await(queue.get(), timeout_, "deleting records");
   const rd_kafka_topic_partition_list_t* done =
       rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event.get()));
-  for (int i = 0; done && i < done->cnt; ++i)
-    if (done->elems[i].err)
-      throw StreamsException("cannot delete the records of " + internal::partitionName(topic, done->elems[i].partition) +
-                             " before offset " + std::to_string(before.at(done->elems[i].partition)) + ": " +
-                             rd_kafka_err2str(done->elems[i].err));
+  for (int i = 0; done && i < done->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = done->elems[i];
+    if (!p.err) continue;
+    auto asked = before.find(p.partition);
+    throw StreamsException(
+        "cannot delete the records of " + internal::partitionName(topic, p.partition) +
+        (asked == before.end() ? std::string() : " before offset " + std::to_string(asked->second)) + ": " +
+        rd_kafka_err2str(p.err) +
+        (p.err == RD_KAFKA_RESP_ERR_POLICY_VIOLATION
+             ? "; Kafka deletes records only from a topic whose cleanup.policy includes delete, not from one "
+               "that is only compacted"
+             : ""));
+  }
 }
 
 }  // namespace kstreams

@@ -135,6 +135,26 @@ TEST(ChangelogTruncation, OnlyAStoreWhoseNextOffsetIsGoneIsWiped) {
   EXPECT_EQ(stores[1]->checkpoint(), 9);
 }
 
+// Kafka refuses DeleteRecords on a topic that is only compacted (POLICY_VIOLATION): the
+// error names the topic and offset and says which cleanup.policy would allow it.
+TEST(ChangelogTruncation, DeletingRecordsOfACompactedTopicSaysItsCleanupPolicyForbidsIt) {
+  Admin admin(bootstrap());
+  const std::string topic = uniqueName("compacted-only");
+  admin.createTopic(topic, 1, -1, {{"cleanup.policy", "compact"}});
+  KafkaProducer producer(bootstrap());
+  for (int i = 0; i < 3; ++i) producer.send(topic, "k" + std::to_string(i), "v");
+  producer.flush();
+  try {
+    admin.deleteRecords(topic, {{0, 2}});
+    FAIL() << "Kafka deleted records of a topic that is only compacted";
+  } catch (const StreamsException& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(topic), std::string::npos) << what;
+    EXPECT_NE(what.find("before offset 2"), std::string::npos) << what;
+    EXPECT_NE(what.find("cleanup.policy"), std::string::npos) << what;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(BothGuarantees, ChangelogTruncation, testing::Values("at_least_once", "exactly_once_v2"));
 
 }  // namespace
