@@ -420,5 +420,20 @@ TEST(Task, ACommittedTaskWithoutNewInputHasNothingToCommit) {
   EXPECT_TRUE(t.task->offsetsToCommit().empty());
 }
 
+// Each committed input offset carries the task's processor metadata; inputs committed at
+// different times carry different values, and the latest (largest) is where nodes go on.
+TEST(Task, ATaskResumesEachProcessorMetadataEntryFromItsLargestCommittedValue) {
+  TwoInputTask t;
+  EXPECT_EQ(t.task->processorMetadataForKey("counts"), std::nullopt);
+  t.task->resumeProcessorMetadata({{"counts", 500}, {"sessions", 90}});
+  t.task->resumeProcessorMetadata({{"counts", 300}, {"sessions", 120}});
+  EXPECT_EQ(t.task->processorMetadataForKey("counts"), 500);
+  EXPECT_EQ(t.task->processorMetadataForKey("sessions"), 120);
+  t.task->initialize();
+  t.task->addProcessorMetadataKeyValue("counts", 800);
+  EXPECT_EQ(t.task->processorMetadata().at("counts"), 800) << "the next commit carries what the node set";
+  EXPECT_THROW(t.task->addProcessorMetadataKeyValue("counts", -1), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace kstreams
