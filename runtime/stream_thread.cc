@@ -242,7 +242,10 @@ void StreamThread::runOnce() {
     processed += processRecords();
     metrics_.processedRecords.fetch_add(processed, std::memory_order_relaxed);
     busy = busy || processed > 0;
-    for (auto& [id, task] : tasks_) task->punctuateWallClock();
+    for (auto& [id, task] : tasks_) {
+      task->punctuateStreamTime();
+      task->punctuateWallClock();
+    }
     maybeCommit();
     // Nothing came and nothing could be processed: sleep until a queue gets something.
     // (Restoring blocks in the changelog reader instead.)

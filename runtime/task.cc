@@ -287,13 +287,18 @@ void Task::punctuate(size_t index, int64_t now) {
   currentTimestamp_ = savedTimestamp;
 }
 
-void Task::punctuateStreamTime() {
+bool Task::punctuateStreamTime() {
+  if (schedules_.empty()) return false;
+  bool any = false;
   for (size_t i = 0; i < schedules_.size(); ++i) {
     const Schedule& s = schedules_[i];
-    if (s.type == PunctuationType::STREAM_TIME && !*s.cancelled && streamTime_ >= s.next)
+    if (s.type == PunctuationType::STREAM_TIME && !*s.cancelled && streamTime_ >= s.next) {
       punctuate(i, streamTime_);
+      any = true;
+    }
   }
   std::erase_if(schedules_, [](const Schedule& s) { return *s.cancelled; });
+  return any;
 }
 
 bool Task::punctuateWallClock() {

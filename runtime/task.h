@@ -104,6 +104,10 @@ class Task final : public TaskContext {
   bool process();
   // Runs the wall-clock punctuations that are due. Returns whether any ran.
   bool punctuateWallClock();
+  // Runs the stream-time punctuations that are due: after each record, and on every turn of
+  // the thread, so that a task that resumed a committed stream time fires what is due at
+  // once, as in Kafka Streams, not only with its next record. Returns whether any ran.
+  bool punctuateStreamTime();
 
   // Input partitions whose position moved since the last markCommitted(); with `all`, every
   // input partition that has a position (a record processed since the task began).
@@ -176,7 +180,6 @@ class Task final : public TaskContext {
   void processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const std::string* error);
   void skipOrFail(const RawRecord& raw, const std::string& reason);
   void punctuate(size_t schedule, int64_t now);
-  void punctuateStreamTime();
   static std::string where(const RawRecord& raw);
 
   TaskId id_;

@@ -9,7 +9,9 @@ namespace kstreams {
 
 enum class PunctuationType {
   // Fires as stream time (the largest record timestamp the task has processed) passes each
-  // interval. Does not fire while no records arrive.
+  // interval, first as soon as stream time is known: with the task's first record, or at
+  // once when the task resumed its stream time from its last commit. Does not fire again
+  // while no records arrive.
   STREAM_TIME,
   // Fires as the system clock passes each interval, whether records arrive or not.
   WALL_CLOCK_TIME,

@@ -34,10 +34,10 @@ class StreamTimeReporter : public Processor<std::string, std::string, std::strin
 class PartitionTime : public testing::TestWithParam<const char*> {};
 
 // Records at 10 s, 20 s and 30 s (into a recent hour: the broker's retention would delete
-// records from 1970), then the application stops; a record at 5 s comes after it starts
-// again. The restarted task's stream time is the committed partition time, 30 s: the late
-// record does not move it back, and the stream-time punctuation that fires with it fires
-// at 30 s (from -1, both were at 5 s).
+// records from 1970), then the application stops and starts again. The restarted task's
+// stream time is the committed partition time, 30 s: the stream-time punctuation due at it
+// fires at once, before any new record (from -1, it waited for one), and a late record at
+// 5 s that comes next does not move stream time back (from -1, both were at 5 s).
 TEST_P(PartitionTime, ARestartedApplicationGoesOnFromTheCommittedPartitionTime) {
   const bool exactlyOnce = std::string(GetParam()) == "exactly_once_v2";
   Admin admin(bootstrap());
@@ -62,12 +62,9 @@ TEST_P(PartitionTime, ARestartedApplicationGoesOnFromTheCommittedPartitionTime) 
     for (const TopicRecord& r : test::consumeToEnd(out, 30s, exactlyOnce)) got.emplace_back(*r.key, *r.value);
     return got.size() >= count ? got : std::vector<std::pair<std::string, std::string>>{};
   };
-  auto runUntilOutputs = [&](size_t count) {
-    KafkaStreams streams(topology(), config);
-    streams.start();
+  auto awaitOutputs = [&](KafkaStreams& streams, size_t count) {
     std::vector<std::pair<std::string, std::string>> got;
     EXPECT_TRUE(test::eventually([&] { return !(got = outputs(count)).empty(); }, 60s)) << streams.lastError();
-    EXPECT_TRUE(streams.close(60s));
     return got;
   };
 
@@ -77,15 +74,25 @@ TEST_P(PartitionTime, ARestartedApplicationGoesOnFromTheCommittedPartitionTime) 
   const int64_t t0 = (internal::nowMs() / kHour - 1) * kHour;
   const std::string at30s = std::to_string(t0 + 30000);
   produce({{"a", t0 + 10000}, {"b", t0 + 20000}, {"c", t0 + 30000}});
-  const auto first = runUntilOutputs(4);
-  ASSERT_EQ(first.size(), 4u);
-  EXPECT_EQ(first.back(), (std::pair<std::string, std::string>{"record:c", at30s}));
+  {
+    KafkaStreams streams(topology(), config);
+    streams.start();
+    const auto first = awaitOutputs(streams, 4);
+    ASSERT_EQ(first.size(), 4u);
+    EXPECT_EQ(first.back(), (std::pair<std::string, std::string>{"record:c", at30s}));
+    EXPECT_TRUE(streams.close(60s));
+  }
 
+  KafkaStreams streams(topology(), config);
+  streams.start();
+  const auto resumed = awaitOutputs(streams, 5);
+  ASSERT_EQ(resumed.size(), 5u);
+  EXPECT_EQ(resumed[4], (std::pair<std::string, std::string>{"punctuation", at30s}));
   produce({{"late", t0 + 5000}});
-  const auto all = runUntilOutputs(6);
+  const auto all = awaitOutputs(streams, 6);
   ASSERT_EQ(all.size(), 6u);
-  EXPECT_EQ(all[4], (std::pair<std::string, std::string>{"record:late", at30s}));
-  EXPECT_EQ(all[5], (std::pair<std::string, std::string>{"punctuation", at30s}));
+  EXPECT_EQ(all[5], (std::pair<std::string, std::string>{"record:late", at30s}));
+  EXPECT_TRUE(streams.close(60s));
 }
 
 INSTANTIATE_TEST_SUITE_P(BothGuarantees, PartitionTime, testing::Values("at_least_once", "exactly_once_v2"));
