@@ -149,10 +149,15 @@ class KStream {
   auto leftJoin(const GlobalKTable<KG, VG>& table, Selector keySelector, Joiner joiner, const Named& named = {}) const;
 
   // Runs a user Processor (see processor.h) on every record. `stores` names the state stores
-  // it uses, added with StreamsBuilder::addStateStore.
+  // it uses, added with StreamsBuilder::addStateStore. The name may also come first, as in
+  // Kafka Streams: process(supplier, Named::as("n"), {"store"}).
   template <class Supplier>
   auto process(Supplier supplier, const std::vector<std::string>& stores = {},
                const Named& named = {}) const;
+  template <class Supplier, std::same_as<Named> N>
+  auto process(Supplier supplier, const N& named, const std::vector<std::string>& stores = {}) const {
+    return process(std::move(supplier), stores, named);
+  }
   // Runs a user FixedKeyProcessor (see fixed_key_processor.h) on every record: as process(),
   // but it can change values only, so the stream stays partitioned by its key and a later
   // groupByKey() or join needs no repartition. Stores as for process(); the name may also

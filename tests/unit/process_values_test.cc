@@ -267,5 +267,18 @@ TEST(ProcessValues, IsNamedKStreamProcessValuesAndKeepsTheKeySerde) {
   EXPECT_EQ(out.readKeyValuesToList(), (Pairs{{"yek", "ABC"}}));
 }
 
+// As in Kafka Streams, both take their name before the store names too.
+TEST(ProcessValues, ProcessAndProcessValuesTakeTheNameFirst) {
+  StreamsBuilder builder;
+  builder.addStateStore(Stores::keyValueStoreBuilder<std::string, int64_t>(Stores::inMemoryKeyValueStore("seen")));
+  builder.stream<std::string, std::string>("in")
+      .process([] { return std::make_unique<UpperProcessor>(); }, Named::as("p"), {"seen"})
+      .processValues([] { return std::make_unique<Upper>(); }, Named::as("pv"), {"seen"})
+      .to("out");
+  const std::string described = builder.build().describe().toString();
+  EXPECT_NE(described.find("Processor: p (stores: [seen])"), std::string::npos) << described;
+  EXPECT_NE(described.find("Processor: pv (stores: [seen])"), std::string::npos) << described;
+}
+
 }  // namespace
 }  // namespace kstreams
