@@ -39,39 +39,6 @@ void appendEntry(std::string& out, std::string_view name, int32_t partition, int
   out += std::to_string(offset);
 }
 
-// What a commit's metadata holds; false if it is not kstreams' (all or nothing).
-bool read(std::string_view metadata, CommittedChangelogOffsets& offsets, int64_t& partitionTime,
-          ProcessorMetadata* processorMetadata = nullptr) {
-  if (metadata.substr(0, kFormat.size()) != kFormat) return false;
-  metadata.remove_prefix(kFormat.size());
-  while (!metadata.empty()) {
-    if (metadata.front() != ' ') return false;
-    metadata.remove_prefix(1);
-    const std::string_view entry = metadata.substr(0, metadata.find(' '));
-    metadata.remove_prefix(entry.size());
-    const size_t last = entry.rfind(':');
-    const size_t middle = last == std::string_view::npos || last == 0 ? std::string_view::npos : entry.rfind(':', last - 1);
-    int32_t partition = 0;
-    int64_t offset = 0;
-    if (middle == std::string_view::npos || middle == 0 ||
-        !parse(entry.substr(middle + 1, last - middle - 1), partition) || !parse(entry.substr(last + 1), offset) ||
-        partition < 0 || offset < 0)
-      return false;
-    const std::string_view name = entry.substr(0, middle);
-    if (name.front() == '@') {
-      // An entry of a later version, or one a later kstreams added: not a changelog.
-      if (name == kPartitionTime && partition == kPartitionTimeVersion) partitionTime = offset;
-      if (processorMetadata && partition == kProcessorVersion && name.size() > kProcessorPrefix.size() &&
-          name.substr(0, kProcessorPrefix.size()) == kProcessorPrefix)
-        (*processorMetadata)[std::string(name.substr(kProcessorPrefix.size()))] = offset;
-      continue;
-    }
-    int64_t& known = offsets[{std::string(name), partition}];
-    known = std::max(known, offset);
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime,
@@ -92,28 +59,57 @@ std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t par
   return out;
 }
 
-void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangelogOffsets& into) {
-  CommittedChangelogOffsets found;
-  int64_t partitionTime = -1;
-  if (!read(metadata, found, partitionTime)) return;
-  for (const auto& [partition, offset] : found) {
+std::optional<CommitMetadata> readCommitMetadata(std::string_view metadata) {
+  if (metadata.substr(0, kFormat.size()) != kFormat) return std::nullopt;
+  metadata.remove_prefix(kFormat.size());
+  CommitMetadata read;
+  while (!metadata.empty()) {
+    if (metadata.front() != ' ') return std::nullopt;
+    metadata.remove_prefix(1);
+    const std::string_view entry = metadata.substr(0, metadata.find(' '));
+    metadata.remove_prefix(entry.size());
+    const size_t last = entry.rfind(':');
+    const size_t middle = last == std::string_view::npos || last == 0 ? std::string_view::npos : entry.rfind(':', last - 1);
+    int32_t partition = 0;
+    int64_t offset = 0;
+    if (middle == std::string_view::npos || middle == 0 ||
+        !parse(entry.substr(middle + 1, last - middle - 1), partition) || !parse(entry.substr(last + 1), offset) ||
+        partition < 0 || offset < 0)
+      return std::nullopt;  // not ours after all: all or nothing
+    const std::string_view name = entry.substr(0, middle);
+    if (name.front() == '@') {
+      // An entry of a later version, or one a later kstreams added: not a changelog.
+      if (name == kPartitionTime && partition == kPartitionTimeVersion) read.partitionTime = offset;
+      if (partition == kProcessorVersion && name.size() > kProcessorPrefix.size() &&
+          name.substr(0, kProcessorPrefix.size()) == kProcessorPrefix)
+        read.processorMetadata[std::string(name.substr(kProcessorPrefix.size()))] = offset;
+      continue;
+    }
+    int64_t& known = read.changelogOffsets[{std::string(name), partition}];
+    known = std::max(known, offset);
+  }
+  return read;
+}
+
+void addChangelogOffsets(const CommittedChangelogOffsets& offsets, CommittedChangelogOffsets& into) {
+  for (const auto& [partition, offset] : offsets) {
     auto [it, inserted] = into.try_emplace(partition, offset);
     if (!inserted) it->second = std::max(it->second, offset);
   }
 }
 
+void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangelogOffsets& into) {
+  if (const auto read = readCommitMetadata(metadata)) addChangelogOffsets(read->changelogOffsets, into);
+}
+
 int64_t partitionTimeFromMetadata(std::string_view metadata) {
-  CommittedChangelogOffsets found;
-  int64_t partitionTime = -1;
-  return read(metadata, found, partitionTime) ? partitionTime : -1;
+  const auto read = readCommitMetadata(metadata);
+  return read ? read->partitionTime : -1;
 }
 
 ProcessorMetadata processorMetadataFromMetadata(std::string_view metadata) {
-  CommittedChangelogOffsets offsets;
-  int64_t partitionTime = -1;
-  ProcessorMetadata found;
-  if (!read(metadata, offsets, partitionTime, &found)) return {};
-  return found;
+  auto read = readCommitMetadata(metadata);
+  return read ? std::move(read->processorMetadata) : ProcessorMetadata{};
 }
 
 }  // namespace kstreams::internal

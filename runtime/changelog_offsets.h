@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,16 +51,22 @@ using ProcessorMetadata = std::map<std::string, int64_t, std::less<>>;
 std::string commitMetadata(const CommittedChangelogOffsets& offsets, int64_t partitionTime = -1,
                            const ProcessorMetadata& processorMetadata = {});
 
-// Adds the offsets a commit's metadata holds to `into`, keeping the larger offset of a
-// partition known to both. Metadata that is not kstreams' (or of a later format) adds
-// nothing.
+// What a commit's metadata holds, read in one pass.
+struct CommitMetadata {
+  CommittedChangelogOffsets changelogOffsets;
+  int64_t partitionTime = -1;  // -1: none (written by kstreams before it kept them)
+  ProcessorMetadata processorMetadata;
+};
+// nullopt for metadata that is not kstreams' (or of a later format): it carries nothing.
+std::optional<CommitMetadata> readCommitMetadata(std::string_view metadata);
+
+// Adds `offsets` to `into`, keeping the larger offset of a partition known to both.
+void addChangelogOffsets(const CommittedChangelogOffsets& offsets, CommittedChangelogOffsets& into);
+
+// Single readings of readCommitMetadata, with what metadata that is not kstreams' gives:
+// nothing added, -1, empty.
 void addChangelogOffsetsFromMetadata(std::string_view metadata, CommittedChangelogOffsets& into);
-
-// The partition time a commit's metadata holds; -1 if it holds none (written by kstreams
-// before it kept partition times, or not by kstreams at all).
 int64_t partitionTimeFromMetadata(std::string_view metadata);
-
-// The processor metadata a commit's metadata holds; empty if none (or not kstreams').
 ProcessorMetadata processorMetadataFromMetadata(std::string_view metadata);
 
 }  // namespace kstreams::internal

@@ -125,16 +125,17 @@ void StreamThread::noteCommittedMetadata(const rd_kafka_topic_partition_list_t* 
   for (int i = 0; i < committed->cnt; ++i) {
     const auto& tp = committed->elems[i];
     if (tp.err || !tp.metadata || tp.metadata_size == 0) continue;
-    const std::string_view metadata(static_cast<const char*>(tp.metadata), tp.metadata_size);
-    if (config_.exactlyOnce()) addChangelogOffsetsFromMetadata(metadata, committedChangelogOffsets_);
+    std::optional<CommitMetadata> read =
+        readCommitMetadata(std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size));
+    if (!read) continue;
+    if (config_.exactlyOnce()) addChangelogOffsets(read->changelogOffsets, committedChangelogOffsets_);
     // A task that has begun is past what it committed.
     auto routes = routes_.find(tp.topic);
     if (routes == routes_.end() || routes->second.size() <= static_cast<size_t>(tp.partition)) continue;
     const Route& route = routes->second[static_cast<size_t>(tp.partition)];
     if (!route.task || route.task->initialized()) continue;
-    if (const int64_t partitionTime = partitionTimeFromMetadata(metadata); partitionTime >= 0)
-      route.task->resumePartitionTime(route.input, partitionTime);
-    route.task->resumeProcessorMetadata(processorMetadataFromMetadata(metadata));
+    if (read->partitionTime >= 0) route.task->resumePartitionTime(route.input, read->partitionTime);
+    route.task->resumeProcessorMetadata(read->processorMetadata);
   }
   for (const auto& [id, task] : tasks_) {
     bool all = true;
