@@ -25,14 +25,13 @@
 
 #include "streams/default_partitioner.h"
 #include "streams/internal/big_endian.h"
+#include "streams/internal/segment_ranges.h"
 #include "streams/internal/typed_store.h"
 #include "streams/window_store.h"
 
 namespace kstreams::internal {
 
 inline void appendInt32(std::string& out, uint32_t v) { appendBigEndian(out, v); }
-// Bytes before the key in a window or session store key: the segment and the key hash.
-inline constexpr size_t kSegmentedKeyPrefixBytes = 12;
 
 // The key hash of a window or session store key.
 inline uint32_t segmentedKeyHash(std::string_view key) { return static_cast<uint32_t>(murmur2(key)); }
@@ -47,9 +46,14 @@ inline bool holdsKey(std::string_view storeKey, std::string_view key, size_t suf
   return storeKey.size() == kSegmentedKeyPrefixBytes + key.size() + suffixBytes &&
          storeKey.substr(kSegmentedKeyPrefixBytes, key.size()) == key;
 }
-// The key bytes of a store key, given the length of what follows the key.
-inline std::string_view keyBytesOf(std::string_view storeKey, size_t suffixBytes) {
-  return storeKey.substr(kSegmentedKeyPrefixBytes, storeKey.size() - kSegmentedKeyPrefixBytes - suffixBytes);
+
+// The serialized bounds of a key range of K.
+template <class K>
+KeyBytesRange keyBytesRange(const Serde<K>& serde, const std::optional<K>& from, const std::optional<K>& to) {
+  KeyBytesRange range;
+  if (from) serde.serialize(*from, range.from.emplace());
+  if (to) serde.serialize(*to, range.to.emplace());
+  return range;
 }
 
 // Segments of a store: which exist, and when to drop them.
@@ -150,36 +154,6 @@ void setDecodingFlushListener(KeyValueBytesStore& store, SerdePtr<V> valueSerde,
   }, true);
 }
 
-// Iterates several ranges one after another, keeping the entries a filter accepts.
-class FilteredChain final : public BytesIterator {
- public:
-  using Filter = std::function<bool(std::string_view key)>;
-  FilteredChain(std::vector<std::unique_ptr<BytesIterator>> parts, Filter filter)
-      : parts_(std::move(parts)), filter_(std::move(filter)) {
-    settle();
-  }
-  bool valid() const override { return index_ < parts_.size(); }
-  std::string_view key() const override { return parts_[index_]->key(); }
-  std::string_view value() const override { return parts_[index_]->value(); }
-  void next() override {
-    parts_[index_]->next();
-    settle();
-  }
-
- private:
-  void settle() {
-    while (index_ < parts_.size()) {
-      auto& p = parts_[index_];
-      while (p->valid() && !filter_(p->key())) p->next();
-      if (p->valid()) return;
-      ++index_;
-    }
-  }
-  std::vector<std::unique_ptr<BytesIterator>> parts_;
-  Filter filter_;
-  size_t index_ = 0;
-};
-
 // A window or session store, told when its task's restore has written its data.
 class RestoredSegments {
  public:
@@ -230,42 +204,27 @@ class TypedWindowStore final : public WindowStore<K, V>, public RestoredSegments
     return valueSerde_->deserialize(*bytes);
   }
   KeyValueIterator<int64_t, V> fetch(const K& key, int64_t timeFrom, int64_t timeTo) override {
-    // Times are never negative, and negative numbers sort after positive ones as bytes.
-    timeFrom = std::max<int64_t>(timeFrom, 0);
-    std::string k;
-    keySerde_->serialize(key, k);
-    const uint32_t hash = segmentedKeyHash(k);
-    std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = segments_.bounds(*bytes_);
-    for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg)
-      parts.push_back(bytes_->range(rawKey(seg, k, hash, timeFrom, 0), rawKey(seg, k, hash, timeTo, UINT32_MAX), false));
-    auto filter = [k](std::string_view key) { return holdsKey(key, k, kSuffixBytes); };
-    return KeyValueIterator<int64_t, V>(std::make_unique<FilteredChain>(std::move(parts), filter),
-                                        [vs = valueSerde_](std::string_view key, std::string_view value) {
-                                          return KeyValue<int64_t, V>{readInt64(key, key.size() - kSuffixBytes), vs->deserialize(value)};
-                                        });
+    return keyWindows(key, timeFrom, timeTo, false);
+  }
+  KeyValueIterator<int64_t, V> backwardFetch(const K& key, int64_t timeFrom, int64_t timeTo) override {
+    return keyWindows(key, timeFrom, timeTo, true);
+  }
+  KeyValueIterator<Windowed<K>, V> fetch(const std::optional<K>& keyFrom, const std::optional<K>& keyTo,
+                                         int64_t timeFrom, int64_t timeTo) override {
+    return keyRangeWindows(keyFrom, keyTo, timeFrom, timeTo, false);
+  }
+  KeyValueIterator<Windowed<K>, V> backwardFetch(const std::optional<K>& keyFrom, const std::optional<K>& keyTo,
+                                                 int64_t timeFrom, int64_t timeTo) override {
+    return keyRangeWindows(keyFrom, keyTo, timeFrom, timeTo, true);
   }
   KeyValueIterator<Windowed<K>, V> fetchAll(int64_t timeFrom, int64_t timeTo) override {
-    timeFrom = std::max<int64_t>(timeFrom, 0);
-    std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = segments_.bounds(*bytes_);
-    for (int64_t seg = std::max(first, segments_.segmentOf(timeFrom)); seg <= std::min(last, segments_.segmentOf(timeTo)); ++seg) {
-      std::string from, to;
-      appendInt64(from, seg);
-      appendInt64(to, seg + 1);
-      parts.push_back(bytes_->range(from, to, false));
-    }
-    auto filter = [timeFrom, timeTo](std::string_view key) {
-      const int64_t start = readInt64(key, key.size() - kSuffixBytes);
-      return start >= timeFrom && start <= timeTo;
-    };
-    return windowedIterator(std::make_unique<FilteredChain>(std::move(parts), filter));
+    return windowsStartingIn(timeFrom, timeTo, false);
   }
-  KeyValueIterator<Windowed<K>, V> all() override {
-    std::vector<std::unique_ptr<BytesIterator>> parts;
-    parts.push_back(bytes_->range(std::nullopt, std::nullopt, false));
-    return windowedIterator(std::make_unique<FilteredChain>(std::move(parts), [](std::string_view) { return true; }));
+  KeyValueIterator<Windowed<K>, V> backwardFetchAll(int64_t timeFrom, int64_t timeTo) override {
+    return windowsStartingIn(timeFrom, timeTo, true);
   }
+  KeyValueIterator<Windowed<K>, V> all() override { return everyWindow(false); }
+  KeyValueIterator<Windowed<K>, V> backwardAll() override { return everyWindow(true); }
 
   bool cachingEnabled() const { return bytes_->cachingEnabled(); }
   // Called with each window the cache writes down (see TypedKeyValueStore::setFlushListener).
@@ -279,6 +238,62 @@ class TypedWindowStore final : public WindowStore<K, V>, public RestoredSegments
   int64_t now() const { return timestamp_ ? timestamp_() : 0; }
   // After the key: [window start: 8][sequence: 4].
   static constexpr size_t kSuffixBytes = 12;
+
+  // key's windows starting in [timeFrom, timeTo]: a range of the key's prefix in each segment
+  // (what the bloom filters serve), oldest first or, reverse, newest first.
+  KeyValueIterator<int64_t, V> keyWindows(const K& key, int64_t timeFrom, int64_t timeTo, bool reverse) {
+    // Times are never negative, and negative numbers sort after positive ones as bytes.
+    timeFrom = std::max<int64_t>(timeFrom, 0);
+    std::string k;
+    keySerde_->serialize(key, k);
+    const uint32_t hash = segmentedKeyHash(k);
+    auto [first, last] = segments_.bounds(*bytes_);
+    auto parts = rangePerSegment(std::max(first, segments_.segmentOf(timeFrom)),
+                                 std::min(last, segments_.segmentOf(timeTo)), reverse, [&](int64_t seg) {
+                                   return bytes_->range(rawKey(seg, k, hash, timeFrom, 0),
+                                                        rawKey(seg, k, hash, timeTo, UINT32_MAX), reverse);
+                                 });
+    auto filter = [k](std::string_view key) { return holdsKey(key, k, kSuffixBytes); };
+    return KeyValueIterator<int64_t, V>(std::make_unique<FilteredChain>(std::move(parts), filter),
+                                        [vs = valueSerde_](std::string_view key, std::string_view value) {
+                                          return KeyValue<int64_t, V>{readInt64(key, key.size() - kSuffixBytes), vs->deserialize(value)};
+                                        });
+  }
+  // The segments [timeFrom, timeTo] touches, each read whole.
+  std::vector<std::unique_ptr<BytesIterator>> wholeSegments(int64_t timeFrom, int64_t timeTo, bool reverse) {
+    auto [first, last] = segments_.bounds(*bytes_);
+    return wholeSegmentRanges(*bytes_, std::max(first, segments_.segmentOf(timeFrom)),
+                              std::min(last, segments_.segmentOf(timeTo)), reverse);
+  }
+  static auto startsIn(int64_t timeFrom, int64_t timeTo) {
+    return [timeFrom, timeTo](std::string_view key) {
+      const int64_t start = readInt64(key, key.size() - kSuffixBytes);
+      return start >= timeFrom && start <= timeTo;
+    };
+  }
+  KeyValueIterator<Windowed<K>, V> windowsStartingIn(int64_t timeFrom, int64_t timeTo, bool reverse) {
+    timeFrom = std::max<int64_t>(timeFrom, 0);
+    return windowedIterator(
+        std::make_unique<FilteredChain>(wholeSegments(timeFrom, timeTo, reverse), startsIn(timeFrom, timeTo)));
+  }
+  // Keys are in hash order within a segment: a key range reads the whole segments of the
+  // time range, as fetchAll does, and sorts each segment's windows of the range by key.
+  KeyValueIterator<Windowed<K>, V> keyRangeWindows(const std::optional<K>& keyFrom, const std::optional<K>& keyTo,
+                                                   int64_t timeFrom, int64_t timeTo, bool reverse) {
+    timeFrom = std::max<int64_t>(timeFrom, 0);
+    KeyBytesRange keys = keyBytesRange(*keySerde_, keyFrom, keyTo);
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    if (!keys.empty()) parts = wholeSegments(timeFrom, timeTo, reverse);
+    auto filter = [keys = std::move(keys), inTime = startsIn(timeFrom, timeTo)](std::string_view key) {
+      return inTime(key) && keys.contains(keyBytesOf(key, kSuffixBytes));
+    };
+    return windowedIterator(std::make_unique<KeyOrderedSegments>(std::move(parts), filter, kSuffixBytes, reverse));
+  }
+  KeyValueIterator<Windowed<K>, V> everyWindow(bool reverse) {
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    parts.push_back(bytes_->range(std::nullopt, std::nullopt, reverse));
+    return windowedIterator(std::make_unique<FilteredChain>(std::move(parts), [](std::string_view) { return true; }));
+  }
   std::string rawKey(int64_t segment, std::string_view key, uint32_t keyHash, int64_t start, uint32_t sequence) const {
     std::string out;
     out.reserve(kSegmentedKeyPrefixBytes + key.size() + kSuffixBytes);
@@ -346,42 +361,37 @@ class TypedSessionStore final : public SessionStore<K, V>, public RestoredSegmen
   }
 
   KeyValueIterator<Windowed<K>, V> findSessions(const K& key, int64_t earliestSessionEnd, int64_t latestSessionStart) override {
-    earliestSessionEnd = std::max<int64_t>(earliestSessionEnd, 0);
-    std::string k;
-    keySerde_->serialize(key, k);
-    const uint32_t hash = segmentedKeyHash(k);
-    std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = segments_.bounds(*bytes_);
-    for (int64_t seg = std::max(first, segments_.segmentOf(earliestSessionEnd)); seg <= last; ++seg)
-      parts.push_back(bytes_->range(rawKey(seg, k, hash, earliestSessionEnd, 0),
-                                    rawKey(seg, k, hash, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),
-                                    false));
-    auto filter = [k, latestSessionStart](std::string_view key) {
-      return holdsKey(key, k, kSuffixBytes) && readInt64(key, key.size() - 8) <= latestSessionStart;
-    };
-    return sessions(std::make_unique<FilteredChain>(std::move(parts), filter));
+    return keySessions(key, earliestSessionEnd, latestSessionStart, false);
   }
-  KeyValueIterator<Windowed<K>, V> fetch(const K& key) override {
-    return findSessions(key, 0, std::numeric_limits<int64_t>::max());
+  KeyValueIterator<Windowed<K>, V> backwardFindSessions(const K& key, int64_t earliestSessionEnd,
+                                                        int64_t latestSessionStart) override {
+    return keySessions(key, earliestSessionEnd, latestSessionStart, true);
+  }
+  KeyValueIterator<Windowed<K>, V> findSessions(const std::optional<K>& keyFrom, const std::optional<K>& keyTo,
+                                                int64_t earliestSessionEnd, int64_t latestSessionStart) override {
+    return keyRangeSessions(keyFrom, keyTo, earliestSessionEnd, latestSessionStart, false);
+  }
+  KeyValueIterator<Windowed<K>, V> backwardFindSessions(const std::optional<K>& keyFrom, const std::optional<K>& keyTo,
+                                                        int64_t earliestSessionEnd, int64_t latestSessionStart) override {
+    return keyRangeSessions(keyFrom, keyTo, earliestSessionEnd, latestSessionStart, true);
+  }
+  KeyValueIterator<Windowed<K>, V> fetch(const K& key) override { return keySessions(key, 0, kLatest, false); }
+  KeyValueIterator<Windowed<K>, V> backwardFetch(const K& key) override { return keySessions(key, 0, kLatest, true); }
+  KeyValueIterator<Windowed<K>, V> fetch(const std::optional<K>& keyFrom, const std::optional<K>& keyTo) override {
+    return keyRangeSessions(keyFrom, keyTo, 0, kLatest, false);
+  }
+  KeyValueIterator<Windowed<K>, V> backwardFetch(const std::optional<K>& keyFrom, const std::optional<K>& keyTo) override {
+    return keyRangeSessions(keyFrom, keyTo, 0, kLatest, true);
   }
   // The sessions of every key that end within [earliestEnd, latestEnd]: the segments of
   // those ends, read whole.
   KeyValueIterator<Windowed<K>, V> findSessionsEndingBetween(int64_t earliestEnd, int64_t latestEnd) {
     earliestEnd = std::max<int64_t>(earliestEnd, 0);
-    std::vector<std::unique_ptr<BytesIterator>> parts;
-    auto [first, last] = segments_.bounds(*bytes_);
-    for (int64_t seg = std::max(first, segments_.segmentOf(earliestEnd));
-         seg <= std::min(last, segments_.segmentOf(latestEnd)); ++seg) {
-      std::string from, to;
-      appendInt64(from, seg);
-      appendInt64(to, seg + 1);
-      parts.push_back(bytes_->range(from, to, false));
-    }
     auto filter = [earliestEnd, latestEnd](std::string_view key) {
       const int64_t end = readInt64(key, key.size() - kSuffixBytes);
       return end >= earliestEnd && end <= latestEnd;
     };
-    return sessions(std::make_unique<FilteredChain>(std::move(parts), filter));
+    return sessions(std::make_unique<FilteredChain>(wholeSegments(earliestEnd, latestEnd, false), filter));
   }
   std::optional<V> fetchSession(const K& key, int64_t sessionStart, int64_t sessionEnd) override {
     auto bytes = bytes_->get(storeKey(Windowed<K>{key, Window{sessionStart, sessionEnd}}));
@@ -399,6 +409,45 @@ class TypedSessionStore final : public SessionStore<K, V>, public RestoredSegmen
  private:
   // After the key: [session end: 8][session start: 8].
   static constexpr size_t kSuffixBytes = 16;
+  static constexpr int64_t kLatest = std::numeric_limits<int64_t>::max();
+
+  // key's sessions ending at or after earliestEnd and starting at or before latestStart: a
+  // range of the key's prefix in each segment from earliestEnd's on, by end and then start,
+  // or the reverse.
+  KeyValueIterator<Windowed<K>, V> keySessions(const K& key, int64_t earliestEnd, int64_t latestStart, bool reverse) {
+    earliestEnd = std::max<int64_t>(earliestEnd, 0);
+    std::string k;
+    keySerde_->serialize(key, k);
+    const uint32_t hash = segmentedKeyHash(k);
+    auto [first, last] = segments_.bounds(*bytes_);
+    auto parts = rangePerSegment(std::max(first, segments_.segmentOf(earliestEnd)), last, reverse, [&](int64_t seg) {
+      return bytes_->range(rawKey(seg, k, hash, earliestEnd, 0), rawKey(seg, k, hash, kLatest, kLatest), reverse);
+    });
+    auto filter = [k, latestStart](std::string_view key) {
+      return holdsKey(key, k, kSuffixBytes) && readInt64(key, key.size() - 8) <= latestStart;
+    };
+    return sessions(std::make_unique<FilteredChain>(std::move(parts), filter));
+  }
+  // Keys are in hash order within a segment: a key range reads whole segments from
+  // earliestEnd's on and sorts each one's sessions of the range by key.
+  KeyValueIterator<Windowed<K>, V> keyRangeSessions(const std::optional<K>& keyFrom, const std::optional<K>& keyTo,
+                                                    int64_t earliestEnd, int64_t latestStart, bool reverse) {
+    earliestEnd = std::max<int64_t>(earliestEnd, 0);
+    KeyBytesRange keys = keyBytesRange(*keySerde_, keyFrom, keyTo);
+    std::vector<std::unique_ptr<BytesIterator>> parts;
+    if (!keys.empty()) parts = wholeSegments(earliestEnd, kLatest, reverse);
+    auto filter = [keys = std::move(keys), earliestEnd, latestStart](std::string_view key) {
+      return readInt64(key, key.size() - kSuffixBytes) >= earliestEnd && readInt64(key, key.size() - 8) <= latestStart &&
+             keys.contains(keyBytesOf(key, kSuffixBytes));
+    };
+    return sessions(std::make_unique<KeyOrderedSegments>(std::move(parts), filter, kSuffixBytes, reverse));
+  }
+  // The segments of session ends in [earliestEnd, latestEnd], each read whole.
+  std::vector<std::unique_ptr<BytesIterator>> wholeSegments(int64_t earliestEnd, int64_t latestEnd, bool reverse) {
+    auto [first, last] = segments_.bounds(*bytes_);
+    return wholeSegmentRanges(*bytes_, std::max(first, segments_.segmentOf(earliestEnd)),
+                              std::min(last, segments_.segmentOf(latestEnd)), reverse);
+  }
   std::string rawKey(int64_t segment, std::string_view key, uint32_t keyHash, int64_t end, int64_t start) const {
     std::string out;
     out.reserve(kSegmentedKeyPrefixBytes + key.size() + kSuffixBytes);
