@@ -36,8 +36,6 @@ std::string insteadOfJavaKey(const std::string& property, const std::string& pre
            "message.max.bytes)";
   if (property == "buffer.memory")
     return "; librdkafka's nearest is queue.buffering.max.kbytes (" + producer + "queue.buffering.max.kbytes)";
-  if (property == "default.timestamp.extractor")
-    return "; give a source its timestamps with Consumed<K, V>::withTimestampExtractor";
   if (property == "max.poll.records")
     return "; librdkafka has no such limit: a stream thread buffers up to buffered.records.per.partition records "
            "of each input partition";
@@ -104,6 +102,11 @@ const std::vector<StreamsConfig::KeyInfo>& StreamsConfig::keys() {
       {kDeserializationHandler, "LogAndFail",
        "LogAndFail: stop in ERROR at a record that does not deserialize. LogAndContinue: log it, "
        "count it in skipped-records, go on."},
+      {kDefaultTimestampExtractor, "FailOnInvalidTimestamp",
+       "The timestamp extractor of sources without their own (Consumed::withTimestampExtractor), "
+       "repartition topics' included: FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, "
+       "UsePartitionTimeOnInvalidTimestamp or WallclockTimestampExtractor, Kafka Streams' built-in "
+       "extractors (their Java class names too)."},
       {kProductionHandler, "Fail",
        "Fail: stop in ERROR when a record cannot be written. Continue: log it and go on."},
       {kReplicationFactor, "-1", "Replication factor of internal topics; -1 takes the broker's default."},
@@ -183,6 +186,15 @@ StreamsConfig::StreamsConfig(std::map<std::string, std::string> properties)
       else if (value == "LogAndContinue" || value.ends_with(".LogAndContinueExceptionHandler"))
         deserialization_ = DeserializationHandling::kLogAndContinue;
       else bad(key, value, "expected LogAndFail or LogAndContinue");
+    } else if (key == kDefaultTimestampExtractor) {
+      auto extractor = internal::builtInTimestampExtractor(value);
+      if (!extractor)
+        bad(key, value,
+            "expected one of Kafka Streams' built-in timestamp extractors: FailOnInvalidTimestamp, "
+            "LogAndSkipOnInvalidTimestamp, UsePartitionTimeOnInvalidTimestamp, WallclockTimestampExtractor "
+            "(or the same with org.apache.kafka.streams.processor. before it); give a source an extractor of "
+            "your own with Consumed<K, V>::withTimestampExtractor");
+      serdeDefaults_.timestampExtractor = *extractor;
     } else if (key == kProductionHandler) {
       if (value == "Fail" || value.ends_with(".DefaultProductionExceptionHandler"))
         production_ = ProductionHandling::kFail;

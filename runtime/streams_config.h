@@ -36,6 +36,7 @@ class StreamsConfig {
   static constexpr const char* kDefaultKeySerde = "default.key.serde";
   static constexpr const char* kDefaultValueSerde = "default.value.serde";
   static constexpr const char* kDeserializationHandler = "default.deserialization.exception.handler";
+  static constexpr const char* kDefaultTimestampExtractor = "default.timestamp.extractor";
   static constexpr const char* kProductionHandler = "default.production.exception.handler";
   static constexpr const char* kReplicationFactor = "replication.factor";
   static constexpr const char* kClientId = "client.id";

@@ -37,7 +37,12 @@ Task::Task(TaskId id, const TopologyGraph& graph, const Subtopology& subtopology
       throw StreamsException("task " + id_.toString() + " was given partition " +
                              std::to_string(inputs_[i].partition) + " of topic " + topic +
                              ", which its sub-topology does not read");
-    queues_[i].source = static_cast<SourceInstance*>(byGraphIndex[*source]);
+    Queue& queue = queues_[i];
+    queue.source = static_cast<SourceInstance*>(byGraphIndex[*source]);
+    queue.extraction = queue.source->timestampExtraction();
+    if (queue.extraction == TimestampExtraction::kDefault)
+      queue.extraction = services_.serdes ? services_.serdes->timestampExtractor
+                                          : TimestampExtraction::kFailOnInvalidTimestamp;
   }
 }
 
@@ -74,17 +79,68 @@ size_t Task::buffered() const {
   return n;
 }
 
-int64_t Task::readTimestamp(const Queue& queue, const RawRecord& raw, std::unique_ptr<std::string>& error) const {
-  try {
-    const int64_t timestamp = queue.source->timestampOf(raw);
-    if (timestamp < 0)
-      error = std::make_unique<std::string>(
-          "invalid timestamp " + std::to_string(timestamp) +
-          " (producers must set a non-negative timestamp, or the source needs a timestamp extractor)");
-    return timestamp;
-  } catch (const std::exception& e) {
-    error = std::make_unique<std::string>(e.what());
-    return -1;
+int64_t Task::readTimestamp(Queue& queue, const RawRecord& raw, std::unique_ptr<RecordError>& error) const {
+  int64_t timestamp = raw.timestamp;
+  switch (queue.extraction) {
+    case TimestampExtraction::kWallclockTimestampExtractor:
+      timestamp = services_.wallClock();
+      break;
+    case TimestampExtraction::kFunction:
+      try {
+        timestamp = queue.source->timestampOf(raw, queue.bufferedPartitionTime);
+      } catch (const DeserializationError& e) {
+        error = std::make_unique<RecordError>(RecordError{RecordError::Kind::kUnreadable, e.what()});
+        return -1;
+      } catch (const std::exception& e) {
+        // As in Kafka Streams, a failing extractor is the user's code failing, not bad input.
+        error = std::make_unique<RecordError>(RecordError{
+            RecordError::Kind::kFatal, "the timestamp extractor of the source of topic " + std::string(raw.topic) +
+                                           " failed at the record at " + where(raw) + ": " + e.what()});
+        return -1;
+      }
+      if (timestamp < 0) {
+        error = std::make_unique<RecordError>(
+            RecordError{RecordError::Kind::kNegativeTimestamp,
+                        "its timestamp extractor gave it the negative timestamp " + std::to_string(timestamp)});
+        return timestamp;
+      }
+      break;
+    default:  // the record's own timestamp
+      if (timestamp < 0) {
+        timestamp = invalidTimestamp(queue, raw, error);
+        if (error) return timestamp;
+      }
+  }
+  if (timestamp > queue.bufferedPartitionTime) queue.bufferedPartitionTime = timestamp;
+  return timestamp;
+}
+
+int64_t Task::invalidTimestamp(const Queue& queue, const RawRecord& raw, std::unique_ptr<RecordError>& error) const {
+  const std::string timestamp = std::to_string(raw.timestamp);
+  const std::string instead =
+      ". Set default.timestamp.extractor (or the source's Consumed::withTimestampExtractor) to "
+      "LogAndSkipOnInvalidTimestamp to skip such records, or write them with timestamps";
+  switch (queue.extraction) {
+    case TimestampExtraction::kLogAndSkipOnInvalidTimestamp:
+      error = std::make_unique<RecordError>(RecordError{
+          RecordError::Kind::kNegativeTimestamp, "its timestamp " + timestamp + " is negative (invalid), and its "
+                                                 "source's timestamp extractor is LogAndSkipOnInvalidTimestamp"});
+      return raw.timestamp;
+    case TimestampExtraction::kUsePartitionTimeOnInvalidTimestamp:
+      if (queue.bufferedPartitionTime >= 0) return queue.bufferedPartitionTime;
+      error = std::make_unique<RecordError>(RecordError{
+          RecordError::Kind::kFatal,
+          "the record at " + where(raw) + " has the invalid (negative) timestamp " + timestamp +
+              ", and UsePartitionTimeOnInvalidTimestamp cannot give it its partition's time: no record of the "
+              "partition was processed or committed before it" + instead});
+      return -1;
+    default:
+      error = std::make_unique<RecordError>(RecordError{
+          RecordError::Kind::kFatal,
+          "the record at " + where(raw) + " has the invalid (negative) timestamp " + timestamp +
+              ", which FailOnInvalidTimestamp (the default timestamp extractor) does not accept" + instead +
+              ", or UsePartitionTimeOnInvalidTimestamp to give them their partition's time"});
+      return -1;
   }
 }
 
@@ -98,7 +154,7 @@ void Task::addRecord(size_t input, const RawRecord& raw, RecordOwner owner) {
 
 void Task::processArrived(size_t input, const RawRecord& raw) {
   Queue& queue = queues_[input];
-  std::unique_ptr<std::string> error;
+  std::unique_ptr<RecordError> error;
   const int64_t timestamp = readTimestamp(queue, raw, error);
   processRecord(queue, raw, timestamp, error.get());
 }
@@ -138,7 +194,7 @@ bool Task::process() {
     }
     q.emptySince = -1;
     const Buffered& head = q.records.front();
-    if (head.error) {  // unreadable records have no timestamp: deal with them first
+    if (head.error) {  // records not to be processed have no timestamp: deal with them first
       best = &q;
       break;
     }
@@ -158,10 +214,20 @@ bool Task::process() {
   return true;
 }
 
-void Task::processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const std::string* error) {
+void Task::processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const RecordError* error) {
   current_ = RecordMetadata{raw.topic, raw.partition, raw.offset};
   if (error) {
-    skipOrFail(raw, *error);
+    switch (error->kind) {
+      case RecordError::Kind::kUnreadable:
+        skipOrFail(raw, error->reason);
+        break;
+      case RecordError::Kind::kNegativeTimestamp:
+        log().warn("skipping the record at {} (task {}): {}", where(raw), id_.toString(), error->reason);
+        if (services_.skippedRecords) services_.skippedRecords->fetch_add(1, std::memory_order_relaxed);
+        break;
+      case RecordError::Kind::kFatal:
+        throw StreamsException("task " + id_.toString() + ": " + error->reason);
+    }
   } else {
     if (timestamp > queue.partitionTime) {
       queue.partitionTime = timestamp;
@@ -218,6 +284,20 @@ void Task::resumePartitionTime(size_t input, int64_t partitionTime) {
   Queue& queue = queues_[input];
   queue.partitionTime = std::max(queue.partitionTime, partitionTime);
   streamTime_ = std::max(streamTime_, queue.partitionTime);
+  queue.bufferedPartitionTime = std::max(queue.bufferedPartitionTime, queue.partitionTime);
+  // Records buffered already (the committed offsets were read late) were given a partition
+  // time without this one: their extractor, if it reads the partition time, runs again.
+  if (queue.extraction != TimestampExtraction::kFunction &&
+      queue.extraction != TimestampExtraction::kUsePartitionTimeOnInvalidTimestamp)
+    return;
+  queue.bufferedPartitionTime = queue.partitionTime;
+  for (size_t n = queue.records.size(); n > 0; --n) {
+    Buffered record = std::move(queue.records.front());
+    queue.records.pop_front();
+    record.error.reset();
+    record.timestamp = readTimestamp(queue, record.raw, record.error);
+    queue.records.emplace_back() = std::move(record);
+  }
 }
 
 void Task::resumeProcessorMetadata(const std::map<std::string, int64_t, std::less<>>& metadata) {
@@ -241,7 +321,10 @@ void Task::addProcessorMetadataKeyValue(std::string_view key, int64_t value) {
 }
 
 void Task::clearBuffers() {
-  for (Queue& q : queues_) q.records.clear();
+  for (Queue& q : queues_) {
+    q.records.clear();
+    q.bufferedPartitionTime = q.partitionTime;
+  }
 }
 
 StateStore* Task::stateStore(std::string_view name) { return state_ ? state_->store(name) : nullptr; }

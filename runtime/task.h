@@ -117,7 +117,8 @@ class Task final : public TaskContext {
   void markCommitted(std::string changelogMetadata);
   const std::string& committedChangelogMetadata() const { return committedChangelogMetadata_; }
   // Before the task processes: the partition time committed with inputs()[input]'s offset.
-  // The task's stream time starts at the largest of them, as in Kafka Streams.
+  // The task's stream time starts at the largest of them, as in Kafka Streams, and the
+  // partition's timestamp extractor is given it.
   void resumePartitionTime(size_t input, int64_t partitionTime);
   // Before the task processes: a node's processor metadata committed with one of its input
   // offsets. Each input offset carries all of them; the largest value of a key wins (a
@@ -152,18 +153,33 @@ class Task final : public TaskContext {
  private:
   // 128 bytes: a round's buffered records are written when fetched and read when processed,
   // and should still be in the core's cache then.
+  // Why a record is not processed. Kept apart from the record until its turn comes, so that
+  // the records before it are processed first.
+  struct RecordError {
+    enum class Kind {
+      kUnreadable,         // it does not deserialize: default.deserialization.exception.handler's
+      kNegativeTimestamp,  // its extractor gave a negative timestamp: skipped, as in Kafka Streams
+      kFatal,              // its extractor failed (FailOnInvalidTimestamp, say): the thread stops
+    };
+    Kind kind;
+    std::string reason;
+  };
   struct Buffered {
     RawRecord raw;
     RecordOwner owner{nullptr, nullptr};
     int64_t timestamp = 0;
-    std::unique_ptr<std::string> error;  // set: the record cannot be read, for this reason
+    std::unique_ptr<RecordError> error;  // set: the record is not to be processed
   };
   struct Queue {
     RingQueue<Buffered> records;
     SourceInstance* source = nullptr;
+    TimestampExtraction extraction = TimestampExtraction::kFailOnInvalidTimestamp;  // never kDefault
     int64_t nextOffset = -1;       // after the last record processed; -1 before the first
     int64_t committedOffset = -1;  // nextOffset at the last commit
     int64_t partitionTime = -1;    // the largest timestamp processed, or resumed from a commit
+    // partitionTime once the buffered records are processed: the partition time the next
+    // record's extractor is given, as Kafka Streams gives it to the queue's head record.
+    int64_t bufferedPartitionTime = -1;
     int64_t emptySince = -1;       // wall clock when the queue ran dry, for max.task.idle.ms
   };
   struct Schedule {
@@ -175,9 +191,10 @@ class Task final : public TaskContext {
   };
 
   bool mayProcessWithEmptyInputs();
-  // The record's timestamp, or the reason it cannot be read (error set).
-  int64_t readTimestamp(const Queue& queue, const RawRecord& raw, std::unique_ptr<std::string>& error) const;
-  void processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const std::string* error);
+  // The timestamp of the queue's next record, or why it is not to be processed (error set).
+  int64_t readTimestamp(Queue& queue, const RawRecord& raw, std::unique_ptr<RecordError>& error) const;
+  int64_t invalidTimestamp(const Queue& queue, const RawRecord& raw, std::unique_ptr<RecordError>& error) const;
+  void processRecord(Queue& queue, const RawRecord& raw, int64_t timestamp, const RecordError* error);
   void skipOrFail(const RawRecord& raw, const std::string& reason);
   void punctuate(size_t schedule, int64_t now);
   static std::string where(const RawRecord& raw);

@@ -5,6 +5,7 @@
 
 #include "streams/internal/source_sink_nodes.h"
 #include "streams/serde.h"
+#include "streams/timestamp_extractors.h"
 
 namespace kstreams {
 
@@ -12,7 +13,7 @@ template <class K, class V>
 struct Consumed {
   SerdeFor<K> keySerde;      // null: the defaults (see StreamsConfig)
   SerdeFor<V> valueSerde;    // null: the defaults
-  TimestampExtractor<K, V> timestampExtractor;  // empty: the producer's timestamp
+  TimestampExtractor<K, V> timestampExtractor;  // empty: default.timestamp.extractor's
   std::string processorName;                    // empty: generated
 
   Consumed() = default;
@@ -36,6 +37,8 @@ struct Consumed {
   }
   Consumed& withKeySerde(SerdeFor<K> k) { keySerde = std::move(k); return *this; }
   Consumed& withValueSerde(SerdeFor<V> v) { valueSerde = std::move(v); return *this; }
+  // A built-in (FailOnInvalidTimestamp{}, LogAndSkipOnInvalidTimestamp{}, ...) or a function
+  // of (key, value, recordTimestamp[, partitionTime]); see streams/timestamp_extractors.h.
   Consumed& withTimestampExtractor(TimestampExtractor<K, V> e) {
     timestampExtractor = std::move(e);
     return *this;

@@ -25,6 +25,7 @@
 #include "streams/serde.h"
 #include "streams/state_store.h"
 #include "streams/task_id.h"
+#include "streams/timestamp_extractors.h"
 
 namespace kstreams::internal {
 
@@ -65,11 +66,14 @@ class RecordCollector {
 
 // Serdes to use where the topology gives none, in order: a serde registered for the type,
 // then the built-in serde named by default.key.serde / default.value.serde if it fits the
-// type, then the type's natural serde (Serdes::natural).
+// type, then the type's natural serde (Serdes::natural). It also carries the built-in
+// timestamp extractor of sources without one (default.timestamp.extractor): the config's
+// defaults for what a topology leaves out reach every task together.
 class SerdeDefaults {
  public:
   std::string keySerdeName;
   std::string valueSerdeName;
+  TimestampExtraction timestampExtractor = TimestampExtraction::kFailOnInvalidTimestamp;
 
   template <class T>
   void add(SerdePtr<T> serde) {
@@ -246,10 +250,13 @@ class Downstream {
 // A node that turns raw input records of its topics into typed records.
 class SourceInstance : public NodeInstance {
  public:
-  // The timestamp the task orders this record by (the record's own, or what the source's
-  // timestamp extractor says). Throws SerializationException if it must deserialize and
-  // cannot.
-  virtual int64_t timestampOf(const RawRecord& record) = 0;
+  // How the source's records get their timestamps. The task applies the built-in
+  // extractors itself; only kFunction calls timestampOf().
+  virtual TimestampExtraction timestampExtraction() const = 0;
+  // What the source's timestamp extractor function says of this record, given its
+  // partition's time (-1: none yet). Throws SerializationException if the record does not
+  // deserialize, and whatever the function throws.
+  virtual int64_t timestampOf(const RawRecord& record, int64_t partitionTime) = 0;
   // Deserializes the record and forwards it. Throws SerializationException on bad bytes.
   virtual void process(const RawRecord& record, int64_t timestamp) = 0;
 };

@@ -8,13 +8,9 @@
 #include <type_traits>
 
 #include "streams/internal/node.h"
+#include "streams/timestamp_extractors.h"
 
 namespace kstreams {
-
-// Chooses the timestamp a record is processed at from its key, value and the timestamp the
-// producer gave it. The default uses the producer's timestamp.
-template <class K, class V>
-using TimestampExtractor = std::function<int64_t(const K&, const V&, int64_t recordTimestamp)>;
 
 // Chooses the topic of each record a sink writes.
 template <class K, class V>
@@ -42,16 +38,23 @@ const Declared* viewAs(const Actual& value) {
 }
 
 // A timestamp extractor declared for other types (a Consumed<K, V> given for a stream of
-// std::optional<V>, or for a table) as one for the stream's. A record it cannot be given (a
-// tombstone, a null key) keeps its own timestamp.
+// std::optional<V>, or for a table) as one for the stream's. A record a function cannot be
+// given (a tombstone, a null key) keeps its own timestamp; the built-ins read no key or value.
 template <class K, class V, class DeclaredK, class DeclaredV>
 TimestampExtractor<K, V> adaptTimestampExtractor(TimestampExtractor<DeclaredK, DeclaredV> extractor) {
-  if (!extractor) return {};
+  switch (extractor.kind()) {
+    case TimestampExtraction::kDefault: return {};
+    case TimestampExtraction::kFunction: break;
+    case TimestampExtraction::kFailOnInvalidTimestamp: return FailOnInvalidTimestamp{};
+    case TimestampExtraction::kLogAndSkipOnInvalidTimestamp: return LogAndSkipOnInvalidTimestamp{};
+    case TimestampExtraction::kUsePartitionTimeOnInvalidTimestamp: return UsePartitionTimeOnInvalidTimestamp{};
+    case TimestampExtraction::kWallclockTimestampExtractor: return WallclockTimestampExtractor{};
+  }
   if constexpr (kViewableAs<DeclaredK, K> && kViewableAs<DeclaredV, V>) {
-    return [extractor = std::move(extractor)](const K& key, const V& value, int64_t recordTimestamp) {
+    return [f = extractor.function()](const K& key, const V& value, int64_t recordTimestamp, int64_t partitionTime) {
       const DeclaredK* k = viewAs<DeclaredK>(key);
       const DeclaredV* v = viewAs<DeclaredV>(value);
-      return k && v ? extractor(*k, *v, recordTimestamp) : recordTimestamp;
+      return k && v ? f(*k, *v, recordTimestamp, partitionTime) : recordTimestamp;
     };
   } else {
     throw TopologyException("a timestamp extractor of " + typeName<DeclaredK>() + " and " + typeName<DeclaredV>() +
@@ -82,11 +85,12 @@ class SourceNode final : public SourceInstance {
 
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
 
-  int64_t timestampOf(const RawRecord& raw) override {
-    if (!extractor_) return raw.timestamp;
+  TimestampExtraction timestampExtraction() const override { return extractor_.kind(); }
+
+  int64_t timestampOf(const RawRecord& raw, int64_t partitionTime) override {
     K key = decode<K>(*keySerde_, raw.key, "key");
     V value = decode<V>(*valueSerde_, raw.value, "value");
-    return extractor_(key, value, raw.timestamp);
+    return extractor_.function()(key, value, raw.timestamp, partitionTime);
   }
 
   void process(const RawRecord& raw, int64_t timestamp) override {

@@ -130,6 +130,8 @@ TEST(Task, ARecordProcessedOnArrivalIsProcessedAsABufferedOne) {
   } collector;
   collector.sent = &sent;
   internal::SerdeDefaults serdes;
+  // A negative timestamp is skipped, not fatal (as under Kafka Streams' default extractor).
+  serdes.timestampExtractor = internal::TimestampExtraction::kLogAndSkipOnInvalidTimestamp;
   std::atomic<int64_t> skipped{0};
   internal::TaskServices services = servicesFor(collector, serdes);
   services.deserialization = DeserializationHandling::kLogAndContinue;
