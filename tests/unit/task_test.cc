@@ -9,32 +9,13 @@
 #include "runtime/topology_test_driver.h"
 #include "streams/json_serde.h"
 #include "streams/streams_builder.h"
+#include "tests/unit/task_services.h"
 
 namespace kstreams {
 namespace {
 
-// Collects nothing; tests override send() to look at records.
-struct NullCollector : internal::RecordCollector {
-  void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
-            const Headers&) override {}
-  void sendTracked(std::string_view, int32_t, std::string_view, std::optional<std::string_view>, int64_t,
-                   int64_t*) override {}
-  int64_t* offsetSlot(std::string_view, int32_t) override { return &slot; }
-  int32_t partitionCount(std::string_view) override { return 1; }
-  int64_t slot = -1;
-};
-
-// What a task driven directly needs: records go to `collector`, every input is buffered
-// already (no waiting for empty inputs), and the wall clock stands at 0.
-internal::TaskServices servicesFor(internal::RecordCollector& collector, const internal::SerdeDefaults& serdes) {
-  internal::TaskServices services;
-  services.applicationId = "app";
-  services.collector = &collector;
-  services.serdes = &serdes;
-  services.maxTaskIdleMs = -1;
-  services.wallClock = [] { return 0; };
-  return services;
-}
+using test::NullCollector;
+using test::servicesFor;
 
 TEST(Task, ProcessesTheRecordWithTheLowestTimestampFirst) {
   // Two topics of one sub-topology: a task owns partition 0 of both.
@@ -139,13 +120,7 @@ TEST(Task, ARecordProcessedOnArrivalIsProcessedAsABufferedOne) {
   internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"a", 0}});
   static const std::string topic = "a";
   auto record = [](int64_t offset, int64_t ts, std::string_view value) {
-    internal::RawRecord raw;
-    raw.topic = topic;
-    raw.offset = offset;
-    raw.timestamp = ts;
-    raw.key = std::string_view("k");
-    raw.value = value;
-    return raw;
+    return test::rawRecord(topic, offset, ts, value);
   };
 
   EXPECT_FALSE(task.processesOnArrival(0)) << "not initialized";

@@ -10,6 +10,7 @@
 #include "runtime/topology_test_driver.h"
 #include "streams/streams_builder.h"
 #include "streams/timestamp_extractors.h"
+#include "tests/unit/task_services.h"
 
 namespace kstreams {
 namespace {
@@ -274,32 +275,12 @@ TEST(TimestampExtractor, BufferedRecordsAreGivenThePartitionTimeOfTheRecordsBefo
                              return v == "use partition time" ? partitionTime : ts;
                            }));
   internal::TopologyGraph& graph = *builder.graph();
-  struct NoCollector : internal::RecordCollector {
-    void send(std::string_view, int32_t, std::optional<std::string_view>, std::optional<std::string_view>, int64_t,
-              const Headers&) override {}
-    void sendTracked(std::string_view, int32_t, std::string_view, std::optional<std::string_view>, int64_t,
-                     int64_t*) override {}
-    int64_t* offsetSlot(std::string_view, int32_t) override { return &slot; }
-    int32_t partitionCount(std::string_view) override { return 1; }
-    int64_t slot = -1;
-  } collector;
+  test::NullCollector collector;
   internal::SerdeDefaults serdes;
-  internal::TaskServices services;
-  services.applicationId = "app";
-  services.collector = &collector;
-  services.serdes = &serdes;
-  services.maxTaskIdleMs = -1;
-  services.wallClock = [] { return 0; };
+  internal::TaskServices services = test::servicesFor(collector, serdes);
   internal::Task task(TaskId{0, 0}, graph, graph.subtopologies()[0], services, {{"in", 0}});
-  static const std::string topic = "in";
   auto add = [&](int64_t offset, int64_t ts, std::string_view value) {
-    internal::RawRecord raw;
-    raw.topic = topic;
-    raw.offset = offset;
-    raw.timestamp = ts;
-    raw.key = std::string_view("k");
-    raw.value = value;
-    task.addRecord(0, raw, internal::RecordOwner(nullptr, nullptr));
+    task.addRecord(0, test::rawRecord("in", offset, ts, value), internal::RecordOwner(nullptr, nullptr));
   };
 
   add(0, 30, "a");
