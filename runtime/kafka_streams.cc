@@ -18,6 +18,7 @@
 #include "runtime/group_directory.h"
 #include "runtime/internal_topics.h"
 #include "runtime/log.h"
+#include "runtime/store_lags.h"
 #include "runtime/stream_thread.h"
 
 namespace kstreams {
@@ -57,7 +58,8 @@ KafkaStreams::KafkaStreams(const Topology& topology, StreamsConfig config)
     : topology_(topology),
       config_(std::move(config)),
       adapter_(std::make_unique<internal::StreamsListenerAdapter>(*this)),
-      registry_(std::make_unique<internal::StoreRegistry>()) {
+      registry_(std::make_unique<internal::StoreRegistry>()),
+      changelogEnds_(std::make_unique<internal::ChangelogEnds>(config_)) {
   if (config_.applicationId().empty())
     throw ConfigException("configuration key 'application.id' is required: it names the "
                           "application's consumer group, internal topics and state");
@@ -231,7 +233,8 @@ KafkaStreams::State KafkaStreams::stateFromThreads() const {
 }
 
 internal::InstanceServices KafkaStreams::instanceServices() const {
-  return internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_, global_ ? &global_->readers() : nullptr};
+  return internal::InstanceServices{rocksdb_.get(), registry_.get(), processId_,
+                                    global_ ? &global_->readers() : nullptr, &paused_};
 }
 
 void KafkaStreams::onGlobalThreadError(const std::string& error) {
@@ -339,6 +342,19 @@ bool KafkaStreams::close(std::chrono::milliseconds timeout) {
   if (!error) transition(lock, State::NOT_RUNNING);
   return true;
 }
+
+void KafkaStreams::pause() {
+  if (!paused_.exchange(true)) internal::log().info("kafka-streams {}: paused", config_.applicationId());
+}
+
+void KafkaStreams::resume() {
+  if (!paused_.exchange(false)) return;
+  internal::log().info("kafka-streams {}: resumed", config_.applicationId());
+  std::lock_guard lock(mutex_);
+  for (auto& t : threads_) t->wake();
+}
+
+bool KafkaStreams::isPaused() const { return paused_.load(); }
 
 KafkaStreams::State KafkaStreams::state() const {
   std::lock_guard lock(mutex_);

@@ -10,6 +10,7 @@
 //
 // States, as in Kafka Streams:
 //   CREATED -> REBALANCING <-> RUNNING -> PENDING_SHUTDOWN -> NOT_RUNNING
+// pause() and resume() change no state: a paused instance stays RUNNING.
 // start() moves to REBALANCING at once; it returns when the cluster has been checked, the
 // global tables restored (or close() stopped either) and the stream threads started.
 //   any running state -> PENDING_ERROR -> ERROR, when a thread fails and the uncaught
@@ -21,12 +22,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/lag_info.h"
 #include "runtime/streams_config.h"
 #include "runtime/streams_metadata.h"
 #include "streams/default_partitioner.h"
@@ -44,6 +47,7 @@ class RocksDBResources;
 class StoreRegistry;
 class GlobalStreamThread;
 class GroupDirectory;
+class ChangelogEnds;
 struct InstanceServices;
 }  // namespace internal
 
@@ -141,6 +145,22 @@ class KafkaStreams {
   // they stopped within the timeout; if not, they go on stopping in the background.
   bool close(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 
+  // Pauses processing (KIP-834), in any state, before start() too (the instance then starts
+  // paused). Until resume(), no task processes a record or punctuates (stream-time or
+  // wall-clock) and no store restores from its changelog. Each thread still polls its
+  // consumer, so it keeps its partitions (no rebalance), and still commits what it processed
+  // before; the global tables are still kept up to date, and every store stays queryable.
+  // Records fetched meanwhile wait in the consumer's per-partition queues (which stop fetching
+  // when full) and are processed, in order, after resume(). Each thread pauses at its next
+  // turn, a record it is processing when pause() is called is finished. The instance stays
+  // RUNNING; an instance started paused, or whose tasks a rebalance moved while paused, stays
+  // REBALANCING until resume() if any of its tasks has stores to restore, as in Kafka Streams.
+  void pause();
+  // Undoes pause(): the threads go on at once from where they stopped.
+  void resume();
+  // Whether pause() was called without a resume() since.
+  bool isPaused() const;
+
   State state() const;
   // Waits until the instance is in `state`, up to timeout. Returns false on timeout, or as
   // soon as the instance is in ERROR or NOT_RUNNING instead.
@@ -186,6 +206,16 @@ class KafkaStreams {
   // group: at most a second old, and during a rebalance possibly older or without tasks.
   // Asks the coordinator (at most once a second); throws StreamsException when that fails.
   std::vector<StreamsMetadata> metadataForAllStreamsClients() const;
+  // How far each changelogged store of this instance's tasks is behind its changelog
+  // (KIP-535), by store name and partition. A store of a running task is caught up (its lag
+  // 0, its position the changelog's end), as in Kafka Streams; one still restoring, or
+  // waiting to (paused), is at the offset after its last restored record, or at 0 before it
+  // has one (the lag is then the changelog's end). A table read from a topic has a changelog
+  // of its own in kstreams (no source topic doubles as one), and so a lag like any store.
+  // Stores without a changelog, and global tables, are not listed. Blocks for a round trip
+  // to the changelogs' leaders for their end offsets; throws StreamsException naming the
+  // partitions when they do not answer within default.api.timeout.ms.
+  std::map<std::string, std::map<int32_t, LagInfo>> allLocalStorePartitionLags() const;
 
   // Deletes this application's local state (<state.dir>/<application.id>). Only on an
   // instance that is not running; the next start restores everything from the changelogs.
@@ -235,6 +265,8 @@ class KafkaStreams {
   bool starting_ = false;
   // Set by close(); read by start() while it waits for the cluster without the mutex.
   std::atomic<bool> closeRequested_{false};
+  std::atomic<bool> paused_{false};  // read by the stream threads once a turn
+  std::unique_ptr<internal::ChangelogEnds> changelogEnds_;  // for allLocalStorePartitionLags
   StateListener stateListener_;
   UncaughtExceptionHandler exceptionHandler_;
   std::string lastError_;

@@ -20,14 +20,17 @@ void Wakeup::attach(rd_kafka_queue_t* queue, Wakeup* wakeup) {
   rd_kafka_queue_cb_event_enable(queue, wakeup ? &Wakeup::onEvent : nullptr, wakeup);
 }
 
+void Wakeup::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
 void Wakeup::onEvent(rd_kafka_t*, void* self) {
   // librdkafka's thread: no librdkafka call, nothing slow.
-  auto* w = static_cast<Wakeup*>(self);
-  {
-    std::lock_guard lock(w->mutex_);
-    w->woken_ = true;
-  }
-  w->cv_.notify_one();
+  static_cast<Wakeup*>(self)->wake();
 }
 
 PartitionQueue::PartitionQueue(rd_kafka_t* consumer, const std::string& topic,

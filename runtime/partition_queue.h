@@ -33,6 +33,9 @@ class Wakeup {
   void arm();
   // Waits for an event since arm(), at most `timeout`.
   void wait(std::chrono::milliseconds timeout);
+  // An event from outside librdkafka (KafkaStreams::resume): ends the current or next wait.
+  // Any thread; nothing slow.
+  void wake();
   // Makes librdkafka call this Wakeup (from its own threads) when `queue` gets an element
   // while empty; nullptr `wakeup` stops it.
   static void attach(rd_kafka_queue_t* queue, Wakeup* wakeup);

@@ -15,6 +15,10 @@
 
 namespace kstreams::internal {
 
+std::string changelogTopic(const std::string& applicationId, const std::string& store) {
+  return applicationId + "-" + store + "-changelog";
+}
+
 StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtopology& subtopology,
                            const StateServices& services, std::function<int64_t()> recordTimestamp)
     : task_(task), services_(services), directory_(services.stateDir + "/" + task.toString()) {
@@ -45,7 +49,7 @@ StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtop
       std::unique_ptr<KeyValueBytesStore> stack = std::move(local);
       if (spec.logging) {
         auto logging = std::make_unique<ChangeLoggingStore>(std::move(stack), *services_.collector,
-                                                            services_.applicationId + "-" + name + "-changelog",
+                                                            changelogTopic(services_.applicationId, name),
                                                             task.partition);
         store.logging = logging.get();
         stack = std::move(logging);
@@ -81,6 +85,14 @@ std::vector<RestoreTarget> StateManager::restoreTargets() const {
   for (const Store& s : stores_)
     if (s.logging) out.push_back({s.logging->topic(), task_.partition, s.local, std::nullopt});
   return out;
+}
+
+void StateManager::changelogPositions(std::vector<StoreChangelogPosition>& out) const {
+  for (const Store& s : stores_) {
+    if (!s.logging) continue;
+    const std::optional<int64_t> checkpoint = s.local->checkpoint();
+    out.push_back({s.name, s.logging->topic(), task_.partition, checkpoint ? *checkpoint + 1 : 0});
+  }
 }
 
 void StateManager::restored() {

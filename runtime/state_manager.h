@@ -57,6 +57,22 @@ struct RestoreTarget {
   std::optional<int64_t> committedThrough;
 };
 
+// The changelog topic of a store of the application.
+std::string changelogTopic(const std::string& applicationId, const std::string& store);
+
+// Where a changelogged store of a task stands in its changelog partition, for
+// KafkaStreams::allLocalStorePartitionLags.
+struct StoreChangelogPosition {
+  std::string store;
+  std::string topic;
+  int32_t partition = 0;
+  // The offset of the first changelog record the store has not applied: its checkpoint + 1,
+  // or 0 before it has one (as Kafka Streams counts an unknown position: the lag is then
+  // the changelog's end, an over-estimate for a changelog whose start was compacted away).
+  // nullopt: caught up by definition, the store's task runs and writes the changelog itself.
+  std::optional<int64_t> next;
+};
+
 class StateManager {
  public:
   // Locks the task directory and opens the stores. Throws TaskLockedException when the
@@ -70,6 +86,8 @@ class StateManager {
   StateStore* store(std::string_view name) const;
   // The changelogs to restore before the task may process.
   std::vector<RestoreTarget> restoreTargets() const;
+  // Appends where each changelogged store stands (restored through its checkpoint).
+  void changelogPositions(std::vector<StoreChangelogPosition>& out) const;
   // Once the stores are restored: drops what the restored data shows expired from window
   // and session stores, and makes the stores queryable.
   void restored();

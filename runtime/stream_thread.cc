@@ -93,6 +93,30 @@ std::vector<TaskId> StreamThread::activeTasks() const {
   return activeTasks_;
 }
 
+std::vector<StoreChangelogPosition> StreamThread::changelogPositions() const {
+  std::lock_guard lock(activeTasksMutex_);
+  return changelogPositions_;
+}
+
+void StreamThread::publishChangelogPositions() {
+  std::vector<StoreChangelogPosition> positions;
+  for (const auto& [id, task] : tasks_) {
+    // A task whose stores are open and not yet restored knows their checkpoints; a running
+    // one is caught up (Kafka Streams reports a running active task at the changelog's
+    // end); one whose stores are not open yet has no known position.
+    if (!task->initialized() && task->state()) {
+      task->state()->changelogPositions(positions);
+      continue;
+    }
+    const std::optional<int64_t> next = task->initialized() ? std::nullopt : std::optional<int64_t>(0);
+    for (const std::string& store : subtopologies_.at(static_cast<size_t>(id.subtopology)).stores)
+      if (topology_.graph().stores().at(store).logging)
+        positions.push_back({store, changelogTopic(config_.applicationId(), store), id.partition, next});
+  }
+  std::lock_guard lock(activeTasksMutex_);
+  changelogPositions_ = std::move(positions);
+}
+
 const char* StreamThread::toString(State state) {
   switch (state) {
     case State::kCreated: return "CREATED";
@@ -236,20 +260,29 @@ void StreamThread::runOnce() {
     wakeup_.arm();
     bool busy = pollConsumer();
     if (doorbell_) doorbell_->collect();
+    // Paused (KafkaStreams::pause), as in Kafka Streams: the consumer is still polled, so the
+    // thread stays in the group, and commits still happen; no task processes or punctuates,
+    // and no store restores. The records the tasks have not taken stay in their partitions'
+    // queues (librdkafka stops fetching a full one), so nothing fetched is dropped and
+    // fetched again, as pausing the partitions in librdkafka would; those already buffered
+    // in a task wait there. Either is processed first after resume().
+    const bool paused = this->paused();
     int64_t processed = 0;
-    busy = fetchRecords(processed) > 0 || busy;
-    prepareTasks(processed > 0);
-    processed += processRecords();
+    if (!paused) busy = fetchRecords(processed) > 0 || busy;
+    prepareTasks(processed > 0, paused);
+    if (!paused) {
+      processed += processRecords();
+      for (auto& [id, task] : tasks_) {
+        task->punctuateStreamTime();
+        task->punctuateWallClock();
+      }
+    }
     metrics_.processedRecords.fetch_add(processed, std::memory_order_relaxed);
     busy = busy || processed > 0;
-    for (auto& [id, task] : tasks_) {
-      task->punctuateStreamTime();
-      task->punctuateWallClock();
-    }
     maybeCommit();
     // Nothing came and nothing could be processed: sleep until a queue gets something.
     // (Restoring blocks in the changelog reader instead.)
-    if (!busy && restoring_.empty()) wakeup_.wait(config_.pollTime());
+    if (!busy && (restoring_.empty() || paused)) wakeup_.wait(config_.pollTime());
   } catch (const RedoSinceLastCommitException& e) {
     redoSinceLastCommit(e.what());
   } catch (const ProducerFencedException& e) {
@@ -257,8 +290,9 @@ void StreamThread::runOnce() {
   }
 }
 
-void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
+void StreamThread::prepareTasks(bool runningTasksHaveRecords, bool paused) {
   bool waiting = false;
+  bool positionsChanged = false;
   // A task begins (under exactly_once_v2: restores) only once what its last commit carries
   // is known (see changelog_offsets.h): its partition times, and the changelog offsets its
   // stores must be restored to. Read with the committed offsets, for all tasks that need
@@ -273,6 +307,7 @@ void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
     if (task->initialized() || restoring_.count(id) || awaitsCommittedMetadata(id)) continue;
     try {
       std::vector<RestoreTarget> targets = task->openState();
+      positionsChanged = true;
       if (targets.empty() || !restorer_) {
         task->initialize();
         continue;
@@ -292,7 +327,8 @@ void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
       }
     }
   }
-  if (!restoring_.empty()) {
+  if (!restoring_.empty() && !paused) {
+    positionsChanged = true;
     // Restoration takes turns with running tasks that have records: short turns then.
     bool anyRunning = runningTasksHaveRecords;
     for (const auto& [id, task] : tasks_) anyRunning = anyRunning || (task->initialized() && task->buffered() > 0);
@@ -302,6 +338,7 @@ void StreamThread::prepareTasks(bool runningTasksHaveRecords) {
       if (it != tasks_.end()) it->second->initialize();
     }
   }
+  if (positionsChanged) publishChangelogPositions();
   if (state_ == State::kPartitionsAssigned && restoring_.empty() && !waiting) {
     bool all = true;
     for (const auto& [id, task] : tasks_) all = all && task->initialized();

@@ -59,6 +59,8 @@ struct InstanceServices {
   // transactional producers.
   std::string processId;
   const std::map<std::string, std::shared_ptr<KeyValueBytesStore>>* globalStores = nullptr;
+  // Set by KafkaStreams::pause(), cleared by resume(); read by each thread once a turn.
+  const std::atomic<bool>* paused = nullptr;
 };
 
 // The properties of a stream thread's consumer: kstreams' defaults, overridden by the user's
@@ -104,6 +106,11 @@ class StreamThread {
   const ThreadMetrics& metrics() const { return metrics_; }
   // The tasks this thread runs now. Safe to call from any thread.
   std::vector<TaskId> activeTasks() const;
+  // Where each changelogged store of this thread's tasks stands in its changelog, as of the
+  // thread's latest turn that changed it. Safe to call from any thread.
+  std::vector<StoreChangelogPosition> changelogPositions() const;
+  // Ends the thread's wait for records now (KafkaStreams::resume), not at poll.ms.
+  void wake() { wakeup_.wake(); }
   static const char* toString(State state);
 
  private:
@@ -121,10 +128,14 @@ class StreamThread {
 
   void run();
   void runOnce();
+  bool paused() const { return instance_.paused && instance_.paused->load(std::memory_order_relaxed); }
   // Opens the state of new tasks, restores it, and initializes tasks that are ready.
   // runningTasksHaveRecords: this turn processed records as they arrived, so restoring
-  // must leave the running tasks their turn soon.
-  void prepareTasks(bool runningTasksHaveRecords);
+  // must leave the running tasks their turn soon. paused: no restoring (as in Kafka
+  // Streams, whose paused tasks' changelogs are not read), so stateful tasks wait.
+  void prepareTasks(bool runningTasksHaveRecords, bool paused);
+  // Sets what changelogPositions() answers from tasks_ as they are now.
+  void publishChangelogPositions();
   // Reads the committed offsets of the tasks' inputs and what their metadata holds (see
   // noteCommittedMetadata). False if some could not be read yet (those that were are
   // marked read); throws once that has lasted task.timeout.ms.
@@ -231,8 +242,9 @@ class StreamThread {
   std::set<TaskId> restoring_;  // tasks whose stores are being restored
   std::chrono::steady_clock::time_point lastLockWarning_;
   std::map<TaskId, std::unique_ptr<Task>> tasks_;
-  mutable std::mutex activeTasksMutex_;
+  mutable std::mutex activeTasksMutex_;  // guards the two copies below
   std::vector<TaskId> activeTasks_;  // the keys of tasks_, for other threads to read
+  std::vector<StoreChangelogPosition> changelogPositions_;
   // Routes by topic name, indexed by partition; and by the consumer's topic handles.
   std::unordered_map<std::string, std::vector<Route>> routes_;
   std::unordered_map<rd_kafka_topic_t*, std::vector<Route>*> routesByHandle_;

@@ -230,6 +230,7 @@ void StreamThread::onAssigned(const rd_kafka_topic_partition_list_t* partitions,
     activeTasks_.clear();
     for (const auto& [id, task] : tasks_) activeTasks_.push_back(id);
   }
+  publishChangelogPositions();
   log().info("{}: assigned tasks [{}]", name_, names);
   setState(State::kPartitionsAssigned);
 }
@@ -273,6 +274,7 @@ void StreamThread::closeTasks(bool clean) {
     std::lock_guard lock(activeTasksMutex_);
     activeTasks_.clear();
   }
+  publishChangelogPositions();
   routes_.clear();
   routesByHandle_.clear();
   publishMemory();
