@@ -94,8 +94,7 @@ int64_t Task::readTimestamp(Queue& queue, const RawRecord& raw, std::unique_ptr<
       } catch (const std::exception& e) {
         // As in Kafka Streams, a failing extractor is the user's code failing, not bad input.
         error = std::make_unique<RecordError>(RecordError{
-            RecordError::Kind::kFatal, "the timestamp extractor of the source of topic " + std::string(raw.topic) +
-                                           " failed at the record at " + where(raw) + ": " + e.what()});
+            RecordError::Kind::kFatal, "the timestamp extractor failed at the record at " + where(raw) + ": " + e.what()});
         return -1;
       }
       if (timestamp < 0) {
@@ -138,7 +137,7 @@ int64_t Task::invalidTimestamp(const Queue& queue, const RawRecord& raw, std::un
       error = std::make_unique<RecordError>(RecordError{
           RecordError::Kind::kFatal,
           "the record at " + where(raw) + " has the invalid (negative) timestamp " + timestamp +
-              ", which FailOnInvalidTimestamp (the default timestamp extractor) does not accept" + instead +
+              ", which FailOnInvalidTimestamp, Kafka Streams' default timestamp extractor, does not accept" + instead +
               ", or UsePartitionTimeOnInvalidTimestamp to give them their partition's time"});
       return -1;
   }
