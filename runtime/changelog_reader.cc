@@ -275,6 +275,7 @@ std::vector<TaskId> ChangelogReader::restore(std::chrono::milliseconds budget) {
     ChangelogRecord r;
     if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
     if (m->payload) r.value = std::string(static_cast<const char*>(m->payload), m->len);
+    r.timestamp = rd_kafka_message_timestamp(m, nullptr);
     p.batch.push_back(std::move(r));
     p.batchLastOffset = m->offset;
     const bool last = m->offset >= p.endOffset - 1;

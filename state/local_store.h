@@ -20,6 +20,7 @@ namespace kstreams::internal {
 struct ChangelogRecord {
   std::string key;
   std::optional<std::string> value;  // nullopt: a delete (tombstone)
+  int64_t timestamp = -1;            // the record's; a versioned store's version timestamp
 };
 
 class LocalStore : public KeyValueBytesStore {
@@ -35,7 +36,7 @@ class LocalStore : public KeyValueBytesStore {
   // Makes the pending writes durable together with the new checkpoint, atomically.
   virtual void commit(std::optional<int64_t> changelogOffset) = 0;
   // Drops the pending writes.
-  void abort() {
+  virtual void abort() {
     pending_.clear();
     pendingDeleteBefore_.reset();
   }
@@ -43,7 +44,7 @@ class LocalStore : public KeyValueBytesStore {
   // checkpoint, atomically.
   virtual void restore(const std::vector<ChangelogRecord>& records, int64_t lastOffset) = 0;
   // The memory the pending writes hold (what statestore.uncommitted.max.bytes bounds).
-  size_t pendingBytes() const { return pending_.bytes(); }
+  virtual size_t pendingBytes() const { return pending_.bytes(); }
   // A reader of the committed data, safe from any thread and usable after the store closes.
   virtual std::shared_ptr<KeyValueBytesStore> committedReader() = 0;
   // Deletes every committed entry and the checkpoint (before a restore from scratch).
