@@ -11,6 +11,7 @@
 #include "streams/serde.h"
 #include "streams/streams_builder.h"
 #include "streams/topology.h"
+#include "streams/versioned_key_value_store.h"
 #include "runtime/admin.h"
 #include "runtime/kafka_producer.h"
 #include "runtime/topic_reader.h"

@@ -11,6 +11,7 @@
 
 #include "runtime/log.h"
 #include "state/in_memory_store.h"
+#include "state/versioned_store.h"
 #include "streams/internal/segmented_stores.h"
 
 namespace kstreams::internal {
@@ -45,6 +46,11 @@ StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtop
           spec.persistent ? openRocksDBStore(name, directory_ + "/" + name, *services_.rocksdb, spec.keyPrefixBytes,
                                              spec.pointReads, spec.keysWrittenOnce)
                           : openInMemoryStore(name, spec.keyPrefixBytes, spec.keysWrittenOnce);
+      VersionedBytesStore* versioned = nullptr;
+      if (spec.versionedHistoryMs) {
+        local = openVersionedStore(std::move(local), *spec.versionedHistoryMs);
+        versioned = dynamic_cast<VersionedBytesStore*>(local.get());
+      }
       store.local = local.get();
       std::unique_ptr<KeyValueBytesStore> stack = std::move(local);
       if (spec.logging) {
@@ -59,7 +65,7 @@ StateManager::StateManager(TaskId task, const TopologyGraph& graph, const Subtop
         store.caching = caching.get();
         stack = std::move(caching);
       }
-      StoreInit init{*services_.serdes, recordTimestamp};
+      StoreInit init{*services_.serdes, recordTimestamp, versioned};
       store.typed = spec.typedFactory(std::move(stack), init);
       stores_.push_back(std::move(store));
     }

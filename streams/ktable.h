@@ -126,10 +126,20 @@ class KTable {
 
 namespace internal {
 
-// Adds the store of a table (values with timestamps) to the graph.
+// Adds the store of a table (values with timestamps) to the graph; a versioned store where
+// Materialized asks for one and the table can be one (versionedAllowed: a source table).
 template <class K, class V>
 void addTableStore(TopologyGraph& graph, const std::string& name, const Materialized<K, V>& m, SerdePtr<K> keySerde,
-                   SerdePtr<V> valueSerde) {
+                   SerdePtr<V> valueSerde, bool versionedAllowed = false) {
+  if (m.versionedHistory) {
+    if (!versionedAllowed)
+      throw TopologyException("store '" + name +
+                              "' is versioned, which kstreams supports for a source table (StreamsBuilder::table) "
+                              "only; materialize this table with a plain store");
+    graph.addStore(versionedStoreSpec<K, V>(name, m.versionedHistory->count(), m.logging, m.changelogConfigs,
+                                            m.keySerde ? m.keySerde : keySerde, m.valueSerde ? m.valueSerde : valueSerde));
+    return;
+  }
   graph.addStore(keyValueStoreSpec<K, V, true>(name, m.persistent, m.logging, m.caching, m.changelogConfigs,
                                                m.keySerde ? m.keySerde : keySerde,
                                                m.valueSerde ? m.valueSerde : valueSerde));

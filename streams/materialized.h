@@ -25,6 +25,9 @@ struct Materialized {
   bool caching = true;
   // Windowed stores: how long windows are kept. Unset: the window size plus grace.
   std::optional<std::chrono::milliseconds> retention;
+  // Set: the table is a versioned store keeping this much history (Materialized::as with a
+  // VersionedBytesStoreSupplier); it is never cached.
+  std::optional<std::chrono::milliseconds> versionedHistory;
 
   static Materialized as(std::string name) {
     Materialized m;
@@ -35,6 +38,14 @@ struct Materialized {
     Materialized m;
     m.storeName = supplier.name;
     m.persistent = supplier.persistent;
+    return m;
+  }
+  // A versioned table (KIP-914): a source table only, for now.
+  static Materialized as(const VersionedBytesStoreSupplier& supplier) {
+    Materialized m;
+    m.storeName = supplier.name;
+    m.versionedHistory = supplier.historyRetention;
+    m.caching = false;
     return m;
   }
   static Materialized with(SerdePtr<K> k, SerdePtr<V> v) {

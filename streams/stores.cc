@@ -33,4 +33,13 @@ SessionBytesStoreSupplier checkedSessionSupplier(std::string name, bool persiste
   return {std::move(name), persistent, retention};
 }
 
+VersionedBytesStoreSupplier checkedVersionedSupplier(std::string name, milliseconds historyRetention,
+                                                     milliseconds segmentInterval) {
+  requireNotNegative(name, "history retention", historyRetention);
+  if (segmentInterval.count() <= 0)
+    throw TopologyException("the segment interval of versioned store '" + name + "' must be positive; got " +
+                            std::to_string(segmentInterval.count()) + " ms");
+  return {std::move(name), historyRetention, segmentInterval};
+}
+
 }  // namespace kstreams::internal

@@ -6,6 +6,8 @@
 //   // in the processor: ctx.getStateStore<KeyValueStore<std::string, int64_t>>("seen")
 #pragma once
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -13,6 +15,7 @@
 #include "streams/internal/segmented_stores.h"
 #include "streams/internal/topology_graph.h"
 #include "streams/internal/typed_store.h"
+#include "streams/versioned_key_value_store.h"
 
 namespace kstreams {
 
@@ -45,7 +48,19 @@ struct SessionBytesStoreSupplier {
   milliseconds retention{0};
 };
 
+// A versioned key-value store (RocksDB under state.dir) and how long it keeps versions that
+// are no longer a key's latest. Make one with Stores::persistentVersionedKeyValueStore.
+struct VersionedBytesStoreSupplier {
+  std::string name;
+  milliseconds historyRetention{0};
+  // Accepted for Kafka Streams' signature; kstreams keeps a key's versions together instead of
+  // in time segments (docs/state.md), so it changes nothing.
+  milliseconds segmentInterval{0};
+};
+
 namespace internal {
+VersionedBytesStoreSupplier checkedVersionedSupplier(std::string name, milliseconds historyRetention,
+                                                     milliseconds segmentInterval);
 WindowBytesStoreSupplier checkedWindowSupplier(std::string name, bool persistent, milliseconds retention,
                                                milliseconds windowSize, bool retainDuplicates);
 SessionBytesStoreSupplier checkedSessionSupplier(std::string name, bool persistent, milliseconds retention);
@@ -135,6 +150,44 @@ StoreSpec windowStoreSpec(StoreKind kind, const std::string& name, bool persiste
   return spec;
 }
 
+// A versioned store spec. Its changelog is compacted no sooner than the history retention
+// plus a day after a record is written (min.compaction.lag.ms), as Kafka Streams' is, so a
+// restore finds every version the store still keeps.
+template <class K, class V>
+StoreSpec versionedStoreSpec(const std::string& name, int64_t historyRetentionMs, bool logging,
+                             const std::map<std::string, std::string>& changelogConfigs, SerdePtr<K> keySerde,
+                             SerdePtr<V> valueSerde) {
+  constexpr int64_t kDayMs = 24 * 3600 * 1000LL;
+  StoreSpec spec;
+  spec.name = name;
+  spec.persistent = true;
+  spec.logging = logging;
+  spec.caching = false;
+  spec.versionedHistoryMs = historyRetentionMs;
+  const int64_t lag = historyRetentionMs > std::numeric_limits<int64_t>::max() - kDayMs
+                          ? std::numeric_limits<int64_t>::max()
+                          : historyRetentionMs + kDayMs;
+  spec.changelogConfigs = {{"cleanup.policy", "compact"}, {"min.compaction.lag.ms", std::to_string(lag)}};
+  for (auto& [k, v] : changelogConfigs) spec.changelogConfigs[k] = v;
+  spec.queryKey = &typeid(K);
+  spec.queryValue = &typeid(V);
+  spec.typedFactory = [name, keySerde, valueSerde](std::unique_ptr<KeyValueBytesStore> stack, const StoreInit& init)
+      -> std::unique_ptr<StateStore> {
+    if (init.versioned == nullptr) throw StreamsException("store " + name + " is versioned, yet opened as a plain store");
+    return std::make_unique<TypedVersionedKeyValueStore<K, V>>(
+        std::move(stack), *init.versioned, resolveSerde<K>(keySerde, init.serdes, true, "store " + name),
+        resolveSerde<V>(valueSerde, init.serdes, false, "store " + name));
+  };
+  // Queries read each key's latest value.
+  spec.queryFactory = [name, keySerde, valueSerde](std::shared_ptr<KeyValueBytesStore> reader,
+                                                   const SerdeDefaults& serdes) -> std::shared_ptr<void> {
+    return std::static_pointer_cast<ReadOnlyKeyValueStore<K, V>>(std::make_shared<TypedReadOnlyStore<K, V>>(
+        std::move(reader), resolveSerde<K>(keySerde, serdes, true, "store " + name),
+        resolveSerde<V>(valueSerde, serdes, false, "store " + name)));
+  };
+  return spec;
+}
+
 }  // namespace internal
 
 // Builds a typed store for the Processor API from a supplier: a KeyValueStore<K, V>, a
@@ -162,7 +215,14 @@ class BasicStoreBuilder {
 
   internal::StoreSpec spec() const {
     const Supplier& s = supplier_;
-    if constexpr (std::is_same_v<Supplier, KeyValueBytesStoreSupplier>)
+    if constexpr (std::is_same_v<Supplier, VersionedBytesStoreSupplier>) {
+      if (caching_)
+        throw TopologyException("versioned store '" + s.name +
+                                "' cannot be cached (Kafka Streams' versioned stores have no cache either); "
+                                "remove withCachingEnabled()");
+      return internal::versionedStoreSpec<K, V>(s.name, s.historyRetention.count(), logging_, changelogConfigs_,
+                                                keySerde_, valueSerde_);
+    } else if constexpr (std::is_same_v<Supplier, KeyValueBytesStoreSupplier>)
       return internal::keyValueStoreSpec<K, V, false>(s.name, s.persistent, logging_, caching_, changelogConfigs_,
                                                       keySerde_, valueSerde_);
     else if constexpr (std::is_same_v<Supplier, WindowBytesStoreSupplier>)
@@ -187,6 +247,8 @@ class BasicStoreBuilder {
 template <class K, class V>
 using StoreBuilder = BasicStoreBuilder<KeyValueBytesStoreSupplier, K, V>;
 template <class K, class V>
+using VersionedKeyValueStoreBuilder = BasicStoreBuilder<VersionedBytesStoreSupplier, K, V>;
+template <class K, class V>
 using WindowStoreBuilder = BasicStoreBuilder<WindowBytesStoreSupplier, K, V>;
 template <class K, class V>
 using SessionStoreBuilder = BasicStoreBuilder<SessionBytesStoreSupplier, K, V>;
@@ -200,6 +262,25 @@ template <class K, class V>
 StoreBuilder<K, V> keyValueStoreBuilder(KeyValueBytesStoreSupplier supplier, SerdePtr<K> keySerde = nullptr,
                                         SerdePtr<V> valueSerde = nullptr) {
   return StoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
+}
+
+// A versioned key-value store in RocksDB under state.dir that keeps versions that are no
+// longer a key's latest for historyRetention (counted back from the largest timestamp put),
+// and accepts no put older than that. Throws TopologyException for a negative retention or
+// a segment interval that is not positive.
+inline VersionedBytesStoreSupplier persistentVersionedKeyValueStore(std::string name, milliseconds historyRetention) {
+  return internal::checkedVersionedSupplier(std::move(name), historyRetention,
+                                            std::max(historyRetention / 3, milliseconds(2000)));
+}
+inline VersionedBytesStoreSupplier persistentVersionedKeyValueStore(std::string name, milliseconds historyRetention,
+                                                                    milliseconds segmentInterval) {
+  return internal::checkedVersionedSupplier(std::move(name), historyRetention, segmentInterval);
+}
+template <class K, class V>
+VersionedKeyValueStoreBuilder<K, V> versionedKeyValueStoreBuilder(VersionedBytesStoreSupplier supplier,
+                                                                  SerdePtr<K> keySerde = nullptr,
+                                                                  SerdePtr<V> valueSerde = nullptr) {
+  return VersionedKeyValueStoreBuilder<K, V>(std::move(supplier), std::move(keySerde), std::move(valueSerde));
 }
 
 // A RocksDB window store under state.dir. Throws TopologyException for a negative

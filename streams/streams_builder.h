@@ -101,6 +101,10 @@ GlobalKTable<K, V> StreamsBuilder::globalTable(const std::string& topic, const C
   const std::string store = materialized.storeName.empty()
                                 ? internal::TopologyGraph::stableName(topic + "-GLOBAL-STORE-", "global:" + topic)
                                 : materialized.storeName;
+  if (materialized.versionedHistory)
+    throw TopologyException("global table store '" + store +
+                            "' cannot be versioned (Kafka Streams' global tables are not either); "
+                            "use a source table, builder.table(), for versioned look-ups");
   SerdePtr<K> ks = materialized.keySerde ? materialized.keySerde : consumed.keySerde;
   SerdePtr<V> vs = materialized.valueSerde ? materialized.valueSerde : consumed.valueSerde;
   // The global thread keeps the store from the topic's bytes; these nodes describe it.
@@ -160,7 +164,7 @@ KTable<K, V> StreamsBuilder::table(const std::string& topic, const Consumed<K, V
   const std::string store = materialized.storeName.empty()
                                 ? internal::TopologyGraph::stableName(topic + "-STATE-STORE-", lineage)
                                 : materialized.storeName;
-  internal::addTableStore<K, V>(*graph_, store, materialized, ks, vs);
+  internal::addTableStore<K, V>(*graph_, store, materialized, ks, vs, /*versionedAllowed=*/true);
   const std::string name = graph_->newName("KTABLE-SOURCE-");
   size_t index = internal::addStoreProcessor(
       *graph_, {sourceIndex}, name, lineage + "/tableSource", store, typeid(std::optional<K>), typeid(std::optional<V>),

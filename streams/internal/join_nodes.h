@@ -182,14 +182,13 @@ class StreamTableJoinNode final : public RecordInput<K, V> {
   void init(TaskContext& context) override {
     NodeInstance::init(context);
     table_ = dynamic_cast<TableStore<K, VT>*>(context.stateStore(storeName_));
-    if (!table_) throw TopologyException("join " + name_ + " cannot find the table's store " + storeName_);
+    if (!table_) versioned_ = dynamic_cast<VersionedTableStore<K, VT>*>(context.stateStore(storeName_));
+    if (!table_ && !versioned_) throw TopologyException("join " + name_ + " cannot find the table's store " + storeName_);
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, V>&& r) override {
-    std::optional<ValueAndTimestamp<VT>> row = table_->get(r.key);
-    if (!row && kKind == JoinKind::kInner) return;
-    std::optional<VT> other;
-    if (row) other = std::move(row->value);
+    std::optional<VT> other = lookUp(r.key, r.timestamp);
+    if (!other && kKind == JoinKind::kInner) return;
     std::optional<V> mine(std::move(r.value));
     out_.forward(Record<K, VR>{r.key, callJoiner<kKind, K, V, VT>(joiner_, r.key, mine, other), r.timestamp,
                                std::move(r.headers)});
@@ -199,7 +198,21 @@ class StreamTableJoinNode final : public RecordInput<K, V> {
   std::string name_;
   std::string storeName_;
   Joiner joiner_;
+  // A versioned table (KIP-914) answers with the row as of the stream record's time; a
+  // plain one with its current row.
+  std::optional<VT> lookUp(const K& key, int64_t timestamp) {
+    if (versioned_) {
+      std::optional<VersionedRecord<VT>> row = versioned_->get(key, timestamp);
+      if (!row) return std::nullopt;
+      return std::move(row->value);
+    }
+    std::optional<ValueAndTimestamp<VT>> row = table_->get(key);
+    if (!row) return std::nullopt;
+    return std::move(row->value);
+  }
+
   TableStore<K, VT>* table_ = nullptr;
+  VersionedTableStore<K, VT>* versioned_ = nullptr;
   Downstream<K, VR> out_;
 };
 
@@ -215,12 +228,13 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
   void init(TaskContext& context) override {
     NodeInstance::init(context);
     other_ = dynamic_cast<TableStore<K, VOther>*>(context.stateStore(otherStoreName_));
-    if (!other_) throw TopologyException("join " + name_ + " cannot find the other table's store " + otherStoreName_);
+    if (!other_) otherVersioned_ = dynamic_cast<VersionedTableStore<K, VOther>*>(context.stateStore(otherStoreName_));
+    if (!other_ && !otherVersioned_) throw TopologyException("join " + name_ + " cannot find the other table's store " + otherStoreName_);
     sendOldValues_ = out_.needsOldValues();
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, Change<VThis>>&& r) override {
-    std::optional<ValueAndTimestamp<VOther>> row = other_->get(r.key);
+    std::optional<ValueAndTimestamp<VOther>> row = otherRow(r.key);
     std::optional<VOther> other;
     int64_t ts = r.timestamp;
     if (row) {
@@ -251,10 +265,20 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
     return callJoiner<kKind, K, V1, V2>(joiner_, key, left, right);
   }
 
+  // The other table's current row; of a versioned table, its latest version (its source
+  // forwards no older one, so the two sides stay in step).
+  std::optional<ValueAndTimestamp<VOther>> otherRow(const K& key) {
+    if (other_) return other_->get(key);
+    std::optional<VersionedRecord<VOther>> latest = otherVersioned_->get(key);
+    if (!latest) return std::nullopt;
+    return ValueAndTimestamp<VOther>{std::move(latest->value), latest->timestamp};
+  }
+
   std::string name_;
   std::string otherStoreName_;
   Joiner joiner_;
   TableStore<K, VOther>* other_ = nullptr;
+  VersionedTableStore<K, VOther>* otherVersioned_ = nullptr;
   bool sendOldValues_ = true;
   Downstream<K, Change<VR>> out_;
 };

@@ -10,11 +10,14 @@
 #include "streams/change.h"
 #include "streams/internal/node.h"
 #include "streams/internal/typed_store.h"
+#include "streams/versioned_key_value_store.h"
 
 namespace kstreams::internal {
 
 template <class K, class V>
 using TableStore = TypedKeyValueStore<K, ValueAndTimestamp<V>>;
+template <class K, class V>
+using VersionedTableStore = TypedVersionedKeyValueStore<K, V>;
 
 // Writes table rows to a store and forwards their changes.
 template <class K, class V>
@@ -22,12 +25,13 @@ class TableWriter {
  public:
   void attach(TaskContext& context, const std::string& storeName, Downstream<K, Change<V>>& out) {
     store_ = dynamic_cast<TableStore<K, V>*>(context.stateStore(storeName));
-    if (store_ == nullptr)
+    if (store_ == nullptr) versioned_ = dynamic_cast<VersionedTableStore<K, V>*>(context.stateStore(storeName));
+    if (store_ == nullptr && versioned_ == nullptr)
       throw TopologyException("store " + storeName + " is not a table store of key type " + typeName<K>() +
                               " and value type " + typeName<V>());
     out_ = &out;
     sendOldValues_ = out.needsOldValues();
-    if (store_->cachingEnabled())
+    if (store_ && store_->cachingEnabled())
       store_->setFlushListener(
           [this](K key, std::optional<ValueAndTimestamp<V>> newValue, std::optional<ValueAndTimestamp<V>> oldValue,
                  int64_t timestamp) {
@@ -39,13 +43,21 @@ class TableWriter {
           sendOldValues_);
   }
 
-  std::optional<ValueAndTimestamp<V>> get(const K& key) { return store_->get(key); }
+  std::optional<ValueAndTimestamp<V>> get(const K& key) {
+    if (versioned_) {
+      std::optional<VersionedRecord<V>> latest = versioned_->get(key);
+      if (!latest) return std::nullopt;
+      return ValueAndTimestamp<V>{std::move(latest->value), latest->timestamp};
+    }
+    return store_->get(key);
+  }
 
   // Sets the row to value (deletes it when absent) and forwards the change, with the value it
   // replaces if the children read old values or it is a delete; deleting a row that does not
   // exist changes nothing. An update the children take without its old value is a write only:
   // reading the row first was most of a table's cost.
   void set(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
+    if (versioned_) return setVersion(std::move(key), std::move(value), timestamp, std::move(headers));
     std::optional<V> oldValue;
     if (sendOldValues_ || !value) {
       std::optional<ValueAndTimestamp<V>> old = get(key);
@@ -57,6 +69,12 @@ class TableWriter {
 
   // Stores the row (a delete when newValue is absent) and forwards the change.
   void write(K key, std::optional<V> newValue, std::optional<V> oldValue, int64_t timestamp, Headers headers) {
+    if (versioned_) {
+      if (versioned_->putNullable(key, newValue, timestamp) != kVersionValidToUndefined) return;
+      out_->forward(Record<K, Change<V>>{std::move(key), Change<V>{std::move(newValue), std::move(oldValue)},
+                                         timestamp, std::move(headers)});
+      return;
+    }
     if (newValue) store_->putAt(key, ValueAndTimestamp<V>{*newValue, timestamp}, timestamp);
     else store_->removeAt(key, timestamp);
     if (!store_->cachingEnabled())
@@ -65,7 +83,24 @@ class TableWriter {
   }
 
  private:
+  // A versioned table (KIP-914): every record is a version of its key, but only the key's
+  // latest version changes the table downstream. A record older than the key's latest is
+  // kept for reads as of its time and not forwarded; one older than the history retention
+  // is not even kept.
+  void setVersion(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
+    std::optional<V> oldValue;
+    if (sendOldValues_ || !value) {
+      std::optional<VersionedRecord<V>> old = versioned_->get(key);
+      if (old) oldValue = std::move(old->value);
+    }
+    if (versioned_->putNullable(key, value, timestamp) != kVersionValidToUndefined) return;
+    if (!value && !oldValue) return;  // deleting what was not there changes nothing downstream
+    out_->forward(Record<K, Change<V>>{std::move(key), Change<V>{std::move(value), std::move(oldValue)}, timestamp,
+                                       std::move(headers)});
+  }
+
   TableStore<K, V>* store_ = nullptr;
+  VersionedTableStore<K, V>* versioned_ = nullptr;
   Downstream<K, Change<V>>* out_ = nullptr;
   bool sendOldValues_ = true;
 };

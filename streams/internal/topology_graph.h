@@ -16,6 +16,7 @@
 
 #include "streams/internal/bytes_store.h"
 #include "streams/internal/node.h"
+#include "streams/internal/versioned_bytes_store.h"
 
 namespace kstreams::internal {
 
@@ -26,6 +27,8 @@ struct StoreInit {
   const SerdeDefaults& serdes;
   // The timestamp of the record being processed, for changelog records.
   std::function<int64_t()> recordTimestamp;
+  // A versioned store's bottom layer, for reads as of a time (writes go down the stack).
+  VersionedBytesStore* versioned = nullptr;
 };
 
 enum class StoreKind { kKeyValue, kWindow, kSession };
@@ -49,6 +52,9 @@ struct StoreSpec {
   // Whether no key is ever put twice: a window store that keeps duplicates apart gives each
   // write a fresh sequence number. Its pending writes are then not hashed by whole key.
   bool keysWrittenOnce = false;
+  // Set for a versioned key-value store: how long it keeps versions that are no longer the
+  // latest (Stores::persistentVersionedKeyValueStore).
+  std::optional<int64_t> versionedHistoryMs;
   // Wraps the byte store stack (RocksDB or memory, changelogging, caching) in the typed
   // store processors get from getStateStore().
   std::function<std::unique_ptr<StateStore>(std::unique_ptr<KeyValueBytesStore>, const StoreInit&)> typedFactory;
