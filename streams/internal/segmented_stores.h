@@ -13,7 +13,7 @@
 // entries a single-key fetch reads (and by the rare key whose hash collides, which the
 // fetch filters out). RocksDB keeps bloom filters over that prefix, so a fetch skips every
 // memtable and file that holds nothing of the key: most fetches of a join find nothing.
-// Within a segment, keys are therefore in hash order, not key order.
+// Within a segment, keys are in hash order: a key range reads and sorts whole segments.
 #pragma once
 
 #include <cstring>
