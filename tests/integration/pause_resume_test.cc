@@ -155,5 +155,28 @@ TEST(PauseResume, AnInstancePausedBeforeStartStartsPausedAndRestoresNothingUntil
   EXPECT_TRUE(streams.close(60s));
 }
 
+// Kafka Streams' global thread is not paused: a paused instance's global tables stay current.
+TEST(PauseResume, GlobalTablesStayCurrentWhilePaused) {
+  Admin admin(bootstrap());
+  const std::string in = uniqueName("paused-global-in"), rows = uniqueName("paused-global-rows");
+  admin.createTopic(in, 1);
+  admin.createTopic(rows, 1);
+  StreamsBuilder builder;
+  builder.globalTable<std::string, std::string>(rows, Consumed<std::string, std::string>{},
+                                                Materialized<std::string, std::string>::as("global-rows"));
+  builder.stream<std::string, std::string>(in).foreach([](const std::string&, const std::string&) {});
+  KafkaStreams streams(builder.build(), appConfig(uniqueName("paused-global-app")));
+  streams.start();
+  ASSERT_TRUE(streams.waitForState(KafkaStreams::State::RUNNING, 60s)) << streams.lastError();
+  streams.pause();
+  produce(rows, "row-", 0, 4);
+  auto view = streams.store<std::string, std::string>("global-rows");
+  EXPECT_TRUE(test::eventually([&] { return view->get("a") == "row-2" && view->get("b") == "row-3"; }, 60s))
+      << streams.lastError();
+  EXPECT_TRUE(streams.isPaused());
+  EXPECT_EQ(streams.state(), KafkaStreams::State::RUNNING);
+  EXPECT_TRUE(streams.close(60s));
+}
+
 }  // namespace
 }  // namespace kstreams
