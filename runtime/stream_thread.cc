@@ -265,7 +265,7 @@ void StreamThread::runOnce() {
     // and no store restores. The records the tasks have not taken stay in their partitions'
     // queues (librdkafka stops fetching a full one), so nothing fetched is dropped and
     // fetched again, as pausing the partitions in librdkafka would; those already buffered
-    // in a task wait there. Either is processed first after resume().
+    // in a task wait there. After resume() each task goes on from the record after its last.
     const bool paused = this->paused();
     int64_t processed = 0;
     if (!paused) busy = fetchRecords(processed) > 0 || busy;
