@@ -96,8 +96,8 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
   void init(TaskContext& context) override {
     NodeInstance::init(context);
     subscriptions_ = dynamic_cast<KeyValueStore<Bytes, Bytes>*>(context.stateStore(subscriptionsName_));
-    right_ = dynamic_cast<TableStore<KO, VO>*>(context.stateStore(rightName_));
-    if (!subscriptions_ || !right_) throw TopologyException("foreign-key join cannot find its stores");
+    if (!subscriptions_ || !right_.attach(context.stateStore(rightName_)))
+      throw TopologyException("foreign-key join cannot find its stores");
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<KO, Bytes>&& r) override {
@@ -122,7 +122,7 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
     // the row, as in Kafka Streams.
     std::optional<std::string> rightValue;
     int64_t timestamp = r.timestamp;
-    if (auto row = right_->get(r.key)) {
+    if (auto row = right_.get(r.key)) {
       if (propagate) rightSerde_->serialize(row->value, rightValue.emplace());
       timestamp = std::max(timestamp, row->timestamp);
     }
@@ -135,7 +135,7 @@ class SubscriptionReceiver final : public RecordInput<KO, Bytes> {
   SerdePtr<KO> fkSerde_;
   SerdePtr<VO> rightSerde_;
   KeyValueStore<Bytes, Bytes>* subscriptions_ = nullptr;
-  TableStore<KO, VO>* right_ = nullptr;
+  TableRows<KO, VO> right_;
   Downstream<K, Bytes> out_;
 };
 
@@ -186,8 +186,8 @@ class ResponseJoiner final : public RecordInput<K, Bytes> {
         rightSerde_(std::move(rightSerde)) {}
   void init(TaskContext& context) override {
     NodeInstance::init(context);
-    left_ = dynamic_cast<TableStore<K, V>*>(context.stateStore(leftName_));
-    if (!left_) throw TopologyException("foreign-key join cannot find the left table's store " + leftName_);
+    if (!left_.attach(context.stateStore(leftName_)))
+      throw TopologyException("foreign-key join cannot find the left table's store " + leftName_);
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, Bytes>&& r) override {
@@ -195,7 +195,7 @@ class ResponseJoiner final : public RecordInput<K, Bytes> {
     const auto hash = static_cast<uint64_t>(readInt64(v, 0));
     std::optional<VO> right;
     if (v[8]) right = rightSerde_->deserialize(std::string_view(v).substr(9));
-    std::optional<ValueAndTimestamp<V>> row = left_->get(r.key);
+    std::optional<ValueAndTimestamp<V>> row = left_.get(r.key);
     if (!row) {  // the left row is gone: so is the result
       out_.forward(Record<K, Change<VR>>{std::move(r.key), Change<VR>{}, r.timestamp, {}});
       return;
@@ -218,7 +218,7 @@ class ResponseJoiner final : public RecordInput<K, Bytes> {
   Joiner joiner_;
   SerdePtr<V> leftSerde_;
   SerdePtr<VO> rightSerde_;
-  TableStore<K, V>* left_ = nullptr;
+  TableRows<K, V> left_;
   Downstream<K, Change<VR>> out_;
 };
 

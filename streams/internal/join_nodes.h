@@ -227,14 +227,13 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
       : name_(std::move(name)), otherStoreName_(std::move(otherStore)), joiner_(std::move(joiner)) {}
   void init(TaskContext& context) override {
     NodeInstance::init(context);
-    other_ = dynamic_cast<TableStore<K, VOther>*>(context.stateStore(otherStoreName_));
-    if (!other_) otherVersioned_ = dynamic_cast<VersionedTableStore<K, VOther>*>(context.stateStore(otherStoreName_));
-    if (!other_ && !otherVersioned_) throw TopologyException("join " + name_ + " cannot find the other table's store " + otherStoreName_);
+    if (!other_.attach(context.stateStore(otherStoreName_)))
+      throw TopologyException("join " + name_ + " cannot find the other table's store " + otherStoreName_);
     sendOldValues_ = out_.needsOldValues();
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, Change<VThis>>&& r) override {
-    std::optional<ValueAndTimestamp<VOther>> row = otherRow(r.key);
+    std::optional<ValueAndTimestamp<VOther>> row = other_.get(r.key);
     std::optional<VOther> other;
     int64_t ts = r.timestamp;
     if (row) {
@@ -265,20 +264,12 @@ class TableTableJoinNode final : public RecordInput<K, Change<std::conditional_t
     return callJoiner<kKind, K, V1, V2>(joiner_, key, left, right);
   }
 
-  // The other table's current row; of a versioned table, its latest version (its source
-  // forwards no older one, so the two sides stay in step).
-  std::optional<ValueAndTimestamp<VOther>> otherRow(const K& key) {
-    if (other_) return other_->get(key);
-    std::optional<VersionedRecord<VOther>> latest = otherVersioned_->get(key);
-    if (!latest) return std::nullopt;
-    return ValueAndTimestamp<VOther>{std::move(latest->value), latest->timestamp};
-  }
-
   std::string name_;
   std::string otherStoreName_;
   Joiner joiner_;
-  TableStore<K, VOther>* other_ = nullptr;
-  VersionedTableStore<K, VOther>* otherVersioned_ = nullptr;
+  // Of a versioned table, its latest version: its source forwards no older one, so the two
+  // sides stay in step.
+  TableRows<K, VOther> other_;
   bool sendOldValues_ = true;
   Downstream<K, Change<VR>> out_;
 };

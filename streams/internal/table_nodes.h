@@ -19,16 +19,42 @@ using TableStore = TypedKeyValueStore<K, ValueAndTimestamp<V>>;
 template <class K, class V>
 using VersionedTableStore = TypedVersionedKeyValueStore<K, V>;
 
+// A table's rows as the nodes that look them up by key read them (joins, and the table's own
+// writer): a plain table's current row, or a versioned table's latest version, which is what
+// Kafka Streams' table-table and foreign-key joins read of a versioned table (KIP-914).
+template <class K, class V>
+class TableRows {
+ public:
+  // False if `store` is not a table store of K and V, plain or versioned.
+  bool attach(StateStore* store) {
+    plain_ = dynamic_cast<TableStore<K, V>*>(store);
+    versioned_ = plain_ ? nullptr : dynamic_cast<VersionedTableStore<K, V>*>(store);
+    return plain_ != nullptr || versioned_ != nullptr;
+  }
+  std::optional<ValueAndTimestamp<V>> get(const K& key) {
+    if (plain_) return plain_->get(key);
+    std::optional<VersionedRecord<V>> latest = versioned_->get(key);
+    if (!latest) return std::nullopt;
+    return ValueAndTimestamp<V>{std::move(latest->value), latest->timestamp};
+  }
+  TableStore<K, V>* plain() const { return plain_; }
+  VersionedTableStore<K, V>* versioned() const { return versioned_; }
+
+ private:
+  TableStore<K, V>* plain_ = nullptr;
+  VersionedTableStore<K, V>* versioned_ = nullptr;
+};
+
 // Writes table rows to a store and forwards their changes.
 template <class K, class V>
 class TableWriter {
  public:
   void attach(TaskContext& context, const std::string& storeName, Downstream<K, Change<V>>& out) {
-    store_ = dynamic_cast<TableStore<K, V>*>(context.stateStore(storeName));
-    if (store_ == nullptr) versioned_ = dynamic_cast<VersionedTableStore<K, V>*>(context.stateStore(storeName));
-    if (store_ == nullptr && versioned_ == nullptr)
+    if (!rows_.attach(context.stateStore(storeName)))
       throw TopologyException("store " + storeName + " is not a table store of key type " + typeName<K>() +
                               " and value type " + typeName<V>());
+    store_ = rows_.plain();
+    versioned_ = rows_.versioned();
     out_ = &out;
     sendOldValues_ = out.needsOldValues();
     if (store_ && store_->cachingEnabled())
@@ -43,14 +69,7 @@ class TableWriter {
           sendOldValues_);
   }
 
-  std::optional<ValueAndTimestamp<V>> get(const K& key) {
-    if (versioned_) {
-      std::optional<VersionedRecord<V>> latest = versioned_->get(key);
-      if (!latest) return std::nullopt;
-      return ValueAndTimestamp<V>{std::move(latest->value), latest->timestamp};
-    }
-    return store_->get(key);
-  }
+  std::optional<ValueAndTimestamp<V>> get(const K& key) { return rows_.get(key); }
 
   // Sets the row to value (deletes it when absent) and forwards the change, with the value it
   // replaces if the children read old values or it is a delete; deleting a row that does not
@@ -99,8 +118,9 @@ class TableWriter {
                                        std::move(headers)});
   }
 
-  TableStore<K, V>* store_ = nullptr;
-  VersionedTableStore<K, V>* versioned_ = nullptr;
+  TableRows<K, V> rows_;
+  TableStore<K, V>* store_ = nullptr;               // rows_.plain()
+  VersionedTableStore<K, V>* versioned_ = nullptr;  // rows_.versioned()
   Downstream<K, Change<V>>* out_ = nullptr;
   bool sendOldValues_ = true;
 };

@@ -1,6 +1,7 @@
 // Versioned key-value stores through the TopologyTestDriver: in the Processor API, as a
-// source table's store (KIP-914: out-of-order records are not forwarded), and in a
-// stream-table join, which looks the table up as of the stream record's time.
+// source table's store (out-of-order records are not forwarded; docs/state.md says how that
+// differs from Kafka Streams), in a stream-table join, which looks the table up as of the
+// stream record's time, and in a foreign-key join, which reads either side's latest version.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -176,6 +177,35 @@ TEST(VersionedTable, ItsSourceForwardsNoRecordOlderThanTheKeysLatest) {
   EXPECT_EQ(tableChanges(true), (Changes{{"apple", "1"}, {"apple", "3"}, {"apple", "4"}}));
   EXPECT_EQ(tableChanges(false), (Changes{{"apple", "1"}, {"apple", "3"}, {"apple", "2"}, {"apple", std::nullopt},
                                           {"apple", "4"}}));
+}
+
+// KIP-914: a foreign-key join reads a versioned table, on either side, at its latest version;
+// an out-of-order version of the table pointed at changes no result.
+TEST(VersionedTable, AForeignKeyJoinReadsEitherVersionedSideAtItsLatestVersion) {
+  StreamsBuilder builder;
+  const auto consumed = Consumed<std::string, std::string>::with(Serdes::String(), Serdes::String());
+  auto versioned = [](const std::string& store) {
+    return Materialized<std::string, std::string>::as(
+        Stores::persistentVersionedKeyValueStore(store, milliseconds(10'000)));
+  };
+  auto orders = builder.table("orders", consumed, versioned("order-table"));  // order -> item
+  auto prices = builder.table("prices", consumed, versioned("price-table"));  // item -> price
+  orders.join(prices, [](const std::string& item) { return item; },
+              [](const std::string& item, const std::string& price) { return item + "@" + price; },
+              Materialized<std::string, std::string>::as("priced").withCachingDisabled());
+  TopologyTestDriver driver(builder.build());
+  auto priceIn = driver.createInputTopic<std::string, std::string>("prices");
+  auto orderIn = driver.createInputTopic<std::string, std::string>("orders");
+  auto priced = driver.getKeyValueStore<std::string, std::string>("priced");
+  priceIn.pipeInput("apple", "1", 100);
+  orderIn.pipeInput("o1", "apple", 200);
+  EXPECT_EQ(priced->get("o1"), "apple@1");
+  priceIn.pipeInput("apple", "2", 300);
+  EXPECT_EQ(priced->get("o1"), "apple@2") << "a new latest price reaches the order";
+  priceIn.pipeInput("apple", "0", 150);
+  EXPECT_EQ(priced->get("o1"), "apple@2") << "an out-of-order price is no latest one";
+  orderIn.pipeInput("o2", "apple", 250);
+  EXPECT_EQ(priced->get("o2"), "apple@2");
 }
 
 }  // namespace
