@@ -32,10 +32,13 @@ struct Version {
   std::string_view value;
 };
 
-Version decode(std::string_view entryKey, std::string_view entryValue) {
+// An entry of `store` (the store below the versioned layer, or its committed reader).
+Version decode(const KeyValueBytesStore& store, std::string_view entryKey, std::string_view entryValue) {
   if (entryValue.size() < kHeaderBytes || entryKey.size() < kLengthBytes + kTimestampBytes)
-    throw StreamsException("a versioned store entry is corrupt (" + std::to_string(entryValue.size()) +
-                           " value bytes); delete the store's directory to restore it from its changelog");
+    throw StreamsException("versioned store " + store.name() + " holds a corrupt entry (" +
+                           std::to_string(entryKey.size()) + " key bytes, " + std::to_string(entryValue.size()) +
+                           " value bytes): its data was not written as a versioned store's. Stop the application "
+                           "and delete the store's directory under state.dir: it is restored from its changelog");
   return {readNewestFirst(entryKey.data() + entryKey.size() - kTimestampBytes), readInt64(entryValue, 1),
           entryValue[0] == kIsValue, entryValue.substr(kHeaderBytes)};
 }
@@ -59,9 +62,10 @@ struct KeyVersions {
   std::string oldest() const { return prefix + std::string(kTimestampBytes, '\xff'); }
 };
 
-KeyVersions versionsOf(std::string_view key) {
+KeyVersions versionsOf(const KeyValueBytesStore& store, std::string_view key) {
   if (key.size() >= std::numeric_limits<uint32_t>::max())
-    throw StreamsException("a versioned store key cannot be 4 GiB or longer");
+    throw StreamsException("versioned store " + store.name() + " cannot keep a key of " + std::to_string(key.size()) +
+                           " bytes: its keys must be shorter than 4 GiB");
   KeyVersions v;
   v.prefix.reserve(kLengthBytes + key.size() + kTimestampBytes);
   appendBigEndian(v.prefix, static_cast<uint32_t>(key.size()));
@@ -71,10 +75,10 @@ KeyVersions versionsOf(std::string_view key) {
 
 std::optional<VersionedBytes> findAsOf(KeyValueBytesStore& store, std::string_view key, std::optional<int64_t> asOf,
                                        std::optional<int64_t> historyStart) {
-  const KeyVersions versions = versionsOf(key);
+  const KeyVersions versions = versionsOf(store, key);
   auto it = store.range(asOf ? versions.at(*asOf) : versions.newest(), versions.oldest(), false);
   if (!it->valid()) return std::nullopt;
-  const Version v = decode(it->key(), it->value());
+  const Version v = decode(store, it->key(), it->value());
   if (!v.isValue) return std::nullopt;
   // History older than the retention may be gone: only the latest version answers for it.
   if (asOf && historyStart && *asOf < *historyStart && v.validTo != kOpen) return std::nullopt;
@@ -132,8 +136,10 @@ class VersionedStore final : public LocalStore, public VersionedBytesStore {
   void restore(const std::vector<ChangelogRecord>& records, int64_t lastOffset) override {
     for (const ChangelogRecord& r : records) {
       if (r.timestamp < 0)
-        throw StreamsException("changelog record of versioned store " + name() +
-                               " has no timestamp; a versioned store's changelog must be written by one");
+        throw StreamsException("versioned store " + name() + " cannot restore a changelog record without a "
+                               "timestamp (the version's time): its changelog topic holds records a versioned store "
+                               "did not write. Reset the application (kafka-streams-application-reset) or give the "
+                               "store a name of its own");
       putVersion(r.key, r.value, r.timestamp);
     }
     inner_->commit(lastOffset);
@@ -188,6 +194,12 @@ class VersionedStore final : public LocalStore, public VersionedBytesStore {
   }
 
   void putVersion(std::string_view key, std::optional<std::string_view> value, int64_t timestamp) {
+    // The version's time is its changelog record's, which a restore needs: Kafka takes no
+    // negative one (librdkafka sends it all the same), so it is refused before it is logged.
+    if (timestamp < 0)
+      throw StreamsException("versioned store " + name() + " cannot keep a version at the negative timestamp " +
+                             std::to_string(timestamp) + ": a version's timestamp is its changelog record's, and "
+                             "Kafka takes none below 0. Put it at its record's timestamp");
     if (auto start = historyStart(); start && timestamp < *start) {
       lastPut_ = kVersionNotPut;
       return;
@@ -198,7 +210,7 @@ class VersionedStore final : public LocalStore, public VersionedBytesStore {
       appendInt64(valueBuffer_, timestamp);
       inner_->put(kStreamTimeKey, valueBuffer_, timestamp);
     }
-    const KeyVersions versions = versionsOf(key);
+    const KeyVersions versions = versionsOf(*inner_, key);
     const std::string newKey = versions.at(timestamp);
     // The version at or before the new one: the new one takes over the rest of its validity.
     std::optional<Version> older;
@@ -208,7 +220,7 @@ class VersionedStore final : public LocalStore, public VersionedBytesStore {
       if (it->valid()) {
         olderKey = it->key();
         olderValue = it->value();
-        older = decode(olderKey, olderValue);
+        older = decode(*inner_, olderKey, olderValue);
       }
     }
     int64_t validTo = kOpen;
@@ -221,7 +233,7 @@ class VersionedStore final : public LocalStore, public VersionedBytesStore {
     } else {
       // The new version is the key's oldest: it is valid until the next one begins.
       auto it = inner_->range(versions.newest(), newKey, true);
-      if (it->valid()) validTo = decode(it->key(), it->value()).timestamp;
+      if (it->valid()) validTo = decode(*inner_, it->key(), it->value()).timestamp;
     }
     encodeValue(valueBuffer_, value, validTo);
     inner_->put(newKey, valueBuffer_, timestamp);
@@ -234,7 +246,7 @@ class VersionedStore final : public LocalStore, public VersionedBytesStore {
     const int64_t start = *historyStart();
     expired_.clear();
     for (auto it = inner_->range(versions.newest(), versions.oldest(), true); it->valid(); it->next()) {
-      const Version v = decode(it->key(), it->value());
+      const Version v = decode(*inner_, it->key(), it->value());
       if (v.validTo > start) break;  // kOpen included: the latest version stays
       expired_.emplace_back(it->key());
     }

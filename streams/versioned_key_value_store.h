@@ -42,6 +42,7 @@ class VersionedKeyValueStore : public StateStore {
   // Returns the new version's validTo; PUT_RETURN_CODE_VALID_TO_UNDEFINED if it is the
   // latest; PUT_RETURN_CODE_NOT_PUT if timestamp is older than the history retention
   // before the largest timestamp put so far (nothing is stored, but the write is logged).
+  // A negative timestamp is a StreamsException (no changelog record can carry it).
   virtual int64_t put(const K& key, const V& value, int64_t timestamp) = 0;
   // Adds a delete of key at timestamp (a version with no value) and returns the version
   // valid just before it, if any (nullopt when the delete is older than the history

@@ -3,6 +3,7 @@
 // commit/abort protocol, and a restore from its changelog records.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -192,9 +193,41 @@ TEST_P(VersionedStoreTest, ItsCommittedVersionsAndStreamTimeSurviveAReopen) {
   EXPECT_EQ(put("k", "late", 999), kVersionNotPut);
 }
 
+// Errors name the store and say what to do.
+std::string errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const StreamsException& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 TEST_P(VersionedStoreTest, ARestoreWithoutTimestampsIsAClearError) {
   std::vector<ChangelogRecord> records{{"k", "v"}};
-  EXPECT_THROW(versioned_->restore(records, 0), StreamsException);
+  const std::string error = errorOf([&] { versioned_->restore(records, 0); });
+  EXPECT_NE(error.find("versioned store s "), std::string::npos) << error;
+  EXPECT_NE(error.find("kafka-streams-application-reset"), std::string::npos) << error;
+}
+
+// Kafka Streams' producer refuses such a changelog record; librdkafka would send it, and
+// every restore would then fail on it.
+TEST_P(VersionedStoreTest, ANegativeTimestampIsRefusedBeforeItIsLogged) {
+  const std::string error = errorOf([&] { put("k", "v", -5); });
+  EXPECT_NE(error.find("versioned store s cannot keep a version at the negative timestamp -5"), std::string::npos)
+      << error;
+  EXPECT_EQ(at("k", std::nullopt), "-");
+}
+
+// An entry not in the versioned layout (a plain store's data under the same name, say).
+TEST_P(VersionedStoreTest, ACorruptEntryIsAnErrorNamingTheStoreAndWhatToDo) {
+  std::string key;
+  key.append("\0\0\0\1k", 5);
+  key.append(8, '\0');
+  inner_->put(key, std::optional<std::string_view>("plain"), 0);  // shorter than a version's header
+  const std::string error = errorOf([&] { reads().getAsOf("k", std::nullopt); });
+  EXPECT_NE(error.find("versioned store s holds a corrupt entry"), std::string::npos) << error;
+  EXPECT_NE(error.find("state.dir"), std::string::npos) << error;
 }
 
 TEST_P(VersionedStoreTest, ANegativeHistoryRetentionIsRefused) {
