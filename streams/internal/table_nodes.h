@@ -104,8 +104,9 @@ class TableWriter {
  private:
   // A versioned table (KIP-914): every record is a version of its key, but only the key's
   // latest version changes the table downstream. A record older than the key's latest is
-  // kept for reads as of its time and not forwarded; one older than the history retention
-  // is not even kept.
+  // kept for reads as of its time and not forwarded (Kafka Streams forwards it marked as not
+  // the latest, for its joins and aggregations to drop: docs/state.md); one older than the
+  // history retention is not even kept.
   void setVersion(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
     std::optional<V> oldValue;
     if (sendOldValues_ || !value) {
