@@ -152,7 +152,8 @@ class KafkaStreams {
   // before; the global tables are still kept up to date, and every store stays queryable.
   // Records fetched meanwhile wait in the consumer's per-partition queues (which stop fetching
   // when full) and are processed, in order, after resume(). Each thread pauses at its next
-  // turn: a record it is processing when pause() is called is finished. The instance stays
+  // turn: the turn under way finishes, processing the records its tasks hold then (up to
+  // buffered.records.per.partition of each partition) and punctuating. The instance stays
   // RUNNING; an instance started paused, or whose tasks a rebalance moved while paused, stays
   // REBALANCING until resume() if any of its tasks has stores to restore, as in Kafka Streams.
   void pause();
