@@ -151,8 +151,6 @@ class Task final : public TaskContext {
   void addProcessorMetadataKeyValue(std::string_view key, int64_t value) override;
 
  private:
-  // 128 bytes: a round's buffered records are written when fetched and read when processed,
-  // and should still be in the core's cache then.
   // Why a record is not processed. Kept apart from the record until its turn comes, so that
   // the records before it are processed first.
   struct RecordError {
@@ -164,6 +162,8 @@ class Task final : public TaskContext {
     Kind kind;
     std::string reason;
   };
+  // 128 bytes: a round's buffered records are written when fetched and read when processed,
+  // and should still be in the core's cache then.
   struct Buffered {
     RawRecord raw;
     RecordOwner owner{nullptr, nullptr};
