@@ -181,9 +181,8 @@ class StreamTableJoinNode final : public RecordInput<K, V> {
       : name_(std::move(name)), storeName_(std::move(tableStore)), joiner_(std::move(joiner)) {}
   void init(TaskContext& context) override {
     NodeInstance::init(context);
-    table_ = dynamic_cast<TableStore<K, VT>*>(context.stateStore(storeName_));
-    if (!table_) versioned_ = dynamic_cast<VersionedTableStore<K, VT>*>(context.stateStore(storeName_));
-    if (!table_ && !versioned_) throw TopologyException("join " + name_ + " cannot find the table's store " + storeName_);
+    if (!table_.attach(context.stateStore(storeName_)))
+      throw TopologyException("join " + name_ + " cannot find the table's store " + storeName_);
   }
   void addChild(NodeInstance& child, const std::string& name) override { out_.add(child, name); }
   void process(Record<K, V>&& r) override {
@@ -201,18 +200,17 @@ class StreamTableJoinNode final : public RecordInput<K, V> {
   // A versioned table (KIP-914) answers with the row as of the stream record's time; a
   // plain one with its current row.
   std::optional<VT> lookUp(const K& key, int64_t timestamp) {
-    if (versioned_) {
-      std::optional<VersionedRecord<VT>> row = versioned_->get(key, timestamp);
+    if (VersionedTableStore<K, VT>* versioned = table_.versioned()) {
+      std::optional<VersionedRecord<VT>> row = versioned->get(key, timestamp);
       if (!row) return std::nullopt;
       return std::move(row->value);
     }
-    std::optional<ValueAndTimestamp<VT>> row = table_->get(key);
+    std::optional<ValueAndTimestamp<VT>> row = table_.get(key);
     if (!row) return std::nullopt;
     return std::move(row->value);
   }
 
-  TableStore<K, VT>* table_ = nullptr;
-  VersionedTableStore<K, VT>* versioned_ = nullptr;
+  TableRows<K, VT> table_;
   Downstream<K, VR> out_;
 };
 

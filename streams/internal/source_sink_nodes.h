@@ -42,6 +42,8 @@ const Declared* viewAs(const Actual& value) {
 // given (a tombstone, a null key) keeps its own timestamp; the built-ins read no key or value.
 template <class K, class V, class DeclaredK, class DeclaredV>
 TimestampExtractor<K, V> adaptTimestampExtractor(TimestampExtractor<DeclaredK, DeclaredV> extractor) {
+  // Declared for the stream's own types: no wrapper, so no second call per record.
+  if constexpr (std::is_same_v<DeclaredK, K> && std::is_same_v<DeclaredV, V>) return extractor;
   switch (extractor.kind()) {
     case TimestampExtraction::kDefault: return {};
     case TimestampExtraction::kFunction: break;

@@ -76,17 +76,25 @@ class TableWriter {
   // exist changes nothing. An update the children take without its old value is a write only:
   // reading the row first was most of a table's cost.
   void set(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
-    if (versioned_) return setVersion(std::move(key), std::move(value), timestamp, std::move(headers));
     std::optional<V> oldValue;
     if (sendOldValues_ || !value) {
       std::optional<ValueAndTimestamp<V>> old = get(key);
-      if (!old && !value) return;
+      if (!old && !value) {
+        // A versioned table keeps the delete all the same: reads as of its time find no row.
+        if (versioned_) versioned_->putNullable(key, value, timestamp);
+        return;
+      }
       if (old) oldValue = std::move(old->value);
     }
     write(std::move(key), std::move(value), std::move(oldValue), timestamp, std::move(headers));
   }
 
-  // Stores the row (a delete when newValue is absent) and forwards the change.
+  // Stores the row (a delete when newValue is absent) and forwards the change. A versioned
+  // table (KIP-914) keeps every record as a version of its key, but only the key's latest
+  // version changes the table downstream: a record older than the key's latest is kept for
+  // reads as of its time and not forwarded (Kafka Streams forwards it marked as not the
+  // latest, for its joins and aggregations to drop: docs/state.md); one older than the
+  // history retention is not even kept.
   void write(K key, std::optional<V> newValue, std::optional<V> oldValue, int64_t timestamp, Headers headers) {
     if (versioned_) {
       if (versioned_->putNullable(key, newValue, timestamp) != kVersionValidToUndefined) return;
@@ -102,23 +110,6 @@ class TableWriter {
   }
 
  private:
-  // A versioned table (KIP-914): every record is a version of its key, but only the key's
-  // latest version changes the table downstream. A record older than the key's latest is
-  // kept for reads as of its time and not forwarded (Kafka Streams forwards it marked as not
-  // the latest, for its joins and aggregations to drop: docs/state.md); one older than the
-  // history retention is not even kept.
-  void setVersion(K key, std::optional<V> value, int64_t timestamp, Headers headers) {
-    std::optional<V> oldValue;
-    if (sendOldValues_ || !value) {
-      std::optional<VersionedRecord<V>> old = versioned_->get(key);
-      if (old) oldValue = std::move(old->value);
-    }
-    if (versioned_->putNullable(key, value, timestamp) != kVersionValidToUndefined) return;
-    if (!value && !oldValue) return;  // deleting what was not there changes nothing downstream
-    out_->forward(Record<K, Change<V>>{std::move(key), Change<V>{std::move(value), std::move(oldValue)}, timestamp,
-                                       std::move(headers)});
-  }
-
   TableRows<K, V> rows_;
   TableStore<K, V>* store_ = nullptr;               // rows_.plain()
   VersionedTableStore<K, V>* versioned_ = nullptr;  // rows_.versioned()
